@@ -1,0 +1,1 @@
+"""The NumPy deep-learning engine. It never imports Qt."""

@@ -1,0 +1,1 @@
+"""Qt widgets of the desktop app (PySide6 + pyqtgraph)."""
