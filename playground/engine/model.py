@@ -1,0 +1,326 @@
+"""A network built from a plain JSON-able spec (the same spec the GUI edits).
+
+A spec::
+
+    {"input_shape": [1, 28, 28],
+     "layers": [{"type": "Conv2D", "filters": 30, "kernel": 5, "activation": "relu"},
+                {"type": "MaxPool2D", "pool": 2},
+                {"type": "Flatten"},
+                {"type": "Dense", "units": 100, "activation": "relu"},
+                {"type": "Dense", "units": 10},
+                {"type": "Softmax"}],
+     "loss": "softmax_cross_entropy"}
+
+``activation`` on a Dense or Conv2D entry becomes a separate activation layer
+(named after its parent) when the network is built. Building infers every
+shape; a layer that does not fit raises :class:`ShapeError` naming the layer
+and both shapes.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from .errors import ShapeError, SpecError
+from .layers import (Activation, Conv2D, Dense, Dropout, Layer, Step, activation_class, layer_class)
+from .losses import Loss, get_loss
+
+SPEC_KEYS = {"input_shape", "layers", "loss", "name", "description"}
+_SHORT = {"Conv2D": "conv", "MaxPool2D": "maxpool", "AvgPool2D": "avgpool", "BatchNorm": "bn"}
+
+
+def seed_streams(seed: int) -> dict[str, np.random.Generator]:
+    """Independent random streams of one run: weights, dropout masks, batch order.
+
+    Keeping them apart means a change to dropout does not change the initial
+    weights or the batch order, so two runs can be compared fairly.
+    """
+    try:
+        ss = np.random.SeedSequence(int(seed))
+    except (TypeError, ValueError):
+        raise SpecError(f"the seed must be a whole number >= 0, got {seed!r}") from None
+    init, dropout, shuffle, extra = ss.spawn(4)
+    return {"init": np.random.default_rng(init), "dropout": np.random.default_rng(dropout),
+            "shuffle": np.random.default_rng(shuffle), "extra": np.random.default_rng(extra)}
+
+
+def normalize_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the structure of a spec and return a deep copy with defaults filled in."""
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"a network spec must be a JSON object with 'layers', got {type(spec).__name__}")
+    unknown = set(spec) - SPEC_KEYS
+    if unknown:
+        raise SpecError(f"the network spec has unknown keys {sorted(unknown)}; expected some of {sorted(SPEC_KEYS)}")
+    layers = spec.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise SpecError(f"the network spec needs a non-empty list 'layers', got {layers!r}")
+    out = copy.deepcopy(dict(spec))
+    for i, entry in enumerate(out["layers"]):
+        if not isinstance(entry, Mapping) or "type" not in entry:
+            raise SpecError(f"layer {i + 1} must be an object with a 'type', got {entry!r}")
+        layer_class(entry["type"])  # raises with the known names
+        act = entry.get("activation")
+        if act not in (None, "", "none"):
+            activation_class(act)
+    out.setdefault("loss", "softmax_cross_entropy")
+    get_loss(out["loss"])
+    if out.get("input_shape") is not None:
+        out["input_shape"] = _shape(out["input_shape"])
+    return out
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    if isinstance(value, int):
+        value = [value]
+    try:
+        shape = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        shape = ()
+    if not shape or any(s < 1 for s in shape) or len(shape) not in (1, 3):
+        raise SpecError(f"input_shape must be [features] or [channels, height, width] of positive whole "
+                        f"numbers, got {value!r}")
+    return shape
+
+
+class Network:
+    """Layers built from a spec, with a loss; float32 unless told otherwise."""
+
+    def __init__(self, spec: Mapping[str, Any], seed: int = 0, dtype=np.float32,
+                 input_shape: Iterable[int] | None = None):
+        self.spec = normalize_spec(spec)
+        if input_shape is not None:
+            self.spec["input_shape"] = _shape(input_shape)
+        if self.spec.get("input_shape") is None:
+            raise SpecError("the network needs an input shape: set 'input_shape' in the spec or choose a data set")
+        self.input_shape: tuple[int, ...] = tuple(self.spec["input_shape"])
+        self.dtype = np.dtype(dtype)
+        self.seed = int(seed)
+        self.loss: Loss = get_loss(self.spec["loss"])
+        self.weight_decay = 0.0  # global L2 on every weight, set by the trainer
+        streams = seed_streams(seed)
+        self.layers: list[Layer] = []
+        self._build(streams)
+
+    # -------------------------------------------------------------- building
+    def _build(self, streams: dict[str, np.random.Generator]) -> None:
+        names: set[str] = set()
+        counts: dict[str, int] = {}
+        shape = self.input_shape
+        source = "input"
+        entries = self.spec["layers"]
+        for i, entry in enumerate(entries):
+            cls = layer_class(entry["type"])
+            cfg = {k: v for k, v in entry.items() if k not in ("type", "name")}
+            act = cfg.get("activation")
+            if act in ("", "none", "identity", None):
+                cfg.pop("activation", None)
+                act = None
+            elif not issubclass(cls, (Dense, Conv2D)):
+                raise SpecError(f"layer {i + 1} ({cls.type_name}) cannot take an activation; "
+                                f"only Dense and Conv2D can")
+            name = entry.get("name") or self._auto_name(cls, counts)
+            if name in names:
+                raise SpecError(f"two layers are named {name!r}; layer names must be unique")
+            names.add(name)
+            layer = cls(name=name, spec_index=i, **cfg)
+            shape = layer.build(shape, streams["init"], self.dtype, source)
+            self.layers.append(layer)
+            source = name
+            if act:
+                acls = activation_class(act)
+                alayer = acls(name=f"{name}_{acls.key}", spec_index=i)
+                shape = alayer.build(shape, streams["init"], self.dtype, source)
+                self.layers.append(alayer)
+                names.add(alayer.name)
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = streams["dropout"]
+        self.output_shape = shape
+        if self.layers:
+            self.layers[0].need_input_grad = False
+        # the final Softmax/Sigmoid is folded into a fused loss while training
+        last = self.layers[-1]
+        self.fused_tail = bool(self.loss.fused_output and last.type_name == self.loss.fused_output)
+        self.train_layers = self.layers[:-1] if self.fused_tail else list(self.layers)
+        if not self.train_layers:
+            raise SpecError("the network has only an output activation; add a Dense layer before it")
+        if len(self.output_shape) != 1:
+            raise ShapeError(f"the network's output must be flat (outputs,), got {self.output_shape} from "
+                             f"'{self.layers[-1].name}'; end with Flatten and Dense",
+                             layer_index=len(entries) - 1, layer_name=self.layers[-1].name,
+                             fix={"insert": {"type": "Flatten"}, "at": len(entries)})
+
+    @staticmethod
+    def _auto_name(cls: type[Layer], counts: dict[str, int]) -> str:
+        base = _SHORT.get(cls.type_name, cls.type_name.lower())
+        counts[base] = counts.get(base, 0) + 1
+        return f"{base}{counts[base]}"
+
+    # -------------------------------------------------------------- parameters
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
+
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.grads.items()}
+
+    def decay(self) -> dict[str, float]:
+        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.decay.items()}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Non-trainable arrays saved with the model (batch-norm running statistics)."""
+        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.state.items()}
+
+    def param_count(self) -> int:
+        return sum(l.param_count() for l in self.layers)
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and state array."""
+        out = {k: v.copy() for k, v in self.params().items()}
+        out.update({k: v.copy() for k, v in self.state().items()})
+        return out
+
+    def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
+        """Replace parameters and states; all are checked before any is written."""
+        targets = {**self.params(), **self.state()}
+        missing = sorted(set(targets) - set(weights))
+        extra = sorted(set(weights) - set(targets))
+        if missing or extra:
+            raise SpecError(f"the weights do not match this network: missing {missing or 'none'}, "
+                            f"unexpected {extra or 'none'}")
+        for k, arr in targets.items():
+            if np.shape(weights[k]) != arr.shape:
+                raise ShapeError(f"weight {k!r} has shape {np.shape(weights[k])}, the network needs {arr.shape}")
+        for k, arr in targets.items():
+            arr[...] = weights[k]
+
+    # -------------------------------------------------------------- running
+    def forward(self, x: np.ndarray, training: bool = False, record: list | None = None) -> np.ndarray:
+        """The last training layer's output (logits when the tail is fused).
+
+        With ``record`` a list, each layer's (name, output) is appended to it.
+        """
+        self._check_input(x)
+        for layer in self.train_layers:
+            x = layer.forward(x, training)
+            if record is not None:
+                record.append((layer.name, x))
+        return x
+
+    def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Outputs as the user sees them (probabilities for classifiers), in batches."""
+        x = np.asarray(x, dtype=self.dtype)
+        outs = [self.loss.output(self.forward(x[i:i + batch_size])) if self.fused_tail
+                else self.forward(x[i:i + batch_size])
+                for i in range(0, x.shape[0], batch_size)]
+        return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape, self.dtype)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
+        for layer in reversed(self.train_layers):
+            grad = layer.backward(grad)
+            if grad is None:
+                break
+        return grad
+
+    def regularization(self) -> float:
+        """Σ (λ₂/2)·‖W‖² + λ₁·‖W‖₁ over weights (never biases)."""
+        total = 0.0
+        for layer in self.layers:
+            l2 = layer.l2 + self.weight_decay
+            for k, w in layer.params.items():
+                if not layer.decay[k]:
+                    continue
+                if l2:
+                    total += 0.5 * l2 * float(np.vdot(w, w))
+                if layer.l1:
+                    total += layer.l1 * float(np.abs(w).sum())
+        return total
+
+    def _add_regularization_grads(self) -> None:
+        for layer in self.layers:
+            l2 = layer.l2 + self.weight_decay
+            if not (l2 or layer.l1):
+                continue
+            for k, w in layer.params.items():
+                if not layer.decay[k]:
+                    continue
+                g = layer.grads[k]
+                if l2:
+                    g += l2 * w
+                if layer.l1:
+                    g += layer.l1 * np.sign(w)
+
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, training: bool = True,
+                       record: list | None = None) -> tuple[float, float, np.ndarray]:
+        """Forward, loss, backward. Returns (data loss, regularization, outputs).
+
+        Parameter gradients are left in each layer's ``grads``.
+        """
+        out = self.forward(x, training, record)
+        loss, grad = self.loss(out, y)
+        self.backward(grad)
+        self._add_regularization_grads()
+        return loss, self.regularization(), out
+
+    def input_gradient(self, x: np.ndarray, target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """d(score of ``target`` class)/d(input) for each sample: the saliency map.
+
+        The score is the output before the final softmax. Returns (gradient, scores).
+        """
+        x = np.asarray(x, dtype=self.dtype)
+        first = self.train_layers[0]
+        saved = first.need_input_grad
+        first.need_input_grad = True
+        try:
+            out = self.forward(x, training=False)
+            if target is None:
+                target = out.argmax(axis=1)
+            g = np.zeros_like(out)
+            g[np.arange(out.shape[0]), np.asarray(target).reshape(-1)] = 1
+            dx = self.backward(g)
+        finally:
+            first.need_input_grad = saved
+        return dx, out
+
+    def zero_gradient_layers(self) -> list[str]:
+        """Names of layers through which no gradient can flow (Step)."""
+        return [l.name for l in self.train_layers if isinstance(l, Step)]
+
+    def _check_input(self, x: np.ndarray) -> None:
+        if x.shape[1:] != self.input_shape:
+            if x.ndim == 2 and len(self.input_shape) == 3 and x.shape[1] == int(np.prod(self.input_shape)):
+                hint = "; the data is flat, so start the network with a Dense layer (or reshape the data)"
+            elif x.ndim == 4 and len(self.input_shape) == 1:
+                hint = "; the data are images, so start the network with Flatten or Conv2D"
+            else:
+                hint = ""
+            raise ShapeError(f"the network expects inputs of shape {self.input_shape}, got {x.shape[1:]}{hint}",
+                             layer_index=0)
+
+    # -------------------------------------------------------------- describing
+    def summary(self) -> list[dict[str, Any]]:
+        """Per layer: name, type, spec index, output shape, parameter count, multiply-adds."""
+        return [{"name": l.name, "type": l.type_name, "spec_index": l.spec_index,
+                 "output_shape": list(l.output_shape), "params": l.param_count(),
+                 "mult_adds": l.mult_adds()} for l in self.layers]
+
+    def summary_text(self) -> str:
+        rows = [("layer", "type", "output", "params", "mult-adds")]
+        for s in self.summary():
+            rows.append((s["name"], s["type"], "×".join(map(str, s["output_shape"])),
+                         f"{s['params']:,}", f"{s['mult_adds']:,}"))
+        total_p = sum(s["params"] for s in self.summary())
+        total_m = sum(s["mult_adds"] for s in self.summary())
+        rows.append(("total", "", "", f"{total_p:,}", f"{total_m:,}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+    def activation_layers(self) -> list[Layer]:
+        return [l for l in self.train_layers if isinstance(l, Activation)]
+
+
+def check_spec(spec: Mapping[str, Any], input_shape: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """Build ``spec`` once (seed 0) and return its summary; raise on the first problem."""
+    return Network(spec, seed=0, input_shape=input_shape).summary()
