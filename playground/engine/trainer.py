@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .augment import augment_images, check_augment
 from .errors import SpecError
 from .layers import ReLU
 from .memory import keep_freed_memory
@@ -43,6 +44,8 @@ class TrainConfig:
     clip_norm: float | None = None
     #: gather gradient norms and activation statistics every N batches (0: at epoch ends only)
     stats_every: int = 0
+    #: random warps of training images, e.g. {"rotate": 10, "shift": 2} (see augment.py)
+    augment: dict | None = None
 
     @classmethod
     def from_dict(cls, cfg: Mapping[str, Any] | None) -> "TrainConfig":
@@ -75,6 +78,7 @@ class TrainConfig:
             raise SpecError(f"clip_norm must be a number > 0 or null, got {self.clip_norm!r}")
         opt = get_optimizer(self.optimizer)
         get_schedule(self.schedule, opt.lr)
+        check_augment(self.augment)
 
 
 class TrainControl:
@@ -152,7 +156,10 @@ class Trainer:
             net.weight_decay = 0.0
         else:
             net.weight_decay = float(self.config.weight_decay)
-        self.rng = seed_streams(self.config.seed)["shuffle"]
+        streams = seed_streams(self.config.seed)
+        self.rng = streams["shuffle"]
+        self.augment = check_augment(self.config.augment)
+        self.augment_rng = streams["extra"]
         self.classification = getattr(data, "kind", "classification") == "classification"
         self.history: list[dict[str, Any]] = []
         self.step = 0
@@ -190,11 +197,15 @@ class Trainer:
                 t0 = time.perf_counter()
                 idx = perm[b * bs:(b + 1) * bs]
                 xb, yb = x[idx], y[idx]
+                if self.augment and xb.ndim == 4:
+                    xb = augment_images(xb, self.augment_rng, self.augment)
                 lr = self.schedule.lr_at(epoch + b / batches, cfg.epochs)
                 self.optimizer.lr = lr
                 want_stats = cfg.stats_every and (self.step % cfg.stats_every == 0)
                 record: list | None = [] if want_stats else None
-                loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record)
+                # overflow is detected below from the loss itself, with a message that says what to do
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record)
                 total_loss = loss + reg
                 if not math.isfinite(total_loss):
                     status = "diverged"

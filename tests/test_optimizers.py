@@ -1,0 +1,125 @@
+"""Optimizers' first steps against numbers computed by hand, schedules, clipping."""
+
+import math
+
+import numpy as np
+import pytest
+
+from playground.engine.errors import SpecError
+from playground.engine.optimizers import (Cosine, StepDecay, clip_by_global_norm, get_optimizer, get_schedule)
+
+W0 = np.array([1.0, -2.0])
+G1 = np.array([0.5, -1.0])
+G2 = np.array([-0.25, 2.0])
+
+
+def two_steps(cfg):
+    opt = get_optimizer(cfg)
+    p = {"w": W0.copy()}
+    opt.update(p, {"w": G1})
+    w1 = p["w"].copy()
+    opt.update(p, {"w": G2})
+    return w1, p["w"].copy()
+
+
+def test_sgd():
+    w1, w2 = two_steps({"type": "sgd", "lr": 0.1})
+    np.testing.assert_allclose(w1, [0.95, -1.9])           # 1 - 0.1·0.5, −2 + 0.1·1
+    np.testing.assert_allclose(w2, [0.975, -2.1])          # 0.95 + 0.025, −1.9 − 0.2
+
+
+def test_momentum():
+    w1, w2 = two_steps({"type": "momentum", "lr": 0.1, "momentum": 0.9})
+    # v1 = −0.1·g1 = [−0.05, 0.1]; w1 = [0.95, −1.9]
+    np.testing.assert_allclose(w1, [0.95, -1.9])
+    # v2 = 0.9·v1 − 0.1·g2 = [−0.045 + 0.025, 0.09 − 0.2] = [−0.02, −0.11]
+    np.testing.assert_allclose(w2, [0.93, -2.01])
+
+
+def test_nesterov():
+    w1, w2 = two_steps({"type": "nesterov", "lr": 0.1, "momentum": 0.9})
+    # v1 = [−0.05, 0.1]; w1 = w0 + 0.9·v1 − 0.1·g1 = [1 − 0.045 − 0.05, −2 + 0.09 + 0.1]
+    np.testing.assert_allclose(w1, [0.905, -1.81])
+    # v2 = [−0.02, −0.11]; w2 = w1 + 0.9·v2 − 0.1·g2 = [0.905 − 0.018 + 0.025, −1.81 − 0.099 − 0.2]
+    np.testing.assert_allclose(w2, [0.912, -2.109])
+
+
+def test_adagrad():
+    w1, w2 = two_steps({"type": "adagrad", "lr": 0.1})
+    # h1 = g1² = [0.25, 1]; step = 0.1·g1/(√h1 + 1e-7) = [0.1, −0.1] (up to 1e-7)
+    np.testing.assert_allclose(w1, [0.9, -1.9], atol=1e-6)
+    # h2 = [0.3125, 5]; step = 0.1·[−0.25/0.5590170, 2/2.2360680] = [−0.0447214, 0.0894427]
+    np.testing.assert_allclose(w2, [0.9 + 0.0447214, -1.9 - 0.0894427], atol=1e-6)
+
+
+def test_rmsprop():
+    w1, _ = two_steps({"type": "rmsprop", "lr": 0.01, "rho": 0.99})
+    # h1 = 0.01·g1² → √h1 = 0.1·|g1|; step = 0.01·g1/(0.1|g1|) = 0.1·sign(g1)
+    np.testing.assert_allclose(w1, [0.9, -1.9], atol=1e-5)
+
+
+def test_adam_bias_correction():
+    w1, w2 = two_steps({"type": "adam", "lr": 0.1})
+    # t=1: m̂ = g1, v̂ = g1² → step = 0.1·sign(g1)
+    np.testing.assert_allclose(w1, [0.9, -1.9], atol=1e-6)
+    # t=2: m = 0.9·0.1·g1 + 0.1·g2 = [0.02, 0.11]; m̂ = m/0.19 = [0.1052632, 0.5789474]
+    #      v = 0.999·0.001·g1² + 0.001·g2² = [0.00031225, 0.004999]; v̂ = v/0.001999 = [0.1562031, 2.5007504]
+    #      step = 0.1·m̂/√v̂ = [0.0266334, 0.0366104]
+    np.testing.assert_allclose(w2, [0.9 - 0.0266334, -1.9 - 0.0366104], atol=1e-6)
+
+
+def test_adamw_decays_weights_only_where_allowed():
+    opt = get_optimizer({"type": "adamw", "lr": 0.1, "weight_decay": 0.5})
+    p = {"W": np.array([2.0]), "b": np.array([2.0])}
+    opt.update(p, {"W": np.array([1.0]), "b": np.array([1.0])}, decay={"W": 1.0, "b": 0.0})
+    # Adam's first step is lr·sign(g) = 0.1; W also loses lr·λ·W = 0.1·0.5·2 = 0.1
+    np.testing.assert_allclose(p["W"], [1.8], atol=1e-6)
+    np.testing.assert_allclose(p["b"], [1.9], atol=1e-6)
+
+
+def test_state_follows_parameter_dtype():
+    opt = get_optimizer("adam")
+    p = {"w": np.ones(3, dtype=np.float32)}
+    opt.update(p, {"w": np.ones(3, dtype=np.float32)})
+    assert p["w"].dtype == np.float32 and all(v.dtype == np.float32 for v in opt.state["w"].values())
+
+
+@pytest.mark.parametrize("cfg,match", [
+    ({"type": "adamm"}, "unknown optimizer 'adamm'; known: sgd"),
+    ({"type": "sgd", "lr": -1}, "lr must be a finite number > 0"),
+    ({"type": "momentum", "momentum": 1.5}, r"momentum must be in \[0, 1\)"),
+    ({"type": "sgd", "beta1": 0.9}, "has no setting beta1"),
+])
+def test_bad_settings(cfg, match):
+    with pytest.raises(SpecError, match=match):
+        get_optimizer(cfg)
+
+
+def test_config_round_trip():
+    for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"):
+        opt = get_optimizer({"type": name, "lr": 0.123})
+        again = get_optimizer(opt.get_config())
+        assert again.get_config() == opt.get_config()
+
+
+def test_schedules():
+    assert isinstance(get_schedule({"type": "step", "step": 2, "gamma": 0.1}, 1.0), StepDecay)
+    s = get_schedule({"type": "step", "step": 2, "gamma": 0.1}, 1.0)
+    assert [s.lr_at(e, 10) for e in (0, 1.9, 2, 4.5)] == pytest.approx([1.0, 1.0, 0.1, 0.01])
+    c = get_schedule({"type": "cosine", "min_lr": 0.0}, 1.0)
+    assert isinstance(c, Cosine)
+    assert [c.lr_at(e, 4) for e in (0, 2, 4)] == pytest.approx([1.0, 0.5, 0.0])
+    assert get_schedule(None, 0.3).lr_at(7, 10) == 0.3
+    with pytest.raises(SpecError, match="unknown learning-rate schedule"):
+        get_schedule("exp", 0.1)
+
+
+def test_clip_by_global_norm():
+    g = {"a": np.array([3.0]), "b": np.array([4.0])}
+    norm = clip_by_global_norm(g, 1.0)
+    assert norm == pytest.approx(5.0)
+    assert math.hypot(g["a"][0], g["b"][0]) == pytest.approx(1.0)
+    np.testing.assert_allclose(g["a"] / g["b"], [0.75])
+    g = {"a": np.array([0.3])}
+    clip_by_global_norm(g, 1.0)
+    assert g["a"][0] == 0.3

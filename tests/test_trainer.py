@@ -1,0 +1,163 @@
+"""The trainer: reproducibility, events, control between batches, divergence, metrics."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from playground.engine.datasets import make_dataset
+from playground.engine.metrics import confusion_matrix, precision_recall_f1, regression_metrics
+from playground.engine.model import Network
+from playground.engine.trainer import TrainConfig, TrainControl, Trainer
+from playground.presets import load_preset
+
+
+class Recorder:
+    def __init__(self):
+        self.batches, self.epochs, self.warnings, self.end = [], [], [], None
+
+    def on_batch_end(self, step, logs):
+        self.batches.append((step, logs))
+
+    def on_epoch_end(self, epoch, logs):
+        self.epochs.append(logs)
+
+    def on_warning(self, message):
+        self.warnings.append(message)
+
+    def on_train_end(self, logs):
+        self.end = logs
+
+
+def spiral_run(seed=0, epochs=3, **training):
+    project = load_preset("spiral")
+    data = make_dataset(project["dataset"])
+    cfg = {**project["training"], "epochs": epochs, "seed": seed, **training}
+    net = Network(project["network"], seed=seed)
+    rec = Recorder()
+    Trainer(net, data, cfg, callbacks=[rec]).run()
+    return net, rec
+
+
+def test_same_seed_same_weights_and_curves_bit_for_bit():
+    a, ra = spiral_run(seed=5)
+    b, rb = spiral_run(seed=5)
+    for k, v in a.get_weights().items():
+        assert np.array_equal(v, b.get_weights()[k]), k
+    assert [l["loss"] for _, l in ra.batches] == [l["loss"] for _, l in rb.batches]
+    c, _ = spiral_run(seed=6)
+    assert not np.array_equal(a.get_weights()["dense1.W"], c.get_weights()["dense1.W"])
+
+
+def test_epoch_logs_are_flat_and_complete():
+    _, rec = spiral_run(epochs=2, stats_every=5)
+    ep = rec.epochs[-1]
+    for key in ("epoch", "samples", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"):
+        assert key in ep
+    assert ep["samples"] == 480 and 0 <= ep["accuracy"] <= 1
+    stats = [l for _, l in rec.batches if "grad_norm/dense1" in l]
+    assert stats and stats[0]["grad_norm/dense1"] > 0
+    assert "dead_fraction/dense1_relu" in stats[0] and "act_std/dense1_relu" in stats[0]
+    counts, edges = stats[0]["histograms"]["dense1_relu"]
+    assert counts.sum() > 0 and len(edges) == len(counts) + 1
+    assert rec.end["status"] == "finished"
+
+
+def test_spiral_preset_learns():
+    net, rec = spiral_run(epochs=200)
+    project = load_preset("spiral")
+    data = make_dataset(project["dataset"])
+    train_acc = np.mean(net.predict(data.x_train).argmax(1) == data.y_train)
+    assert train_acc >= 0.98, f"spiral training accuracy {train_acc:.3f} < 0.98"
+
+
+def test_control_pause_step_cancel_between_batches():
+    project = load_preset("spiral")
+    data = make_dataset(project["dataset"])
+    control = TrainControl()
+    control.pause()
+    rec = Recorder()
+    seen = threading.Event()
+
+    class Signal:
+        def on_batch_end(self, step, logs):
+            seen.set()
+
+    trainer = Trainer(Network(project["network"]), data, {**project["training"], "epochs": 50},
+                      control=control, callbacks=[rec, Signal()])
+    t = threading.Thread(target=trainer.run)
+    t.start()
+    control.step(2)
+    assert seen.wait(5)
+    t.join(0.3)  # paused after exactly two batches
+    assert t.is_alive()
+    assert len(rec.batches) == 2
+    control.resume()
+    control.cancel()
+    t.join(5)
+    assert not t.is_alive()
+    assert rec.end["status"] == "cancelled"
+    assert len(rec.batches) < 50 * 15
+
+
+def test_divergence_stops_with_a_message():
+    _, rec = spiral_run(epochs=5, optimizer={"type": "sgd", "lr": 1e6})
+    assert rec.end["status"] == "diverged"
+    assert "smaller learning rate" in rec.end["message"]
+
+
+def test_step_activation_warns_that_nothing_learns():
+    spec = {"input_shape": [2], "layers": [{"type": "Dense", "units": 4}, {"type": "Step"},
+                                           {"type": "Dense", "units": 2}, {"type": "Softmax"}]}
+    data = make_dataset({"name": "xor"})
+    net = Network(spec)
+    w0 = net.layers[0].params["W"].copy()
+    rec = Recorder()
+    Trainer(net, data, {"epochs": 1}, callbacks=[rec]).run()
+    assert rec.warnings and "gradient is zero everywhere" in rec.warnings[0]
+    assert np.array_equal(net.layers[0].params["W"], w0)  # Adam with a zero gradient moves nothing
+
+
+def test_weight_decay_shrinks_weights_but_not_biases():
+    a, _ = spiral_run(epochs=5)
+    b, _ = spiral_run(epochs=5, weight_decay=0.05)
+    assert np.linalg.norm(b.layers[2].params["W"]) < np.linalg.norm(a.layers[2].params["W"])
+    spec = {"input_shape": [2], "layers": [{"type": "Dense", "units": 1, "l2": 1.0}], "loss": "mse"}
+    net = Network(spec, dtype=np.float64)
+    net.layers[0].params["b"][:] = 3.0
+    reg_before = net.regularization()
+    assert reg_before == pytest.approx(0.5 * float(np.sum(net.layers[0].params["W"] ** 2)))
+
+
+def test_regression_preset_reports_regression_metrics():
+    project = load_preset("sin-regression")
+    data = make_dataset(project["dataset"])
+    net = Network(project["network"])
+    rec = Recorder()
+    Trainer(net, data, {**project["training"], "epochs": 100}, callbacks=[rec]).run()
+    ep = rec.epochs[-1]
+    assert ep["accuracy"] is None and ep["val_r2"] > 0.8 and ep["val_mse"] == pytest.approx(ep["val_loss"], rel=0.2)
+
+
+def test_train_config_rejects_bad_values():
+    from playground.engine.errors import SpecError
+
+    for bad, match in [({"batch_size": 0}, "batch_size"), ({"epochs": 2.5}, "epochs"),
+                       ({"learning_rate": 0.1}, "unknown training settings"),
+                       ({"optimizer": {"type": "adam", "lr": "fast"}}, "lr must be a number")]:
+        with pytest.raises(SpecError, match=match):
+            TrainConfig.from_dict(bad)
+
+
+def test_metrics():
+    y = np.array([0, 0, 1, 1, 2])
+    pred = np.array([0, 1, 1, 1, 0])
+    cm = confusion_matrix(pred, y, 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    prf = precision_recall_f1(cm)
+    assert prf["precision"] == pytest.approx([0.5, 2 / 3, 0.0])
+    assert prf["recall"] == pytest.approx([0.5, 1.0, 0.0])
+    assert prf["f1"] == pytest.approx([0.5, 0.8, 0.0])
+    r = regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+    assert r["mse"] == pytest.approx(1 / 3) and r["mae"] == pytest.approx(1 / 3)
+    assert r["r2"] == pytest.approx(1 - 1 / (14 / 3))
