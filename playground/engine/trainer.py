@@ -232,8 +232,8 @@ class Trainer:
                     logs.update(self._activation_stats(record, logs))
                 self.step += 1
                 _call(self.callbacks, "on_batch_end", self.step, logs)
-            if status != "finished" and seen == 0:
-                break
+            if status == "cancelled":
+                break  # a stop ends at once: no validation pass over a partial epoch
             ep = {"epoch": epoch + 1, "samples": int(seen), "loss": loss_sum / max(seen, 1),
                   "accuracy": correct / seen if (self.classification and seen) else None,
                   "lr": self.optimizer.lr, "seconds": seconds}
