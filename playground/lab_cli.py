@@ -5,7 +5,7 @@
 
 With no options: the book's x²/20 + y² from (−7, 2) with the book's learning
 rates (SGD 0.95, Momentum 0.1, AdaGrad 1.5, Adam 0.3; Nesterov 0.1 and
-RMSProp 0.15 are ours), 30 steps. A user's mistake raises
+RMSProp 0.1 are ours), 30 steps. A user's mistake raises
 :class:`~playground.engine.errors.SpecError`; the caller prints it.
 """
 

@@ -434,12 +434,12 @@ FUNCTIONS: dict[str, LabFunction] = {f.name: f for f in (
         "book", "Book: x²/20 + y²", "f(x, y) = x²/20 + y²", "x**2/20 + y**2", _book_grad,
         [(0.0, 0.0)], 0.0, (-7.0, 2.0), (-10.0, 10.0), (-5.0, 5.0),
         # the book's rates for SGD, Momentum, AdaGrad and Adam; ours for Nesterov and RMSProp
-        {"sgd": 0.95, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.15, "adam": 0.3},
+        {"sgd": 0.95, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.1, "adam": 0.3},
         "Deep Learning from Scratch, §6.1: a valley 20 times flatter along x than along y."),
     _catalogue_entry(
         "rosenbrock", "Rosenbrock", "f(x, y) = (1 − x)² + 100·(y − x²)²", "(1 - x)**2 + 100*(y - x**2)**2",
         _rosenbrock_grad, [(1.0, 1.0)], 0.0, (-1.5, 2.0), (-2.0, 2.0), (-1.0, 3.0),
-        {"sgd": 0.001, "momentum": 0.001, "nesterov": 0.001, "adagrad": 1.0, "rmsprop": 0.003, "adam": 0.03},
+        {"sgd": 0.001, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5, "rmsprop": 0.003, "adam": 0.03},
         "A curved, flat-bottomed valley: easy to find, slow to follow to (1, 1)."),
     _catalogue_entry(
         "beale", "Beale", "f(x, y) = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",

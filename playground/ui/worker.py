@@ -10,8 +10,9 @@ Signals (all queued to the GUI thread; payloads are dicts of plain data):
 - ``began(logs)``            once, with epochs, batches, samples
 - ``progress(snapshot)``     at most ``max_rate_hz`` times a second:
   ``{"steps": [...], "loss": [...], "accuracy": [...], "lr": [...],
-  "last": {latest batch logs, with "histograms"}, "extra": snapshot_fn(net)}``
-  holding every batch since the previous snapshot
+  "last": {latest batch logs}, "stats": [logs of every batch since the previous
+  snapshot that gathered statistics (grad_norm/…, act_…/…, "histograms")],
+  "extra": snapshot_fn(net)}`` holding every batch since the previous snapshot
 - ``epoch_done(logs)``       per epoch (val_loss, val_accuracy, seconds, ...)
 - ``warning(message)``
 - ``ended(result)``          {"status": finished|cancelled|diverged|error, "message": ...}
@@ -43,7 +44,8 @@ class _Relay:
         self._reset()
 
     def _reset(self):
-        self.buf: dict[str, list] = {"steps": [], "loss": [], "accuracy": [], "lr": [], "epoch_pos": []}
+        self.buf: dict[str, list] = {"steps": [], "loss": [], "accuracy": [], "lr": [], "epoch_pos": [],
+                                     "stats": []}
         self.last: dict[str, Any] = {}
 
     def on_train_begin(self, logs):
@@ -56,6 +58,8 @@ class _Relay:
         b["accuracy"].append(logs.get("accuracy"))
         b["lr"].append(logs["lr"])
         b["epoch_pos"].append(logs["epoch"] - 1 + logs["batch"] / logs["batches"])
+        if "histograms" in logs:  # a statistics batch: keep it even when it is not the last one
+            b["stats"].append(logs)
         self.last = logs
         now = time.monotonic()
         # flush at the UI's pace, and always when the user is stepping batch by batch

@@ -1,0 +1,206 @@
+"""Does the window stay responsive while a convnet trains? Prints one JSON object.
+
+Trains a project (default: the ``simple-convnet`` preset on MNIST) in the real
+:class:`~playground.ui.dashboard.TrainingDashboard`, shown offscreen (or on
+``$DISPLAY`` with ``--platform xcb``), for ``--batches`` batches, and measures:
+
+- ``max_gap_ms`` / ``p99_gap_ms``: the longest (and 99th-percentile) interval
+  between two turns of the Qt event loop, seen by a 1 ms precise QTimer probe
+  timed with QElapsedTimer (goal: under 50 ms);
+- ``plot_refreshes_per_s``: how often the curve plots were redrawn with new
+  data, and ``ui_ticks_per_s``: how often the dashboard's redraw timer ran
+  (goal: at least 10 a second; new data can only come as fast as batches end);
+- ``app_vs_headless``: seconds per batch in the app divided by seconds per
+  batch of the engine's Trainer alone on the same project in the same process
+  (goal: at most 1.15). Segments alternate (headless, app, headless, app, ...)
+  so a busy machine penalizes both alike; medians are reported.
+- ``stop_latency_ms``: from pressing Stop to the worker having ended (the
+  engine evaluates the validation set once more after a cancel), and
+  ``batches_after_stop``: training batches that still ended after Stop (at most the running one).
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_responsiveness.py [--batches 30] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _setup_env(platform: str | None) -> None:
+    if platform:
+        os.environ["QT_QPA_PLATFORM"] = platform
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    shared = Path("/work/shared/data/mnist")
+    if "PLAYGROUND_MNIST_DIR" not in os.environ and shared.is_dir():
+        os.environ["PLAYGROUND_MNIST_DIR"] = str(shared)
+
+
+def headless_seconds_per_batch(project: dict, data, batches: int) -> float:
+    """The engine's Trainer alone: seconds per batch over batches 2..N (the first one warms up)."""
+    from playground.engine.model import Network
+    from playground.engine.trainer import TrainConfig, Trainer
+
+    net = Network(project["network"], seed=project["training"]["seed"])
+    times: list[float] = []
+
+    class Stopper:
+        def on_batch_end(self, step, logs):
+            times.append(time.perf_counter())
+            if step >= batches:
+                trainer.control.cancel()
+
+    trainer = Trainer(net, data, TrainConfig.from_dict(project["training"]), callbacks=[Stopper()])
+    trainer.evaluate = lambda *a, **k: {}  # no validation pass when cancelled mid-epoch: batches only
+    trainer.run()
+    return (times[-1] - times[0]) / (len(times) - 1)
+
+
+def app_segment(app, dash, batches: int) -> dict:
+    """One run in the dashboard: seconds per batch, event-loop gaps, refresh rates, stop latency."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+
+    gaps: list[int] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(1)
+    when: list[float] = []
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+        when.append(time.perf_counter())
+
+    probe.timeout.connect(tick)
+    stamps: list[tuple[float, int]] = []  # (time, step) at each snapshot, recorded in the worker thread
+
+    loop = QEventLoop()
+    state = {"stop_at": None, "ended_at": None}
+
+    dash.toggle_start()
+    session = dash._session
+    if session is None:  # still loading the data set
+        while dash._session is None:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        session = dash._session
+
+    def on_progress(snap):
+        stamps.append((time.perf_counter(), snap["steps"][-1]))
+
+    session.progress.connect(on_progress, Qt.ConnectionType.DirectConnection)
+
+    def on_ended(result):
+        state["ended_at"] = time.perf_counter()
+        QTimer.singleShot(0, loop.quit)
+
+    session.ended.connect(on_ended)
+
+    def watch():
+        if stamps and stamps[-1][1] >= batches and state["stop_at"] is None:
+            state["stop_at"] = time.perf_counter()
+            state["step_at_stop"] = stamps[-1][1]
+            state["ticks1"], state["refresh1"], state["t1"] = dash.tick_count, dash.refresh_count, time.perf_counter()
+            dash.stop()
+
+    watcher = QTimer()
+    watcher.timeout.connect(watch)
+    watcher.start(5)
+    state["ticks0"], state["refresh0"], state["t0"] = dash.tick_count, dash.refresh_count, time.perf_counter()
+    clock.start()
+    probe.start()
+    loop.exec()
+    probe.stop()
+    watcher.stop()
+    g = np.array(gaps[5:] or [0])
+    if os.environ.get("BENCH_DEBUG"):
+        order = np.argsort(g)[-5:]
+        print("worst gaps (ms, s after start, s after stop):",
+              [(int(g[i]), round(when[i + 5] - state["t0"], 2), round(when[i + 5] - state["stop_at"], 2))
+               for i in order], file=sys.stderr)
+    first = next(i for i, (_, s) in enumerate(stamps) if s >= 2) if any(s >= 2 for _, s in stamps) else 0
+    (ta, sa), (tb, sb) = stamps[first], stamps[-1]
+    span = state["t1"] - state["t0"]
+    return {
+        "seconds_per_batch": (tb - ta) / max(sb - sa, 1),
+        "max_gap_ms": float(g.max()),
+        "p99_gap_ms": float(np.percentile(g, 99)),
+        "plot_refreshes_per_s": (state["refresh1"] - state["refresh0"]) / span,
+        "ui_ticks_per_s": (state["ticks1"] - state["ticks0"]) / span,
+        "stop_latency_ms": 1000 * (state["ended_at"] - state["stop_at"]),
+        # batches that still ended after Stop was pressed (the one running then, at most)
+        "batches_after_stop": stamps[-1][1] - state["step_at_stop"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--project", default="simple-convnet", help="preset name or project file")
+    ap.add_argument("--batches", type=int, default=30, help="batches per segment")
+    ap.add_argument("--rounds", type=int, default=2, help="headless/app segment pairs")
+    ap.add_argument("--platform", default=None, help="Qt platform (default: offscreen unless set)")
+    args = ap.parse_args(argv)
+    _setup_env(args.platform)
+
+    from PySide6.QtWidgets import QApplication
+
+    from playground.engine.datasets import make_dataset
+    from playground.presets import resolve_project
+    from playground.ui.dashboard import TrainingDashboard
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    project = resolve_project(args.project)
+    t = time.perf_counter()
+    data = make_dataset(dict(project["dataset"]))
+    load_s = time.perf_counter() - t
+
+    dash = TrainingDashboard()
+    dash.resize(1500, 900)
+    dash.set_project(project)
+    dash.show()
+    # hand the dashboard the loaded set as if it had loaded it itself (its cache), to time training only
+    from playground.ui.dashboard.loading import spec_key
+    dash.loader._cache[spec_key(project["dataset"])] = data
+
+    headless, segments = [], []
+    for _ in range(args.rounds):
+        headless.append(headless_seconds_per_batch(project, data, args.batches))
+        segments.append(app_segment(app, dash, args.batches))
+    dash.shutdown()
+
+    app_spb = statistics.median(s["seconds_per_batch"] for s in segments)
+    head_spb = statistics.median(headless)
+    result = {
+        "project": project.get("name"),
+        "platform": os.environ.get("QT_QPA_PLATFORM"),
+        "batches_per_segment": args.batches,
+        "rounds": args.rounds,
+        "max_gap_ms": max(s["max_gap_ms"] for s in segments),
+        "p99_gap_ms": max(s["p99_gap_ms"] for s in segments),
+        "plot_refreshes_per_s": min(s["plot_refreshes_per_s"] for s in segments),
+        "ui_ticks_per_s": min(s["ui_ticks_per_s"] for s in segments),
+        "stop_latency_ms": max(s["stop_latency_ms"] for s in segments),
+        "batches_after_stop": max(s["batches_after_stop"] for s in segments),
+        "app_seconds_per_batch": app_spb,
+        "headless_seconds_per_batch": head_spb,
+        "app_vs_headless": app_spb / head_spb,
+        "data_load_s": load_s,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "goals": {"max_gap_ms": "< 50", "plot_refreshes_per_s": ">= 10", "app_vs_headless": "<= 1.15"},
+        "segments": segments,
+        "headless_segments_s_per_batch": headless,
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

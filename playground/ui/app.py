@@ -1,0 +1,64 @@
+"""Start the desktop app: ``run_app(argv)``.
+
+``argv`` may hold one project file or preset name to open; without it the
+window opens on a ready-to-train preset, so the first press of Train does
+something.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+APP_NAME = "NumPy Neural Network Playground"
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists) with the app's names and look."""
+    from .settings import APPLICATION, ORGANIZATION, AppSettings
+    from .theme import Theme, current_theme, load_icon
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "playground", *(argv or [])[1:]])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("numpy-nn-playground")
+    app.setWindowIcon(load_icon("app"))
+    if current_theme() is None:
+        Theme(app, AppSettings().appearance())
+    return app
+
+
+def open_main_window(argv: list[str]):
+    """Create and show the main window; open ``argv[0]`` (a project file or preset name) if given."""
+    from ..engine.errors import PlaygroundError
+    from ..presets import resolve_project
+    from .mainwindow import MainWindow
+
+    project, path, problem = None, None, None
+    if argv:
+        target = argv[0]
+        try:
+            project = resolve_project(target)
+            if Path(target).exists():
+                path = target
+        except (PlaygroundError, OSError) as e:
+            problem = str(e)
+    window = MainWindow(project, path)
+    window.show()
+    if problem is not None:
+        QTimer.singleShot(0, window, lambda: window._error("Cannot open the project", problem))
+    return window
+
+
+def run_app(argv: list[str]) -> int:
+    """Run the app until its window closes; returns the exit status."""
+    app = make_application()
+    window = open_main_window(list(argv))
+    app._playground_window = window
+    return app.exec()

@@ -1,0 +1,255 @@
+"""The run history table and the "Clone run" dialog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QDoubleValidator, QIcon, QPixmap
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QStackedWidget, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ...engine.errors import SpecError
+from .runs import Run, Setting, clone_project, clone_settings
+
+STATUS_TEXT = {"starting": "loading…", "running": "training", "paused": "paused", "finished": "finished",
+               "cancelled": "stopped", "diverged": "diverged", "error": "error"}
+
+
+def _swatch(color: str) -> QIcon:
+    pm = QPixmap(12, 12)
+    pm.fill(QColor(color))
+    return QIcon(pm)
+
+
+class RunsPanel(QWidget):
+    """Every run with its settings; ticked runs are overlaid in the curve plots."""
+
+    overlay_changed = Signal()
+    clone_requested = Signal(int)  # run number
+
+    COLS = ("Overlay", "Run", "Settings", "Result", "Status")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(len(self.COLS))
+        self.tree.setHeaderLabels(list(self.COLS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        head = self.tree.header()
+        head.setStretchLastSection(False)
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 2
+                                   + (QHeaderView.ResizeMode.Stretch,)
+                                   + (QHeaderView.ResizeMode.ResizeToContents,) * 2):
+            head.setSectionResizeMode(col, mode)
+        self.tree.setToolTip("Every training run with the settings it used. Tick 'Overlay' to draw a run's "
+                             "curves with the current one, to compare them.")
+        self.tree.itemChanged.connect(self._item_changed)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
+        self.clone_button = QPushButton("Clone run…")
+        self.clone_button.setToolTip("Train the selected run again with one setting changed, keeping its seed, "
+                                     "initial weights and batch order, so the comparison is fair")
+        self.clone_button.setEnabled(False)
+        self.clone_button.clicked.connect(self._clone)
+        self.clear_button = QPushButton("Hide all")
+        self.clear_button.setToolTip("Untick every run's overlay")
+        self.clear_button.clicked.connect(self._hide_all)
+        title = QLabel("<b>Runs</b>")
+        title.setToolTip(self.tree.toolTip())
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.clear_button)
+        top.addWidget(self.clone_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(3)
+        lay.addLayout(top)
+        lay.addWidget(self.tree)
+        self._items: dict[int, QTreeWidgetItem] = {}
+        self._runs: dict[int, Run] = {}
+        self._updating = False
+
+    def add_run(self, run: Run) -> None:
+        self._updating = True
+        item = QTreeWidgetItem(self.tree)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(0, Qt.CheckState.Checked if run.shown else Qt.CheckState.Unchecked)
+        item.setData(0, Qt.ItemDataRole.UserRole, run.number)
+        item.setIcon(1, _swatch(run.color))
+        self._items[run.number] = item
+        self._runs[run.number] = run
+        self._updating = False
+        self.update_run(run)
+        self.tree.setCurrentItem(item)
+        self.tree.scrollToItem(item)
+
+    def update_run(self, run: Run) -> None:
+        item = self._items.get(run.number)
+        if item is None:
+            return
+        self._updating = True
+        item.setText(1, run.name + (" (current)" if run.status in ("starting", "running", "paused") else ""))
+        settings = run.summary() + (f"   [clone: {run.note}]" if run.note else "")
+        item.setText(2, settings)
+        item.setToolTip(2, settings)
+        item.setText(3, run.result())
+        item.setText(4, STATUS_TEXT.get(run.status, run.status))
+        item.setToolTip(4, run.message or STATUS_TEXT.get(run.status, run.status))
+        if run.status in ("diverged", "error"):
+            item.setForeground(4, QColor("#b00"))
+        self._updating = False
+
+    def selected(self) -> int | None:
+        item = self.tree.currentItem()
+        return None if item is None else int(item.data(0, Qt.ItemDataRole.UserRole))
+
+    def select(self, number: int) -> None:
+        if number in self._items:
+            self.tree.setCurrentItem(self._items[number])
+
+    def set_shown(self, number: int, shown: bool) -> None:
+        item = self._items.get(number)
+        if item is not None:
+            item.setCheckState(0, Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._updating or column != 0:
+            return
+        run = self._runs.get(int(item.data(0, Qt.ItemDataRole.UserRole)))
+        if run is not None:
+            run.shown = item.checkState(0) == Qt.CheckState.Checked
+            self.overlay_changed.emit()
+
+    def _selection_changed(self) -> None:
+        self.clone_button.setEnabled(self.selected() is not None)
+
+    def _clone(self) -> None:
+        number = self.selected()
+        if number is not None:
+            self.clone_requested.emit(number)
+
+    def _hide_all(self) -> None:
+        for number in self._items:
+            self.set_shown(number, False)
+
+
+class CloneDialog(QDialog):
+    """Pick one setting of a run and its new value; everything else (seed included) is kept."""
+
+    def __init__(self, run: Run, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.run = run
+        self.setWindowTitle(f"Clone {run.name}")
+        self.setMinimumWidth(460)
+        self.settings: list[Setting] = clone_settings(run.project)
+        self.which = QComboBox()
+        self.which.setToolTip("The one setting the clone changes")
+        for s in self.settings:
+            self.which.addItem(s.label, s.key)
+        self.current = QLabel()
+        self.current.setToolTip("The value in the run being cloned")
+        self.float_edit = QLineEdit()
+        self.float_edit.setValidator(QDoubleValidator(0.0, 1e9, 10))
+        self.int_edit = QSpinBox()
+        self.choice_edit = QComboBox()
+        self.editors = QStackedWidget()
+        for w in (self.float_edit, self.int_edit, self.choice_edit):
+            self.editors.addWidget(w)
+        self.help = QLabel()
+        self.help.setWordWrap(True)
+        self.help.setStyleSheet("color: #555;")
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00;")
+        self.error.setWordWrap(True)
+        seed = run.project.get("training", {}).get("seed", 0)
+        kept = QLabel(f"Kept: seed {seed}, so the same initial weights and batch order "
+                      f"(a different batch size reorders the batches), and every other setting.")
+        kept.setWordWrap(True)
+        kept.setStyleSheet("color: #555;")
+        form = QFormLayout()
+        form.addRow("Change", self.which)
+        form.addRow("Now", self.current)
+        form.addRow("New value", self.editors)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Clone and train")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setToolTip(
+            "Add the clone to the run history and train it now")
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.help)
+        lay.addWidget(kept)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+        self.which.currentIndexChanged.connect(self._setting_changed)
+        self._setting_changed()
+        self.result_project: dict | None = None
+        self.result_note = ""
+
+    def setting(self) -> Setting:
+        return self.settings[self.which.currentIndex()]
+
+    def select(self, key: str) -> None:
+        self.which.setCurrentIndex(self.which.findData(key))
+
+    def set_value(self, value: Any) -> None:
+        s = self.setting()
+        if s.kind == "int":
+            self.int_edit.setValue(int(value))
+        elif s.kind == "choice":
+            self.choice_edit.setCurrentText(str(value))
+        else:
+            self.float_edit.setText("" if value is None else f"{value:g}")
+
+    def value(self) -> Any:
+        s = self.setting()
+        if s.kind == "int":
+            return self.int_edit.value()
+        if s.kind == "choice":
+            return self.choice_edit.currentText()
+        text = self.float_edit.text().strip()
+        if not text:
+            if s.kind == "optional_float":
+                return None
+            raise SpecError(f"enter a number for the {s.label.lower()}")
+        try:
+            v = float(text)
+        except ValueError:
+            raise SpecError(f"{text!r} is not a number") from None
+        if not (s.minimum <= v <= s.maximum):
+            raise SpecError(f"the {s.label.lower()} must be between {s.minimum:g} and {s.maximum:g}, got {v:g}")
+        return v
+
+    def _setting_changed(self) -> None:
+        s = self.setting()
+        current = s.get(self.run.project)
+        self.current.setText("off" if current is None else (f"{current:g}" if isinstance(current, float)
+                                                           else str(current)))
+        self.help.setText(s.help)
+        self.error.clear()
+        if s.kind == "int":
+            self.int_edit.setRange(int(s.minimum), int(s.maximum))
+            self.int_edit.setValue(int(current))
+            self.editors.setCurrentWidget(self.int_edit)
+        elif s.kind == "choice":
+            self.choice_edit.clear()
+            self.choice_edit.addItems(list(s.choices))
+            self.choice_edit.setCurrentText(str(current))
+            self.editors.setCurrentWidget(self.choice_edit)
+        else:
+            self.float_edit.setText("" if current is None else f"{current:g}")
+            self.editors.setCurrentWidget(self.float_edit)
+        self.editors.currentWidget().setToolTip(s.help)
+
+    def _accept(self) -> None:
+        try:
+            self.result_project, self.result_note = clone_project(self.run.project, self.setting(), self.value())
+        except SpecError as e:
+            self.error.setText(str(e))
+            return
+        self.accept()

@@ -1,0 +1,526 @@
+"""The dashboard's live plots. Every curve is created once and then only ``setData``'d.
+
+Widgets here only draw what they are given (runs, arrays); they never see the
+worker or a network. :meth:`refresh` methods are called from the dashboard's
+UI-rate timer, not per batch.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from .runs import Run
+
+#: class colors for points, decision regions and the confusion-matrix axes
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+LAYER_COLORS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#999999",
+                "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3"]
+
+
+def class_color(k: int) -> QColor:
+    return QColor(CLASS_COLORS[k % len(CLASS_COLORS)])
+
+
+def _plot(title: str, left: str, bottom: str = "epoch", tip: str = "") -> pg.PlotWidget:
+    w = pg.PlotWidget()
+    w.setBackground("w")
+    item = w.getPlotItem()
+    item.setTitle(f"<b>{title}</b>", size="10pt", color="#222")
+    item.setLabel("left", left)
+    item.setLabel("bottom", bottom)
+    for name in ("left", "bottom"):
+        ax = item.getAxis(name)
+        ax.setPen("#555")
+        ax.setTextPen("#333")
+        ax.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it helps
+    w.setMinimumSize(220, 150)
+    w.setToolTip(tip)
+    return w
+
+
+def _pen(color: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.SolidLine) -> pg.QtGui.QPen:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    pen = pg.mkPen(c, width=width)
+    pen.setStyle(style)
+    return pen
+
+
+class _RunCurves:
+    """The items one run owns in the curve plots."""
+
+    def __init__(self, panel: "CurvesPanel", run: Run, live: bool):
+        self.run = run
+        self.live = live
+        self.drawn = (-1, -1)
+        c = run.color
+        lp, ap, rp = panel.loss.getPlotItem(), panel.acc.getPlotItem(), panel.lr.getPlotItem()
+        self.items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
+
+        def add(plot, **kw) -> pg.PlotDataItem:
+            item = pg.PlotDataItem(connect="finite", **kw)
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="peak")
+            plot.addItem(item)
+            self.items.append((plot, item))
+            return item
+
+        self.raw_loss = add(lp, pen=_pen(c, 1, 70)) if live else None
+        self.loss = add(lp, pen=_pen(c, 2.2 if live else 1.6), name=self._label())
+        self.val_loss = add(lp, pen=_pen(c, 1.4, 220, Qt.PenStyle.DashLine), symbol="o", symbolSize=5,
+                            symbolBrush=c, symbolPen=None)
+        self.acc = add(ap, pen=_pen(c, 2.2 if live else 1.6))
+        self.val_acc = add(ap, pen=_pen(c, 1.4, 220, Qt.PenStyle.DashLine), symbol="o", symbolSize=5,
+                           symbolBrush=c, symbolPen=None)
+        self.lr = add(rp, pen=_pen(c, 1.8))
+
+    def _label(self) -> str:
+        return f"{self.run.name}" + (f" ({self.run.note})" if self.run.note else "")
+
+    def update(self, regression: bool) -> None:
+        b, e = self.run.batch, self.run.epoch
+        version = (len(b), len(e))
+        if version == self.drawn:
+            return
+        self.drawn = version
+        x = b.view("x")
+        if self.raw_loss is not None:
+            self.raw_loss.setData(x, b.view("loss"))
+        self.loss.setData(x, b.view("loss_s"))
+        ex = e.view("x")
+        self.val_loss.setData(ex, e.view("val_loss"))
+        if regression:
+            self.acc.setData([], [])
+            self.val_acc.setData(ex, e.view("val_r2"))
+        else:
+            self.acc.setData(x, b.view("acc_s"))
+            self.val_acc.setData(ex, e.view("val_acc"))
+        self.lr.setData(x, b.view("lr"))
+
+    def remove(self) -> None:
+        for plot, item in self.items:
+            plot.removeItem(item)
+        self.items.clear()
+
+
+class CurvesPanel(QWidget):
+    """Loss, accuracy and learning rate against epochs, for the current run and any overlaid runs."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.loss = _plot("Loss", "loss", tip=(
+            "Training loss L per batch (thin), its moving average (thick) and the validation loss after each "
+            "epoch (dashed, dots).\nValidation loss rising while training loss falls means overfitting."))
+        self.acc = _plot("Accuracy", "accuracy", tip=(
+            "Fraction of samples classified correctly: training batches (moving average, thick) and the "
+            "validation set after each epoch (dashed, dots)."))
+        self.lr = _plot("Learning rate", "η", tip=(
+            "The learning rate η of each batch: W ← W − η·∂L/∂W (after the optimizer's own scaling).\n"
+            "A schedule (step, cosine) lowers it as training goes on."))
+        self.legend = self.loss.getPlotItem().addLegend(offset=(-8, 8), labelTextColor="#222",
+                                                        brush=pg.mkBrush(255, 255, 255, 200))
+        self.acc.getPlotItem().setYRange(0, 1, padding=0.02)
+        for w in (self.acc, self.lr):
+            w.setXLink(self.loss)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        lay.addWidget(self.loss, 5)
+        lay.addWidget(self.acc, 4)
+        lay.addWidget(self.lr, 3)
+        self._curves: dict[int, _RunCurves] = {}
+        self._live: int | None = None
+        self.regression = False
+
+    def set_kind(self, regression: bool) -> None:
+        self.regression = regression
+        item = self.acc.getPlotItem()
+        if regression:
+            item.setTitle("<b>Validation R²</b>", size="10pt", color="#222")
+            item.setLabel("left", "R²")
+            self.acc.setToolTip("Coefficient of determination on the validation set after each epoch: "
+                                "R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²; 1 is a perfect fit.")
+            item.enableAutoRange(axis="y")
+        else:
+            item.setTitle("<b>Accuracy</b>", size="10pt", color="#222")
+            item.setLabel("left", "accuracy")
+            item.setYRange(0, 1, padding=0.02)
+        for c in self._curves.values():
+            c.drawn = (-1, -1)
+
+    def show_runs(self, runs: Iterable[Run], live: Run | None) -> None:
+        """Show exactly ``runs`` (the live one drawn with its per-batch loss too)."""
+        wanted = {r.number: r for r in runs}
+        if live is not None:
+            wanted[live.number] = live
+        for number in list(self._curves):
+            c = self._curves[number]
+            if number not in wanted or c.live != (live is not None and number == live.number):
+                c.remove()
+                del self._curves[number]
+        for number, run in sorted(wanted.items()):
+            if number not in self._curves:
+                self._curves[number] = _RunCurves(self, run, live is not None and number == live.number)
+        self.refresh()
+
+    def refresh(self) -> None:
+        for c in self._curves.values():
+            c.update(self.regression)
+
+
+class HealthPanel(QWidget):
+    """Per-layer gradient norms (log scale) and activation histograms of the current run."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.grads = _plot("Gradient norms per layer", "‖∂L/∂W‖₂ (log)", tip=(
+            "For each layer with weights, the gradient norm ‖∂L/∂W‖₂ = √(Σ over its weights and biases of "
+            "(∂L/∂w)²), on a log scale.\nNorms shrinking layer after layer towards the input: vanishing "
+            "gradients. Norms growing by orders of magnitude: exploding gradients."))
+        self.grads.getPlotItem().setLogMode(y=True)
+        self.grads.getPlotItem().setYRange(-3, 1)  # log10 units, until there is data
+        self.grad_legend = self.grads.getPlotItem().addLegend(offset=(-8, 8), labelTextColor="#222",
+                                                              brush=pg.mkBrush(255, 255, 255, 200))
+        self.hists = pg.GraphicsLayoutWidget()
+        self.hists.setBackground("w")
+        self.hists.setMinimumSize(220, 150)
+        self.hists.setToolTip(
+            "Histogram of each activation layer's outputs on the latest statistics batch.\n"
+            "All mass at 0 after a ReLU: dead units (the 'dead' share is the fraction of units that output 0 "
+            "for every sample of the batch). All mass at ±1 after tanh, or 0/1 after sigmoid: saturation, "
+            "where gradients vanish.")
+        title = QLabel("<b>Activation histograms</b> (latest statistics batch)")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setToolTip(self.hists.toolTip())
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.grads, 1)
+        lay.addWidget(title)
+        lay.addWidget(self.hists, 1)
+        self._grad_items: dict[str, pg.PlotDataItem] = {}
+        self._hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
+        self._hist_layers: tuple[str, ...] = ()
+        self._run: Run | None = None
+        self._drawn: tuple = ()
+
+    def set_run(self, run: Run | None) -> None:
+        self._run = run
+        for item in self._grad_items.values():
+            self.grads.getPlotItem().removeItem(item)
+        self._grad_items.clear()
+        self.grad_legend.clear()
+        self.hists.clear()
+        self._hist_plots.clear()
+        self._hist_layers = ()
+        self._drawn = ()
+        self.refresh()
+
+    def prepare(self, param_layers: list[str], activation_layers: list[str]) -> None:
+        """Create the curves and histogram plots before training starts (creating them mid-run stutters)."""
+        for layer in param_layers:
+            self._grad_item(layer)
+        self._layout_histograms(tuple(activation_layers))
+
+    def _grad_item(self, layer: str) -> pg.PlotDataItem:
+        item = self._grad_items.get(layer)
+        if item is None:
+            color = LAYER_COLORS[len(self._grad_items) % len(LAYER_COLORS)]
+            item = pg.PlotDataItem(pen=_pen(color, 1.6), name=layer, connect="finite")
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="peak")
+            self.grads.getPlotItem().addItem(item)
+            self._grad_items[layer] = item
+        return item
+
+    def refresh(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        version = (sum(len(s) for s in run.grad_norms.values()), id(run.histograms))
+        if version == self._drawn:
+            return
+        self._drawn = version
+        for layer, series in run.grad_norms.items():
+            y = series.view("norm")
+            self._grad_item(layer).setData(series.view("x"), np.maximum(y, 1e-12))
+        self._refresh_histograms(run)
+
+    def _layout_histograms(self, layers: tuple[str, ...]) -> None:
+        if layers == self._hist_layers:
+            return
+        self.hists.clear()
+        self._hist_plots.clear()
+        cols = 1 if len(layers) <= 3 else 2
+        for i, layer in enumerate(layers):
+            plot = self.hists.addPlot(row=i // cols, col=i % cols)
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+            plot.getAxis("left").setStyle(showValues=False)
+            plot.getAxis("left").setWidth(8)
+            for ax in ("left", "bottom"):
+                plot.getAxis(ax).setPen("#777")
+                plot.getAxis(ax).setTextPen("#333")
+            plot.setTitle(layer, size="8pt", color="#333")
+            color = LAYER_COLORS[i % len(LAYER_COLORS)]
+            fill = QColor(color)
+            fill.setAlpha(120)
+            curve = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=fill, pen=_pen(color, 1))
+            plot.addItem(curve)
+            self._hist_plots[layer] = (plot, curve)
+        self._hist_layers = layers
+
+    def _refresh_histograms(self, run: Run) -> None:
+        layers = tuple(run.histograms)
+        if not set(layers) <= set(self._hist_layers):
+            self._layout_histograms(layers)
+        for layer, (counts, edges) in run.histograms.items():
+            if layer not in self._hist_plots:
+                continue
+            plot, curve = self._hist_plots[layer]
+            curve.setData(np.asarray(edges, float), np.asarray(counts, float))
+            st = run.act_stats.get(layer, {})
+            text = f"{layer}"
+            if "act_mean" in st:
+                text += f"  μ {st['act_mean']:.2g} σ {st.get('act_std', 0):.2g}"
+            if "dead_fraction" in st:
+                dead = st["dead_fraction"]
+                color = "#c00" if dead >= 0.5 else "#333"
+                text += f"  <span style='color:{color}'>dead {100 * dead:.0f}%</span>"
+            plot.setTitle(text, size="8pt", color="#333")
+
+
+class _ClickableImage(pg.ImageItem):
+    clicked = None  # set by the owner: callable(row, col)
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.MouseButton.LeftButton and self.clicked is not None and self.image is not None:
+            p = ev.pos()
+            rows, cols = self.image.shape[:2]
+            r, c = int(p.y()), int(p.x())
+            if 0 <= r < rows and 0 <= c < cols:
+                ev.accept()
+                self.clicked(r, c)
+                return
+        ev.ignore()
+
+
+class ConfusionView(pg.PlotWidget):
+    """``m[true, predicted]`` on the validation set; a click on a cell emits ``cell_clicked(true, pred)``."""
+
+    cell_clicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setBackground("w")
+        item = self.getPlotItem()
+        item.setTitle("<b>Confusion matrix</b> (validation)", size="10pt", color="#222")
+        item.setLabel("left", "true class")
+        item.setLabel("bottom", "predicted class")
+        item.invertY(True)
+        item.setAspectLocked(True)
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        for ax in ("left", "bottom"):
+            item.getAxis(ax).setPen("#555")
+            item.getAxis(ax).setTextPen("#333")
+        self.image = _ClickableImage(axisOrder="row-major")
+        self.image.clicked = lambda r, c: self.cell_clicked.emit(r, c)
+        item.addItem(self.image)
+        cmap = pg.ColorMap([0.0, 1.0], [QColor("#ffffff"), QColor("#08519c")])
+        self.image.setLookupTable(cmap.getLookupTable(nPts=256))
+        self.image.setLevels([0, 1])
+        self._texts: list[pg.TextItem] = []
+        self.matrix: np.ndarray | None = None
+        self.names: tuple[str, ...] = ()
+        self.setMinimumSize(220, 200)
+        self.setToolTip("Rows: the true class; columns: the class the network predicted, on the validation "
+                        "set.\nThe diagonal holds the correct answers; color = share of the row (recall).\n"
+                        "Click a cell to see its samples: off-diagonal cells are the misclassified ones.")
+        self.empty = pg.TextItem("no predictions yet:\nthey come at the end of each epoch", color="#777",
+                                 anchor=(0.5, 0.5))
+        item.addItem(self.empty)
+        self.clear_matrix()
+
+    def set_matrix(self, m: np.ndarray, names: tuple[str, ...]) -> None:
+        k = m.shape[0]
+        self.matrix = m
+        self.names = names
+        self.empty.setVisible(False)
+        rows = m.sum(axis=1, keepdims=True)
+        frac = np.where(rows > 0, m / np.maximum(rows, 1), 0.0)
+        self.image.setImage(frac, levels=[0, 1], autoLevels=False)
+        self.image.setRect(QRectF(0, 0, k, k))
+        item = self.getPlotItem()
+        if len(self._texts) != k * k:
+            for t in self._texts:
+                item.removeItem(t)
+            font = QFont()
+            font.setPointSize(9 if k <= 5 else 7)
+            self._texts = []
+            for r in range(k):
+                for c in range(k):
+                    t = pg.TextItem("", anchor=(0.5, 0.5))
+                    t.setFont(font)
+                    t.setPos(c + 0.5, r + 0.5)
+                    item.addItem(t)
+                    self._texts.append(t)
+            labels = [(i + 0.5, str(names[i]) if i < len(names) else str(i)) for i in range(k)]
+            item.getAxis("bottom").setTicks([labels])
+            item.getAxis("left").setTicks([labels])
+            item.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        for r in range(k):
+            for c in range(k):
+                t = self._texts[r * k + c]
+                t.setText(str(int(m[r, c])))
+                t.setColor("#fff" if frac[r, c] > 0.55 else ("#222" if r == c or m[r, c] == 0 else "#b00"))
+
+    def cell_center(self, row: int, col: int):
+        """Widget coordinates of a cell's center (for tests and keyboard access)."""
+        scene = self.image.mapToScene(pg.Point(col + 0.5, row + 0.5))
+        return self.mapFromScene(scene)
+
+    def clear_matrix(self) -> None:
+        self.matrix = None
+        self.image.clear()
+        item = self.getPlotItem()
+        for t in self._texts:
+            item.removeItem(t)
+        self._texts = []
+        for ax in ("left", "bottom"):
+            item.getAxis(ax).setTicks([[]])
+        item.setRange(xRange=(0, 2), yRange=(0, 2), padding=0.02)
+        self.empty.setVisible(True)
+        self.empty.setPos(1, 1)
+
+
+class BoundaryView(pg.PlotWidget):
+    """Class probabilities on a grid as colored regions, with the training and validation points."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setBackground("w")
+        item = self.getPlotItem()
+        item.setTitle("<b>Decision boundary</b>", size="10pt", color="#222")
+        item.setLabel("left", "x₂")
+        item.setLabel("bottom", "x₁")
+        item.setAspectLocked(True)
+        for ax in ("left", "bottom"):
+            item.getAxis(ax).setPen("#555")
+            item.getAxis(ax).setTextPen("#333")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        item.addItem(self.image)
+        self.train = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.8))
+        self.val = pg.ScatterPlotItem(size=7, symbol="t", pen=pg.mkPen("k", width=0.8))
+        self.marked = pg.ScatterPlotItem(size=16, symbol="o", pen=pg.mkPen("#000", width=2.2), brush=None)
+        for it in (self.train, self.val, self.marked):
+            item.addItem(it)
+        self.setMinimumSize(220, 200)
+        self.setToolTip("The class the network predicts at every point of the plane (color; paler = less "
+                        "sure), with the training points (circles) and validation points (triangles).\n"
+                        "Points circled in black are the samples picked in the confusion matrix.")
+
+    def set_data(self, data) -> None:
+        k = int(data.n_classes or 2)
+        self.k = k
+        self.train.setData(pos=data.x_train[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_train])
+        self.val.setData(pos=data.x_val[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_val])
+        self.marked.setData(pos=np.zeros((0, 2)))
+        self.image.clear()
+        from .snapshots import plot_bounds
+        allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
+        x0, x1, y0, y1 = plot_bounds(allx)
+        self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def set_probs(self, probs: np.ndarray, bounds: tuple[float, float, float, float]) -> None:
+        k = probs.shape[2]
+        colors = np.array([class_color(i).getRgb()[:3] for i in range(k)], dtype=np.float32) / 255
+        conf = probs.max(axis=2, keepdims=True)
+        rgb = probs @ colors
+        # confident regions keep their color, uncertain ones fade towards white
+        strength = np.clip((conf - 1 / k) / (1 - 1 / k), 0, 1) * 0.55 + 0.15
+        rgb = 1 - strength * (1 - rgb)
+        self.image.setImage((rgb * 255).astype(np.uint8), autoLevels=False, levels=(0, 255))
+        x0, x1, y0, y1 = bounds
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def mark(self, points: np.ndarray) -> None:
+        self.marked.setData(pos=np.asarray(points, float).reshape(-1, 2))
+
+
+class FitView(pg.PlotWidget):
+    """The fitted curve over the data (1-D regression)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setBackground("w")
+        item = self.getPlotItem()
+        item.setTitle("<b>Fitted curve</b>", size="10pt", color="#222")
+        item.setLabel("left", "y")
+        item.setLabel("bottom", "x")
+        for ax in ("left", "bottom"):
+            item.getAxis(ax).setPen("#555")
+            item.getAxis(ax).setTextPen("#333")
+        item.addLegend(offset=(8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+        self.train = pg.ScatterPlotItem(size=5, brush=pg.mkBrush("#1f77b4aa"), pen=None, name="training data")
+        self.val = pg.ScatterPlotItem(size=6, symbol="t", brush=pg.mkBrush("#ff7f0ecc"), pen=None,
+                                      name="validation data")
+        self.curve = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=2.5), name="network ŷ(x)")
+        for it in (self.train, self.val, self.curve):
+            item.addItem(it)
+        self.setMinimumSize(220, 200)
+        self.setToolTip("The network's prediction ŷ(x) (red) over the training (blue) and validation (orange) "
+                        "samples, redrawn as it trains.")
+
+    def set_data(self, data) -> None:
+        self.train.setData(data.x_train[:, 0], data.y_train[:, 0])
+        self.val.setData(data.x_val[:, 0], data.y_val[:, 0]) if len(data.x_val) else self.val.setData([], [])
+        self.curve.setData([], [])
+
+    def set_fit(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.curve.setData(x, y, connect="finite")
+
+
+class ModelView(QStackedWidget):
+    """Decision boundary (2-D classification), fitted curve (1-D regression), or a note why neither."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.boundary = BoundaryView()
+        self.fit = FitView()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setStyleSheet("color: #555; padding: 12px;")
+        for w in (self.boundary, self.fit, self.note):
+            self.addWidget(w)
+        self.set_note("Press Start to train: the decision boundary (2-D data) or the fitted curve "
+                      "(1-D regression) appears here.")
+
+    def set_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setToolTip(text)
+        self.setCurrentWidget(self.note)
+
+    def set_data(self, data) -> None:
+        shape = tuple(data.input_shape)
+        if data.kind == "classification" and shape == (2,):
+            self.boundary.set_data(data)
+            self.setCurrentWidget(self.boundary)
+        elif data.kind != "classification" and shape == (1,) and data.y_train.shape[1:] == (1,):
+            self.fit.set_data(data)
+            self.setCurrentWidget(self.fit)
+        else:
+            what = "a decision boundary needs 2 input features" if data.kind == "classification" \
+                else "a fitted curve needs 1 input feature and 1 target"
+            self.set_note(f"{data.name}: inputs of shape {shape}; {what}. "
+                          f"See the confusion matrix below for how the network does."
+                          if data.kind == "classification" else f"{data.name}: {what}.")

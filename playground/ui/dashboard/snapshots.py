@@ -1,0 +1,165 @@
+"""What the dashboard asks the worker thread to compute between batches (no Qt here).
+
+:class:`SnapshotMaker` is the ``snapshot_fn`` of a :class:`~playground.ui.worker.TrainingSession`.
+It runs in the worker thread, where the network may be read safely, and
+returns plain data: class probabilities on a grid (2-D classification), the
+fitted curve (1-D regression), validation predictions for the confusion matrix,
+and a copy of the network the GUI thread may use freely.
+
+Expensive parts are throttled by time, so a tiny network that finishes an
+epoch every few milliseconds does not spend its time drawing pictures, and
+are always computed when the user pauses or stops (then the picture must be
+exact). The validation pass for MNIST gives up as soon as Stop is pressed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ...engine.metrics import confusion_matrix, predicted_labels
+from ...engine.model import Network
+
+GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
+FIT_POINTS = 200
+
+
+def copy_network(net: Network) -> Network:
+    """A new Network with the same spec, seed and weights, sharing no array with ``net``."""
+    clone = Network(net.spec, seed=net.seed, dtype=net.dtype)
+    clone.set_weights(net.get_weights())
+    clone.weight_decay = net.weight_decay
+    return clone
+
+
+def plot_bounds(x: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) around the first two features, padded by ``pad`` of the range."""
+    lo, hi = x[:, :2].min(axis=0).astype(float), x[:, :2].max(axis=0).astype(float)
+    span = np.maximum(hi - lo, 1e-6)
+    lo, hi = lo - pad * span, hi + pad * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+@dataclass
+class Throttle:
+    """True at most once per ``period`` seconds (unless forced)."""
+
+    period: float
+    last: float = -1e9
+
+    def due(self, force: bool = False) -> bool:
+        now = time.monotonic()
+        if force or now - self.last >= self.period:
+            self.last = now
+            return True
+        return False
+
+
+class SnapshotMaker:
+    """``snapshot_fn(net) -> dict`` for one run; called only from the worker thread.
+
+    ``context()`` returns ``(last_logs, paused, cancelled)`` at the moment of the
+    call: ``last_logs`` are the newest batch logs (``batch == batches`` at an
+    epoch's end).
+
+    The returned dict may hold:
+
+    - ``"boundary"``: ``{"probs": (GRID, GRID, K) float32, "bounds": (x0, x1, y0, y1)}``,
+      row ``i`` is the i-th x2 value, column ``j`` the j-th x1 value
+    - ``"fit"``: ``{"x": (FIT_POINTS,), "y": (FIT_POINTS,)}``
+    - ``"confusion"``: ``{"matrix": (K, K) int64 m[true, pred], "pred": (N_val,), "epoch": float}``
+    - ``"network"``: a :func:`copy_network` copy, safe to hand to the GUI thread
+    """
+
+    def __init__(self, data: Any, context: Callable[[], tuple[Mapping[str, Any], bool, bool]],
+                 epochs: int = 0, boundary_period: float = 0.15, confusion_period: float = 0.3,
+                 network_period: float = 0.5):
+        self.data = data
+        self.epochs = epochs
+        self.context = context
+        self.classification = data.kind == "classification"
+        shape = tuple(data.input_shape)
+        self.want_boundary = self.classification and shape == (2,)
+        self.want_fit = (not self.classification) and shape == (1,) and data.y_train.shape[1:] == (1,)
+        self._boundary = Throttle(boundary_period)
+        self._confusion = Throttle(confusion_period)
+        self._network = Throttle(network_period)
+        if self.want_boundary:
+            allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
+            self.bounds = plot_bounds(allx)
+            x0, x1, y0, y1 = self.bounds
+            gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
+            self.grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+        if self.want_fit:
+            allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
+            lo, hi = float(allx.min()), float(allx.max())
+            pad = 0.05 * max(hi - lo, 1e-6)
+            self.fit_x = np.linspace(lo - pad, hi + pad, FIT_POINTS, dtype=np.float32)
+        # the validation pass of a large set is split so Stop is noticed between chunks
+        self.val_chunk = 500
+
+    def __call__(self, net: Network) -> dict[str, Any]:
+        last, paused, cancelled = self.context()
+        epoch_end = bool(last) and last.get("batch") == last.get("batches")
+        # the pictures must be exact when the user looks closely: paused, stopped, or the last epoch done
+        exact = paused or cancelled or (epoch_end and last.get("epoch") == self.epochs)
+        out: dict[str, Any] = {"epoch_end": epoch_end}
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.want_boundary and self._boundary.due(exact):
+                probs = self._probabilities(net, self.grid)
+                out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
+            if self.want_fit and self._boundary.due(exact):
+                out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
+            if self.classification and len(self.data.x_val) and (exact or epoch_end) \
+                    and self._confusion.due(exact or self._big_val()):
+                cm = self._confusion_matrix(net)
+                if cm is not None:
+                    cm["epoch"] = float(last.get("epoch", 0) - 1 + last.get("batch", 0) / max(last.get("batches", 1), 1)) \
+                        if last else 0.0
+                    out["confusion"] = cm
+        if (exact or epoch_end) and self._network.due(exact):
+            out["network"] = copy_network(net)
+        return out
+
+    # ------------------------------------------------------------------ parts
+    def _big_val(self) -> bool:
+        return len(self.data.x_val) > 2000
+
+    def _probabilities(self, net: Network, x: np.ndarray) -> np.ndarray:
+        p = net.predict(x, batch_size=len(x)).astype(np.float32)
+        if p.shape[1] == 1:  # a single sigmoid output: P(class 1)
+            p = np.concatenate([1 - p, p], axis=1)
+        return np.nan_to_num(p)
+
+    def _confusion_matrix(self, net: Network) -> dict[str, Any] | None:
+        x, y = self.data.x_val, self.data.y_val
+        preds = []
+        for i in range(0, len(x), self.val_chunk):
+            if i and self.context()[2]:  # stopped: give the thread back at once
+                return None
+            preds.append(predicted_labels(net.predict(x[i:i + self.val_chunk], batch_size=self.val_chunk)))
+        pred = np.concatenate(preds)
+        k = int(self.data.n_classes or 2)
+        pred = np.clip(pred, 0, k - 1)
+        return {"matrix": confusion_matrix(pred, y, k), "pred": pred}
+
+
+class Inbox:
+    """A thread-safe mailbox: the worker thread puts, the GUI thread takes everything at its own pace."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[tuple[Any, str, Any]] = []
+
+    def put(self, source: Any, kind: str, payload: Any) -> None:
+        with self._lock:
+            self._items.append((source, kind, payload))
+
+    def take(self) -> list[tuple[Any, str, Any]]:
+        with self._lock:
+            items, self._items = self._items, []
+        return items

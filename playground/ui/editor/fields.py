@@ -1,0 +1,119 @@
+"""Validated input widgets shared by the inspector and the training panel."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+
+_PARTIAL_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d*)?([eE][-+]?\d*)?")
+
+
+class SciSpinBox(QDoubleSpinBox):
+    """A number box for values across many orders of magnitude (1e-5 … 10).
+
+    Shows up to 6 significant digits (``0.001``, ``1e-05``), accepts typed
+    scientific notation, and the arrows multiply or divide by 2 (from 0 the
+    first step up goes to ``zero_step``).
+    """
+
+    def __init__(self, minimum: float = 0.0, maximum: float = 1e6, zero_step: float = 1e-4,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.zero_step = zero_step
+        self.setDecimals(12)
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)
+        self.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToNearestValue)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        t = text.strip()
+        if not t:
+            return QValidator.State.Intermediate, text, pos
+        try:
+            v = float(t)
+        except ValueError:
+            if _PARTIAL_NUMBER.fullmatch(t):
+                return QValidator.State.Intermediate, text, pos
+            return QValidator.State.Invalid, text, pos
+        if not math.isfinite(v):
+            return QValidator.State.Invalid, text, pos
+        if self.minimum() <= v <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def fixup(self, text: str) -> str:
+        return self.textFromValue(self.value())
+
+    def stepBy(self, steps: int) -> None:
+        v = self.value()
+        for _ in range(abs(steps)):
+            if steps > 0:
+                v = self.zero_step if v <= 0 else v * 2
+            else:
+                v = 0.0 if (v <= self.zero_step and self.minimum() <= 0) else v / 2
+        v = float(f"{v:.3g}") if v else 0.0
+        self.setValue(min(max(v, self.minimum()), self.maximum()))
+
+
+def int_spin(minimum: int, maximum: int, parent: QWidget | None = None, suffix: str = "") -> QSpinBox:
+    box = QSpinBox(parent)
+    box.setRange(minimum, maximum)
+    box.setKeyboardTracking(False)
+    box.setAccelerated(True)
+    box.setAlignment(Qt.AlignmentFlag.AlignRight)
+    if suffix:
+        box.setSuffix(suffix)
+    return box
+
+
+def fraction_spin(minimum: float, maximum: float, step: float = 0.05, decimals: int = 3,
+                  parent: QWidget | None = None) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(parent)
+    box.setRange(minimum, maximum)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setKeyboardTracking(False)
+    box.setAlignment(Qt.AlignmentFlag.AlignRight)
+    return box
+
+
+def combo(items: list[tuple[str, str]], parent: QWidget | None = None,
+          tooltips: dict[str, str] | None = None) -> QComboBox:
+    """A combo box of (data, label) pairs, each with an optional rich tooltip."""
+    box = QComboBox(parent)
+    for data, label in items:
+        box.addItem(label, data)
+        if tooltips and data in tooltips:
+            box.setItemData(box.count() - 1, tooltips[data], Qt.ItemDataRole.ToolTipRole)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(10)
+    return box
+
+
+def set_combo_data(box: QComboBox, data) -> None:
+    """Select the item holding ``data`` without emitting signals."""
+    i = box.findData(data)
+    was = box.blockSignals(True)
+    box.setCurrentIndex(i if i >= 0 else 0)
+    box.blockSignals(was)
+
+
+def set_value(box, value) -> None:
+    """Set a spin box value without emitting signals."""
+    was = box.blockSignals(True)
+    box.setValue(value)
+    box.blockSignals(was)

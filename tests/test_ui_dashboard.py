@@ -1,0 +1,322 @@
+"""The training dashboard, driven through its real widgets with pytest-qt (no sleeps)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
+
+from playground.engine.model import Network  # noqa: E402
+from playground.presets import load_preset  # noqa: E402
+from playground.ui.dashboard import TrainingDashboard  # noqa: E402
+from playground.ui.dashboard.runs import Series, clone_project, clone_settings  # noqa: E402
+
+TIMEOUT = 30000  # ms; generous for a busy 2-core machine
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _engine_threads_started():
+    """Start the engine's process-wide worker threads (kept for the whole process, by design) before
+    any test, so the leaked-thread check does not blame the first test that makes a big array."""
+    from playground.engine import layers
+
+    if hasattr(layers, "over_batch"):
+        layers.over_batch(lambda lo, hi: None, 8, 1 << 20)
+
+
+@pytest.fixture
+def dashboard(qtbot):
+    dash = TrainingDashboard()
+    qtbot.addWidget(dash)
+    dash.resize(1400, 850)
+    dash.show()
+    yield dash
+    dash.shutdown()
+    # a test must not leave a training thread behind
+    assert dash._session is None and not dash._stopping, "a training session is still alive"
+    assert not dash.loader.busy(), "a data set is still loading"
+
+
+def spiral(epochs: int = 1000, **training) -> dict:
+    project = load_preset("spiral")
+    project["training"].update(epochs=epochs, **training)
+    return project
+
+
+def npoints(item) -> int:
+    x = item.getData()[0]
+    return 0 if x is None else len(x)
+
+
+def wait_state(qtbot, dash, state: str, timeout: int = TIMEOUT) -> None:
+    qtbot.waitUntil(lambda: dash.state() == state, timeout=timeout)
+
+
+def wait_ended(qtbot, dash, status: str | None = None, timeout: int = TIMEOUT) -> None:
+    qtbot.waitUntil(lambda: dash.state() == "idle" and dash.live_run() is not None
+                    and dash.live_run().status not in ("starting", "running", "paused"), timeout=timeout)
+    if status is not None:
+        run = dash.live_run()
+        assert run.status == status, run.message
+
+
+# ------------------------------------------------------------------ training, plots, stop
+
+def test_training_spiral_updates_plots_and_stops_on_request(qtbot, dashboard):
+    dashboard.set_project(spiral())
+    assert dashboard.actions["start"].shortcut().toString() == "Space"
+    assert dashboard.actions["stop"].shortcut().toString() == "Esc"
+    dashboard.actions["start"].trigger()
+    run = dashboard.live_run()
+    assert run is not None and dashboard.actions["start"].text() == "Pause"
+
+    curves = dashboard.curves._curves[run.number]
+    qtbot.waitUntil(lambda: len(run.epoch) >= 3 and npoints(curves.loss) > 20, timeout=TIMEOUT)
+    # the loss, accuracy and learning-rate curves are drawn from the run's history
+    x, y = curves.loss.getData()
+    assert np.all(np.diff(x) > 0) and np.isfinite(y).all()
+    assert npoints(curves.acc) > 0 and npoints(curves.lr) > 0
+    assert npoints(curves.val_loss) >= 1
+    # network health: gradient norms per layer, activation histograms, dead-ReLU share
+    qtbot.waitUntil(lambda: bool(dashboard.health._grad_items) and bool(run.histograms), timeout=TIMEOUT)
+    assert set(run.grad_norms) == {"dense1", "dense2", "dense3"}
+    assert {"dense1_relu", "dense2_relu"} <= set(run.histograms)
+    assert "dead_fraction" in run.act_stats["dense1_relu"]
+    # decision boundary and confusion matrix
+    qtbot.waitUntil(lambda: dashboard.model_view.boundary.image.image is not None
+                    and dashboard.confusion.matrix is not None, timeout=TIMEOUT)
+    assert dashboard.confusion.matrix.sum() == 120  # the spiral's validation set
+    assert dashboard.current_network() is not None
+
+    with qtbot.waitSignal(dashboard.network_updated, timeout=TIMEOUT) as final:
+        dashboard.actions["stop"].trigger()
+        assert dashboard.state() == "stopping"
+    wait_ended(qtbot, dashboard, "cancelled")
+    assert isinstance(final.args[0], Network)
+    assert dashboard.actions["start"].text() == "Start" and dashboard.actions["start"].isEnabled()
+    assert not dashboard.actions["stop"].isEnabled()
+
+
+def test_stop_takes_effect_within_half_a_second(qtbot, dashboard):
+    dashboard.set_project(spiral())
+    dashboard.actions["start"].trigger()
+    run = dashboard.live_run()
+    qtbot.waitUntil(lambda: len(run.batch) > 50, timeout=TIMEOUT)
+    dashboard.actions["stop"].trigger()
+    wait_ended(qtbot, dashboard, "cancelled", timeout=500)
+
+
+def test_step_trains_one_batch_then_pauses(qtbot, dashboard):
+    dashboard.set_project(spiral())
+    with qtbot.waitSignal(dashboard.network_updated, timeout=TIMEOUT):
+        dashboard.actions["step"].trigger()
+    run = dashboard.live_run()
+    qtbot.waitUntil(lambda: len(run.batch) == 1, timeout=TIMEOUT)
+    assert dashboard.state() == "paused"
+    assert dashboard.actions["start"].text() == "Resume"
+    dashboard.actions["step"].trigger()
+    qtbot.waitUntil(lambda: len(run.batch) == 2, timeout=TIMEOUT)
+    assert list(run.batch.view("step")) == [1, 2]
+    # the network handed out is a copy, never the one the worker trains
+    qtbot.waitUntil(lambda: dashboard.current_network() is not None, timeout=TIMEOUT)
+    assert dashboard.current_network() is not dashboard._session.net
+    dashboard.actions["stop"].trigger()
+    wait_ended(qtbot, dashboard, "cancelled")
+
+
+def test_pause_and_resume(qtbot, dashboard):
+    dashboard.set_project(spiral())
+    dashboard.actions["start"].trigger()
+    run = dashboard.live_run()
+    qtbot.waitUntil(lambda: len(run.batch) > 20, timeout=TIMEOUT)
+    dashboard.actions["start"].trigger()  # Pause
+    assert dashboard.state() == "paused" and dashboard.actions["start"].text() == "Resume"
+    session = dashboard._session
+    # everything the worker trained reaches the plots, then nothing more while paused
+    qtbot.waitUntil(lambda: len(run.batch) == session.trainer.step, timeout=TIMEOUT)
+    paused_at = len(run.batch)
+    ticks = dashboard.tick_count
+    qtbot.waitUntil(lambda: dashboard.tick_count >= ticks + 4, timeout=TIMEOUT)
+    assert len(run.batch) == paused_at == session.trainer.step
+    assert "paused" in dashboard.progress.format()
+    dashboard.actions["start"].trigger()  # Resume
+    assert dashboard.state() == "running"
+    qtbot.waitUntil(lambda: len(run.batch) > paused_at + 10, timeout=TIMEOUT)
+    dashboard.actions["stop"].trigger()
+    wait_ended(qtbot, dashboard, "cancelled")
+
+
+# ------------------------------------------------------------------ divergence and errors
+
+def test_diverging_run_stops_with_a_visible_message(qtbot, dashboard):
+    dashboard.set_project(spiral(optimizer={"type": "sgd", "lr": 1000.0}, schedule=None))
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "diverged")
+    assert dashboard.banner.isVisible()
+    text = dashboard.banner.text()
+    assert "diverged" in text and "loss became" in text and "learning rate" in text
+    assert "diverged" in dashboard.runs_panel.tree.topLevelItem(0).text(4)
+    # the app stays usable: a sane project trains right after
+    dashboard.set_project(spiral(epochs=1))
+    assert dashboard.actions["start"].isEnabled()
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    assert not dashboard.banner.isVisible()
+
+
+def test_missing_mnist_and_bad_project_show_messages(qtbot, dashboard, tmp_path):
+    project = load_preset("simple-convnet")
+    project["dataset"] = {"name": "mnist", "data_dir": str(tmp_path / "nowhere")}
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    qtbot.waitUntil(lambda: dashboard.banner.isVisible(), timeout=TIMEOUT)
+    assert "MNIST" in dashboard.banner.text() or "mnist" in dashboard.banner.text()
+    assert dashboard.state() == "idle" and dashboard.live_run().status == "error"
+
+    bad = spiral()
+    bad["network"]["layers"][0]["type"] = "NoSuchLayer"
+    dashboard.set_project(bad)
+    dashboard.actions["start"].trigger()
+    assert dashboard.banner.isVisible() and "NoSuchLayer" in dashboard.banner.text()
+    assert dashboard.state() == "idle"
+
+
+# ------------------------------------------------------------------ confusion matrix
+
+def test_confusion_matrix_click_shows_the_misclassified_samples(qtbot, dashboard):
+    dashboard.set_project(spiral(epochs=2, optimizer={"type": "sgd", "lr": 0.05}, schedule=None))
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    m = dashboard.confusion.matrix
+    assert m is not None and m.sum() == 120
+    wrong = [(r, c) for r in range(2) for c in range(2) if r != c and m[r, c] > 0]
+    assert wrong, f"expected some mistakes after 2 epochs of slow SGD, got {m}"
+    r, c = wrong[0]
+    view = dashboard.confusion
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.cell_center(r, c))
+    qtbot.waitUntil(dashboard.samples.isVisible, timeout=TIMEOUT)
+    assert dashboard.samples.table.rowCount() == m[r, c]
+    assert "misclassified" in dashboard.samples.header.text()
+    # the picked points are circled in the decision-boundary plot
+    assert len(dashboard.model_view.boundary.marked.data) == m[r, c]
+    data = dashboard._data
+    for row in range(dashboard.samples.table.rowCount()):
+        i = int(dashboard.samples.table.item(row, 0).text())
+        assert data.y_val[i] == r
+
+
+# ------------------------------------------------------------------ run history and clone
+
+def test_clone_run_changes_one_setting_and_keeps_the_start(qtbot, dashboard):
+    dashboard.set_project(spiral(epochs=2))
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    first = dashboard.live_run()
+
+    panel = dashboard.runs_panel
+    panel.select(first.number)
+    assert panel.clone_button.isEnabled()
+    qtbot.mouseClick(panel.clone_button, Qt.MouseButton.LeftButton)
+    dialog = dashboard._clone_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=TIMEOUT)
+    dialog.select("lr")
+    dialog.float_edit.clear()
+    qtbot.keyClicks(dialog.float_edit, "0.05")
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: len(dashboard.runs()) == 2, timeout=TIMEOUT)
+    wait_ended(qtbot, dashboard, "finished")
+    second = dashboard.live_run()
+    assert second is not first and "0.01 → 0.05" in second.note
+    assert second.project["training"]["optimizer"]["lr"] == 0.05
+    assert second.project["training"]["seed"] == first.project["training"]["seed"]
+    # same initial weights and first batch: the very first loss is identical, later ones differ
+    assert second.batch.view("loss")[0] == first.batch.view("loss")[0]
+    assert not np.allclose(second.batch.view("loss")[5:30], first.batch.view("loss")[5:30])
+    # the cloned-from run is overlaid with the new one
+    assert first.shown and set(dashboard.curves._curves) == {first.number, second.number}
+    assert panel.tree.topLevelItemCount() == 2
+    assert "clone" in panel.tree.topLevelItem(1).text(2)
+
+
+def test_overlay_checkbox_adds_and_removes_a_runs_curves(qtbot, dashboard):
+    dashboard.set_project(spiral(epochs=1))
+    for _ in range(2):
+        dashboard.actions["start"].trigger()
+        wait_ended(qtbot, dashboard, "finished")
+    first, second = dashboard.runs()
+    assert set(dashboard.curves._curves) == {second.number}
+    item = dashboard.runs_panel.tree.topLevelItem(0)
+    item.setCheckState(0, Qt.CheckState.Checked)
+    assert set(dashboard.curves._curves) == {first.number, second.number}
+    item.setCheckState(0, Qt.CheckState.Unchecked)
+    assert set(dashboard.curves._curves) == {second.number}
+
+
+def test_reset_gives_new_weights_from_the_same_seed(qtbot, dashboard):
+    project = spiral(epochs=3)
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    trained = dashboard.current_network().get_weights()
+    with qtbot.waitSignal(dashboard.network_updated, timeout=TIMEOUT) as sig:
+        dashboard.actions["reset"].trigger()
+    fresh = Network(project["network"], seed=project["training"]["seed"]).get_weights()
+    reset = sig.args[0].get_weights()
+    assert all(np.array_equal(reset[k], fresh[k]) for k in fresh)
+    assert not all(np.array_equal(trained[k], fresh[k]) for k in fresh)
+    assert dashboard.live_run() is None and dashboard.confusion.matrix is None
+
+
+def test_set_project_never_touches_a_running_worker(qtbot, dashboard):
+    dashboard.set_project(spiral())
+    dashboard.actions["start"].trigger()
+    run = dashboard.live_run()
+    qtbot.waitUntil(lambda: len(run.batch) > 5, timeout=TIMEOUT)
+    dashboard.set_project(spiral(optimizer={"type": "sgd", "lr": 0.1}))
+    assert run.project["training"]["optimizer"]["type"] == "adam"
+    assert dashboard._session.trainer.optimizer.name == "adam"
+    dashboard.actions["stop"].trigger()
+    wait_ended(qtbot, dashboard, "cancelled")
+
+
+def test_regression_shows_the_fitted_curve(qtbot, dashboard):
+    project = load_preset("sin-regression")
+    project["training"]["epochs"] = 3
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    view = dashboard.model_view
+    assert view.currentWidget() is view.fit
+    x, y = view.fit.curve.getData()
+    assert len(x) == 200 and np.isfinite(y).all()
+    assert dashboard.curves.regression
+    assert npoints(dashboard.curves._curves[dashboard.live_run().number].val_acc) == 3  # val R²
+
+
+# ------------------------------------------------------------------ Qt-free parts
+
+def test_series_grows_and_keeps_values():
+    s = Series("x", "y", capacity=2)
+    for i in range(5):
+        s.append(x=i, y=None if i == 3 else 2 * i)
+    assert len(s) == 5 and list(s.view("x")) == [0, 1, 2, 3, 4]
+    assert np.isnan(s.view("y")[3]) and s.last("y") == 8
+
+
+def test_clone_project_changes_exactly_one_setting():
+    project = spiral()
+    settings = {s.key: s for s in clone_settings(project)}
+    clone, note = clone_project(project, settings["batch_size"], 64)
+    assert note == "batch size 32 → 64"
+    diff = copy.deepcopy(clone)
+    diff["training"]["batch_size"] = 32
+    assert diff == project
+    with pytest.raises(Exception, match="already"):
+        clone_project(project, settings["batch_size"], 32)

@@ -1,0 +1,169 @@
+"""The optimizer lab widget, driven as a person drives it (pytest-qt, offscreen)."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
+
+from playground.engine.lab import FUNCTIONS, LAB_OPTIMIZERS, run_paths  # noqa: E402
+from playground.ui import optimizer_lab  # noqa: E402
+from playground.ui.optimizer_lab import OptimizerLabWidget, contour_segments, log_heat  # noqa: E402
+
+
+@pytest.fixture
+def lab(qtbot):
+    w = OptimizerLabWidget()
+    qtbot.addWidget(w)
+    w.resize(1300, 850)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.pause()
+
+
+def map_point(w, x, y):
+    """Where the data point (x, y) is, in the map's viewport pixels."""
+    return w.plot.mapFromScene(w.vb.mapViewToScene(QPointF(x, y)))
+
+
+def test_click_on_the_map_moves_the_start(qtbot, lab):
+    lab.step(3)
+    pw, ph = lab.vb.viewPixelSize()
+    with qtbot.waitSignal(lab.startChanged, timeout=3000) as sig:
+        qtbot.mouseClick(lab.plot.viewport(), Qt.MouseButton.LeftButton, pos=map_point(lab, 4.0, -2.5))
+    x, y = sig.args
+    assert x == pytest.approx(4.0, abs=2 * pw) and y == pytest.approx(-2.5, abs=2 * ph)
+    assert lab.lab.step_count == 0
+    for name in LAB_OPTIMIZERS:
+        np.testing.assert_allclose(lab.lab.paths[name].points, [[x, y]])
+        xs, ys = lab.path_items[name].getData()
+        np.testing.assert_allclose([xs[0], ys[0]], [x, y])
+    # and the next step starts from there
+    lab.step(1)
+    g = np.array([x / 10, 2 * y])
+    np.testing.assert_allclose(lab.lab.paths["sgd"].points[1], np.array([x, y]) - 0.95 * g)
+
+
+def test_click_outside_the_plot_area_does_nothing(qtbot, lab):
+    start = lab.lab.start.copy()
+    corner = lab.plot.mapFromScene(lab.vb.sceneBoundingRect().bottomLeft()) + QPointF(-15, 15).toPoint()
+    qtbot.mouseClick(lab.plot.viewport(), Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.wait(50)
+    np.testing.assert_array_equal(lab.lab.start, start)
+
+
+def test_step_button_advances_every_path(qtbot, lab):
+    with qtbot.waitSignal(lab.stepped, timeout=3000):
+        qtbot.mouseClick(lab.step_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(lab.step_button, Qt.MouseButton.LeftButton)
+    assert lab.lab.step_count == 2
+    expected = run_paths(steps=2)["paths"]
+    for name in LAB_OPTIMIZERS:
+        xs, ys = lab.path_items[name].getData()
+        np.testing.assert_allclose(np.column_stack([xs, ys]), expected[name])
+        assert len(lab.fcurves[name].getData()[0]) == 3
+    assert lab.step_label.text() == "Step 2"
+    # arrows are drawn at each head: the dashed −∇f and the solid next step
+    assert all(len(lab.step_items[n].getData()[0]) == 6 for n in LAB_OPTIMIZERS)
+    assert all(len(lab.grad_items[n].getData()[0]) == 6 for n in LAB_OPTIMIZERS)
+
+
+def test_play_runs_on_a_timer_and_pause_stops_it(qtbot, lab):
+    lab.set_speed(100)
+    qtbot.mouseClick(lab.play_button, Qt.MouseButton.LeftButton)
+    assert lab.is_playing and lab.play_button.text() == "Pause"
+    qtbot.waitUntil(lambda: lab.lab.step_count >= 10, timeout=5000)
+    qtbot.mouseClick(lab.play_button, Qt.MouseButton.LeftButton)
+    assert not lab.is_playing and lab.play_button.text() == "Play"
+    n = lab.lab.step_count
+    qtbot.wait(100)
+    assert lab.lab.step_count == n
+    qtbot.mouseClick(lab.reset_button, Qt.MouseButton.LeftButton)
+    assert lab.lab.step_count == 0
+
+
+def test_typed_function_error_is_shown_inline(qtbot, lab):
+    qtbot.keyClicks(lab.expr_edit, "x**2 + sin(y")
+    qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert lab.expr_error.isVisible()
+    text = lab.expr_error.text()
+    assert "column 13" in text and "x**2 + sin(y\n" + " " * 12 + "^" in text
+    assert lab.lab.function is FUNCTIONS["book"]  # nothing changed, nothing crashed
+
+    lab.expr_edit.clear()
+    with qtbot.waitSignal(lab.functionChanged, timeout=3000) as sig:
+        qtbot.keyClicks(lab.expr_edit, "x**2 + 3*y**2")
+        qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert sig.args == ["x**2 + 3*y**2"]
+    assert not lab.expr_error.isVisible()
+    assert lab.function_combo.currentText() == "Your function…"
+    lab.step(1)
+    assert lab.rows["sgd"].status.text() == "no known min"
+
+
+def test_function_menu_switches_function_and_rates(qtbot, lab):
+    idx = lab.function_combo.findData("rosenbrock")
+    with qtbot.waitSignal(lab.functionChanged, timeout=3000):
+        lab.function_combo.setCurrentIndex(idx)
+        lab.function_combo.activated.emit(idx)
+    assert lab.lab.function is FUNCTIONS["rosenbrock"]
+    assert lab.rows["adam"].lr.value() == pytest.approx(FUNCTIONS["rosenbrock"].lrs["adam"])
+    (x0, x1), (y0, y1) = lab.vb.viewRange()
+    assert (x0, x1) == pytest.approx(FUNCTIONS["rosenbrock"].x_range)
+
+
+def test_settings_and_toggles_apply_live(qtbot, lab):
+    lab.step(1)
+    lab.rows["momentum"].lr.setValue(0.2)
+    assert lab.lab.paths["momentum"].optimizer.lr == pytest.approx(0.2)
+    lab.rows["adam"].params["beta1"].setValue(0.5)
+    assert lab.lab.paths["adam"].optimizer.beta1 == pytest.approx(0.5)
+
+    lab.rows["adam"].check.setChecked(False)
+    assert not lab.path_items["adam"].isVisible()
+    lab.step(2)
+    assert lab.lab.paths["adam"].steps == 1 and lab.lab.paths["sgd"].steps == 3
+    assert lab.rows["adam"].status.text() == "off"
+    lab.rows["adam"].check.setChecked(True)
+    assert lab.path_items["adam"].isVisible() and lab.lab.paths["adam"].steps == 3
+
+
+def test_divergence_is_marked_and_the_others_go_on(qtbot, lab):
+    lab.rows["sgd"].lr.setValue(1.1)
+    lab.step(80)
+    status = lab.rows["sgd"].status
+    assert status.text() == "diverged at 72"
+    assert lab.head_items["sgd"].opts["symbol"] == "x"
+    assert lab.lab.paths["adam"].steps == 80
+    assert lab.rows["adam"].status.text() != "diverged"
+
+
+def test_reached_readout(qtbot, lab):
+    lab.set_tolerance(1e-2)
+    lab.step(70)
+    # SGD on the book's function: x shrinks by 0.905 a step, |x| ≤ 0.01 from step 66 on (see test_lab)
+    assert lab.rows["sgd"].status.text() == "step 66"
+
+
+def test_without_opengl_the_3d_tab_says_why(qtbot, monkeypatch):
+    monkeypatch.setattr(optimizer_lab, "_opengl_problem",
+                        lambda: "The 3-D view needs PyOpenGL: pip install 'numpy-nn-playground[opengl]'")
+    w = OptimizerLabWidget()
+    qtbot.addWidget(w)
+    w.view_tabs.setCurrentIndex(1)
+    assert "PyOpenGL" in w.gl_label.text() and "pip install" in w.gl_label.text()
+    w.view_tabs.setCurrentIndex(0)
+    w.step(2)  # the 2-D view works alone
+    assert w.lab.step_count == 2
+
+
+def test_contours_and_heat():
+    xs = np.linspace(-2, 2, 81)
+    X, Y = np.meshgrid(xs, xs)
+    segs = contour_segments(X ** 2 + Y ** 2, xs, xs, 1.0)
+    assert len(segs) > 40 and len(segs) % 2 == 0
+    np.testing.assert_allclose(np.hypot(segs[:, 0], segs[:, 1]), 1.0, atol=2e-3)
+    heat = log_heat(np.array([[0.0, 1.0], [np.nan, 100.0]]))
+    assert np.isnan(heat[1, 0]) and heat[0, 0] < heat[0, 1] < heat[1, 1]
