@@ -306,3 +306,14 @@ def test_optional_parts_have_tabs_and_view_entries(window):
         assert f"Show {title}" in [a.text() for a in window.tab_actions.values()]
     window.tab_actions["Training"].trigger()
     assert window.current_tab_widget() is window.dashboard
+
+
+def test_digit_pad_and_lab_get_the_whole_window_and_docks_come_back(window, qtbot):
+    docks = [window.docks[k] for k in window.BUILDER_DOCKS if window.docks[k].isVisible()]
+    assert docks, "the builder shows its docks"
+    window.show_tab(window.digit_pad)
+    qtbot.waitUntil(lambda: not any(d.isVisible() for d in docks))
+    window.show_tab(window.optimizer_lab)
+    assert not any(d.isVisible() for d in docks)
+    window.show_tab(window.canvas)
+    qtbot.waitUntil(lambda: all(d.isVisible() for d in docks))

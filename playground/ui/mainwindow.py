@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.docks: dict[str, QDockWidget] = {}
+        self._hidden_docks: list[str] | None = None
         self._add_dock("palette", "Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("training", "Training settings", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -576,13 +577,29 @@ class MainWindow(QMainWindow):
         if state in ("loading", "running") and self.current_tab_widget() is self.canvas:
             self.show_tab(self.dashboard)
 
+    #: docks that serve the builder and the training tab; the digit pad and the
+    #: optimizer lab get the whole window while they are in front
+    BUILDER_DOCKS = ("palette", "inspector", "training", "history")
+
     def _tab_changed(self, _index: int) -> None:
         """The settings that go with the tab come to the front: inspector for the editor, training otherwise."""
         current = self.current_tab_widget()
+        standalone = current is self.digit_pad or current is self.optimizer_lab
+        if standalone and self._hidden_docks is None:
+            self._hidden_docks = [k for k in self.BUILDER_DOCKS if self.docks[k].isVisible()]
+            for key in self._hidden_docks:
+                self.docks[key].hide()
+        elif not standalone:
+            self._show_builder_docks()
         if current is self.canvas:
             self.docks["inspector"].raise_()
         elif current is self.dashboard:
             self.docks["training"].raise_()
+
+    def _show_builder_docks(self) -> None:
+        for key in self._hidden_docks or ():
+            self.docks[key].show()
+        self._hidden_docks = None
 
     def show_tab(self, widget: QWidget) -> None:
         """Bring the central tab holding ``widget`` (the canvas, dashboard, digit pad or lab) to the front."""
@@ -682,6 +699,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state, SETTINGS_VERSION)
 
     def save_window(self) -> None:
+        self._show_builder_docks()  # remember the builder's layout, not the digit pad's
         self.settings.save_window(self.saveGeometry(), self.saveState(SETTINGS_VERSION))
 
     def closeEvent(self, event: QCloseEvent) -> None:
