@@ -154,6 +154,16 @@ def test_a_path_leaving_the_domain_stops():
     assert res["paths"]["sgd"] == [[-1.0, 1.0]]
 
 
+def test_steps_to_tolerance():
+    # SGD, lr 0.95: xₙ = −7·0.905ⁿ, yₙ = 2·(−0.9)ⁿ. xₙ² + yₙ² is 1.13e-4 at n = 65 and 9.64e-5 at n = 66.
+    res = run_paths(steps=100, optimizers="sgd", tolerance=1e-2)
+    assert res["reached"] == {"sgd": 66}
+    lab = PathLab("book")
+    lab.step(100)
+    assert lab.paths["sgd"].reached_at(1e-2, first=40) == 66
+    assert lab.paths["sgd"].reached_at(1e-2, first=80) == 80
+
+
 def test_typed_function_uses_central_differences():
     res = run_paths("x**2 + 3*y**2", steps=1, start=(1, 1), optimizers="sgd", lrs={"sgd": 0.1})
     # ∇ = (2, 6): (1, 1) − 0.1·(2, 6)

@@ -143,7 +143,7 @@ def test_divergence_is_marked_and_the_others_go_on(qtbot, lab):
 def test_reached_readout(qtbot, lab):
     lab.set_tolerance(1e-2)
     lab.step(70)
-    # SGD on the book's function: x shrinks by 0.905 a step, |x| ≤ 0.01 from step 66 on (see test_lab)
+    # SGD on the book's function: xₙ = −7·0.905ⁿ, yₙ = 2·(−0.9)ⁿ; xₙ² + yₙ² ≤ 1e-4 first at n = 66
     assert lab.rows["sgd"].status.text() == "step 66"
 
 

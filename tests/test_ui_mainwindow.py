@@ -317,3 +317,17 @@ def test_digit_pad_and_lab_get_the_whole_window_and_docks_come_back(window, qtbo
     assert not any(d.isVisible() for d in docks)
     window.show_tab(window.canvas)
     qtbot.waitUntil(lambda: all(d.isVisible() for d in docks))
+
+
+def test_space_plays_the_lab_in_the_lab_and_trains_elsewhere(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.show_tab(window.optimizer_lab)
+    qtbot.waitUntil(lambda: window.optimizer_lab.isVisible())
+    qtbot.keyClick(window.optimizer_lab, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.optimizer_lab.is_playing)
+    assert window.dashboard.state() == "idle"
+    qtbot.keyClick(window.optimizer_lab, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.optimizer_lab.is_playing)
+    window.show_tab(window.canvas)
+    assert window.dashboard.actions["start"].shortcut() == QKeySequence("Space")

@@ -677,15 +677,18 @@ class OptimizerPath:
             self.diverged_reason = reason
         return StepResult(self.name, step, before, g, delta, after, value, reason)
 
-    def reached_at(self, tolerance: float = DEFAULT_TOLERANCE) -> int | None:
-        """The first step at which the path is within ``tolerance`` of a known minimum (None: not yet/unknown)."""
-        if not self.function.minima:
+    def reached_at(self, tolerance: float = DEFAULT_TOLERANCE, first: int = 0) -> int | None:
+        """The first step (from step ``first`` on) at which the path is within ``tolerance`` of a known minimum.
+
+        None if it has not got there (yet) or no minimum is known.
+        """
+        if not self.function.minima or first >= self._n:
             return None
-        pts = self.points
+        pts = self.points[first:]
         mins = np.asarray(self.function.minima, dtype=np.float64)
         d = np.min(np.hypot(pts[:, None, 0] - mins[None, :, 0], pts[:, None, 1] - mins[None, :, 1]), axis=1)
         hit = np.flatnonzero(d <= tolerance)
-        return int(hit[0]) if hit.size else None
+        return first + int(hit[0]) if hit.size else None
 
 
 class PathLab:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget,
                                QToolBar, QUndoView, QWidget)
 
@@ -92,6 +92,10 @@ class MainWindow(QMainWindow):
 
         self.docks: dict[str, QDockWidget] = {}
         self._hidden_docks: list[str] | None = None
+        self._lab_space = QShortcut(QKeySequence("Space"), self)
+        self._lab_space.setEnabled(False)
+        self._lab_space.activated.connect(
+            lambda: self.optimizer_lab.pause() if self.optimizer_lab.is_playing else self.optimizer_lab.play())
         self._add_dock("palette", "Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("training", "Training settings", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -585,6 +589,10 @@ class MainWindow(QMainWindow):
         """The settings that go with the tab come to the front: inspector for the editor, training otherwise."""
         current = self.current_tab_widget()
         standalone = current is self.digit_pad or current is self.optimizer_lab
+        # Space starts or pauses what is in front: the lab's race there, training elsewhere
+        lab_front = current is self.optimizer_lab
+        self.dashboard.actions["start"].setShortcut(QKeySequence() if lab_front else QKeySequence("Space"))
+        self._lab_space.setEnabled(lab_front)
         if standalone and self._hidden_docks is None:
             self._hidden_docks = [k for k in self.BUILDER_DOCKS if self.docks[k].isVisible()]
             for key in self._hidden_docks:
@@ -708,7 +716,6 @@ class MainWindow(QMainWindow):
             return
         self.dashboard.shutdown()
         self.digit_pad.shutdown()
-        if hasattr(self.optimizer_lab, "shutdown"):
-            self.optimizer_lab.shutdown()
+        self.optimizer_lab.shutdown()
         self.save_window()
         event.accept()

@@ -28,7 +28,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QIcon, QPixmap
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QGraphicsItem, QGridLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QSlider,
                                QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget)
 
@@ -53,6 +53,7 @@ GRID = 241          # heat-map samples per axis
 GRID_3D = 81
 CONTOUR_LEVELS = 14
 F_FLOOR = 1e-20     # f − f* is drawn no lower than this on the log plot
+DOTS_UP_TO = 400    # a path is drawn with a dot per step up to this many points
 SYMLOG_ABOVE = 1e3  # without a known minimum, f is drawn as sign(f)·log10(1 + |f|) once |f| passes this
 #: short labels of the optimizer settings shown beside the learning rate (ε stays as the book has it)
 PARAM_LABELS = {"momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂"}
@@ -151,7 +152,7 @@ def _opengl_problem() -> str | None:
     import importlib.util
 
     if importlib.util.find_spec("OpenGL") is None:
-        return f"The 3-D view needs PyOpenGL: {OPENGL_HINT}"
+        return f"The 3-D view needs PyOpenGL: {OPENGL_HINT}\nThe 2-D map works without it."
     return None
 
 
@@ -197,7 +198,7 @@ class OptimizerLabWidget(QWidget):
         super().__init__(parent)
         self.lab = PathLab(function)
         self.tolerance = DEFAULT_TOLERANCE
-        self._reached: dict[str, int | None] = {}
+        self._reached: dict[str, tuple[int, int | None]] = {}  # name → (points checked, first step within tol)
         self._dark = self._theme_is_dark()
         self._gl: Any = None
         self._gl_items: dict[str, Any] = {}
@@ -205,6 +206,8 @@ class OptimizerLabWidget(QWidget):
         self._grid: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._symlog = False          # f drawn as sign(f)·log10(1 + |f|) (no known minimum, |f| large)
         self._value_label = ""
+        self._step_span = 0
+        self._value_span: tuple[float, float] | None = None
 
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
@@ -283,9 +286,14 @@ class OptimizerLabWidget(QWidget):
         self._reached.clear()
         self._sync_combo(fn)
         self._show_expression_error(None)
+        self._set_message("")
         self._show_function()
         self.functionChanged.emit(fn.name)
         return True
+
+    def shutdown(self) -> None:
+        """Stop playing (the main window calls this when it closes)."""
+        self.pause()
 
     def set_tolerance(self, tol: float) -> None:
         self.tolerance = float(tol)
@@ -470,6 +478,10 @@ class OptimizerLabWidget(QWidget):
             self.path_items[name], self.head_items[name] = path, head
             self.grad_items[name], self.step_items[name] = grad, stepi
         self.vb.sigRangeChanged.connect(self._view_moved)
+        # the heat map, contours and axes change only with the function or the view: keep them as pixmaps
+        # so that drawing a step repaints only the paths
+        for item in (self.image, self.contours, pi.getAxis("left"), pi.getAxis("bottom")):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot.scene().sigMouseClicked.connect(self._map_clicked)
         lay.addWidget(self.plot, 1)
         hint = QLabel("Click the map to move the start ○.  Dashed arrow: downhill, −∇f (direction only).  "
@@ -494,7 +506,7 @@ class OptimizerLabWidget(QWidget):
         grid = QGridLayout(group)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
-        for col, (text, tip) in enumerate((("", ""), ("learning rate", "lr, changed live"),
+        for col, (text, tip) in enumerate((("", ""), ("lr", "learning rate, changed live"),
                                            ("settings", "other settings, changed live"),
                                            ("f now", "f at the path's current point"),
                                            ("reached", "the step at which the path came within the "
@@ -516,6 +528,7 @@ class OptimizerLabWidget(QWidget):
             grid.addWidget(row.check, r, 0)
 
             row.lr = self._spin(1e-5, 10.0, 5, self.lab.paths[name].optimizer.lr)
+            row.lr.setMaximumWidth(96)
             row.lr.setToolTip(f"{title} learning rate lr (live)")
             row.lr.valueChanged.connect(lambda v, n=name: self._setting(n, "lr", v))
             grid.addWidget(row.lr, r, 1)
@@ -531,6 +544,7 @@ class OptimizerLabWidget(QWidget):
                 lab = QLabel(PARAM_LABELS[attr])
                 lab.setToolTip(desc)
                 box = self._spin(0.0, 0.9999, 4, getattr(opt, attr))
+                box.setMaximumWidth(78)
                 box.setToolTip(f"{title}: {desc} (live)")
                 box.valueChanged.connect(lambda v, n=name, a=attr: self._setting(n, a, v))
                 row.params[attr] = box
@@ -558,8 +572,9 @@ class OptimizerLabWidget(QWidget):
         self.fplot.setMinimumHeight(200)
         fi = self.fplot.getPlotItem()
         fi.setLabel("bottom", "step")
-        fi.getAxis("left").enableAutoSIPrefix(False)
-        fi.getAxis("bottom").enableAutoSIPrefix(False)
+        for side in ("left", "bottom"):
+            fi.getAxis(side).enableAutoSIPrefix(False)
+            fi.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         fi.showGrid(x=True, y=True, alpha=0.25)
         fi.setClipToView(True)
         fi.setDownsampling(auto=True, mode="peak")
@@ -662,8 +677,8 @@ class OptimizerLabWidget(QWidget):
         fi.setLogMode(y=known)
         if self._gl is not None:
             self._build_gl_scene()
+        self._step_span, self._value_span = 0, None
         self._refresh()
-        fi.enableAutoRange(axis="y")
 
     def _sync_rows(self) -> None:
         for name, row in self.rows.items():
@@ -760,9 +775,13 @@ class OptimizerLabWidget(QWidget):
         self.message.setText(text)
 
     def _reached_step(self, name: str) -> int | None:
-        if name not in self._reached or self._reached[name] is None:
-            self._reached[name] = self.lab.paths[name].reached_at(self.tolerance)
-        return self._reached[name]
+        """The first step within the tolerance, looking only at the points added since the last look."""
+        path = self.lab.paths[name]
+        checked, hit = self._reached.get(name, (0, None))
+        if hit is None:
+            hit = path.reached_at(self.tolerance, first=checked)
+            self._reached[name] = (len(path.points), hit)
+        return hit
 
     def _refresh(self) -> None:
         """Redraw paths, heads, readouts and the f plot from the lab."""
@@ -770,16 +789,25 @@ class OptimizerLabWidget(QWidget):
         known = fn.f_min is not None
         self._choose_value_scale(known)
         self.start_item.setData(pos=[tuple(self.lab.start)])
+        y_lo, y_hi = math.inf, -math.inf
         for name in LAB_OPTIMIZERS:
             path = self.lab.paths[name]
             on = self.lab.enabled[name]
             row = self.rows[name]
             pts = path.points
-            self.path_items[name].setData(pts[:, 0], pts[:, 1])
+            item = self.path_items[name]
+            dots = len(pts) <= DOTS_UP_TO
+            if dots != (item.opts["symbol"] is not None):  # a dot per step while they can be told apart
+                item.setSymbol("o" if dots else None)
+            item.setData(pts[:, 0], pts[:, 1])
             vals = path.values
             steps = np.arange(len(vals))
             y = np.maximum(vals - fn.f_min, F_FLOOR) if known else symlog(vals) if self._symlog else vals
             self.fcurves[name].setData(steps, y)
+            if on and len(y):
+                finite = y[np.isfinite(y)]
+                if finite.size:
+                    y_lo, y_hi = min(y_lo, float(finite.min())), max(y_hi, float(finite.max()))
             row.value.setText(_fmt(float(vals[-1])) if on else "off")
             if not on:
                 row.status.setText("off")
@@ -801,9 +829,43 @@ class OptimizerLabWidget(QWidget):
                 row.status.setToolTip(f"The first step within {self.tolerance:g} of a minimum")
         self._draw_heads()
         self.step_label.setText(f"Step {self.lab.step_count}")
-        self.fplot.getPlotItem().setXRange(0, max(self.lab.step_count, 20), padding=0.02)
+        if not math.isfinite(float(fn.value(*self.lab.start))):
+            x, y = self.lab.start
+            self._set_message(f"f is not defined at the start ({x:.3g}, {y:.3g}): click the map where it is "
+                              "(the coloured area).", error=True)
+        elif self.message.text().startswith("f is not defined at the start"):
+            self._set_message("")
+        self._grow_step_axis()
+        self._fit_value_axis(y_lo, y_hi, known)
         self._draw_arrows()
         self._update_gl_paths()
+
+    def _grow_step_axis(self) -> None:
+        """The f plot's step axis grows in jumps (20, 40, 80, …), so its ticks are not redrawn every step."""
+        n = self.lab.step_count
+        span = 20
+        while span < n:
+            span *= 2
+        if span != self._step_span:
+            self._step_span = span
+            self.fplot.getPlotItem().setXRange(0, span, padding=0.02)
+
+    def _fit_value_axis(self, lo: float, hi: float, log: bool) -> None:
+        """The f plot's value axis in whole decades (log) or round steps (linear), reset only when that changes."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return
+        if log:
+            lo, hi = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+            lo = min(lo, hi - 3)  # at least three decades, so the ticks stay whole powers of ten
+        else:
+            span = hi - lo
+            unit = 10.0 ** math.floor(math.log10(span)) if span > 0 else max(abs(hi), 1.0) * 0.1
+            lo, hi = math.floor(lo / unit) * unit, math.ceil(hi / unit) * unit
+            if hi <= lo:
+                lo, hi = lo - unit, hi + unit
+        if (lo, hi) != self._value_span:
+            self._value_span = (lo, hi)
+            self.fplot.getPlotItem().setYRange(lo, hi, padding=0.03)
 
     def _choose_value_scale(self, known: bool) -> None:
         """f − f* on a log axis when the minimum is known; else f, or sign(f)·log₁₀(1 + |f|) once |f| > 1000."""
@@ -854,12 +916,12 @@ class OptimizerLabWidget(QWidget):
                 continue
             g, delta = previews[name]
             here = path.position
-            gpx = math.hypot(g[0] / pw, g[1] / ph)
-            if math.isfinite(gpx) and gpx > 0:
-                down = -np.array([g[0], g[1]]) * (38.0 / gpx)  # 38 px long on screen
+            pts = np.empty((0, 2))
+            big = float(np.max(np.abs(g))) if np.all(np.isfinite(g)) else 0.0
+            if big > 0:  # scaled by the largest component first, so huge gradients do not overflow
+                sx, sy = g[0] / big / pw, g[1] / big / ph
+                down = -np.array([sx * pw, sy * ph]) * (38.0 / math.hypot(sx, sy))  # 38 px long on screen
                 pts = _arrow(here, down, (pw, ph), head_px=7.0)
-            else:
-                pts = np.empty((0, 2))
             grad_item.setData(pts[:, 0], pts[:, 1]) if len(pts) else grad_item.setData([], [])
             spts = _arrow(here, delta, (pw, ph))
             step_item.setData(spts[:, 0], spts[:, 1]) if len(spts) else step_item.setData([], [])
@@ -980,8 +1042,12 @@ class OptimizerLabWidget(QWidget):
             label.setText(label.text, color=fg)
         self.legend.setBrush(pg.mkBrush(27, 30, 36, 200) if self._dark else pg.mkBrush(255, 255, 255, 200))
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name): a hidden tab does not keep playing
         self.pause()
+        super().hideEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.shutdown()
         super().closeEvent(event)
 
 
