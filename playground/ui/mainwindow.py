@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.docks: dict[str, QDockWidget] = {}
-        self._hidden_docks: list[str] | None = None
+        self._hidden_by_tab: set[str] = set()  # docks the current tab put away
         self._lab_space = QShortcut(QKeySequence("Space"), self)
         self._lab_space.setEnabled(False)
         self._lab_space.activated.connect(
@@ -581,33 +581,42 @@ class MainWindow(QMainWindow):
         if state in ("loading", "running") and self.current_tab_widget() is self.canvas:
             self.show_tab(self.dashboard)
 
-    #: docks that serve the builder and the training tab; the digit pad and the
-    #: optimizer lab get the whole window while they are in front
+    #: docks that serve the builder; each tab shows only the ones it uses, so the
+    #: training plots, the digit pad and the optimizer lab get room to breathe
     BUILDER_DOCKS = ("palette", "inspector", "training", "history")
+
+    def _docks_for(self, current: QWidget) -> set[str]:
+        if current is self.canvas:
+            return set(self.BUILDER_DOCKS)
+        if current is self.dashboard:
+            return {"inspector", "training"}
+        return set()
 
     def _tab_changed(self, _index: int) -> None:
         """The settings that go with the tab come to the front: inspector for the editor, training otherwise."""
         current = self.current_tab_widget()
-        standalone = current is self.digit_pad or current is self.optimizer_lab
         # Space starts or pauses what is in front: the lab's race there, training elsewhere
         lab_front = current is self.optimizer_lab
         self.dashboard.actions["start"].setShortcut(QKeySequence() if lab_front else QKeySequence("Space"))
         self._lab_space.setEnabled(lab_front)
-        if standalone and self._hidden_docks is None:
-            self._hidden_docks = [k for k in self.BUILDER_DOCKS if self.docks[k].isVisible()]
-            for key in self._hidden_docks:
-                self.docks[key].hide()
-        elif not standalone:
-            self._show_builder_docks()
+        wanted = self._docks_for(current)
+        for key in self.BUILDER_DOCKS:
+            dock = self.docks[key]
+            if key in wanted and key in self._hidden_by_tab:
+                dock.show()
+                self._hidden_by_tab.discard(key)
+            elif key not in wanted and dock.isVisible():
+                dock.hide()
+                self._hidden_by_tab.add(key)
         if current is self.canvas:
             self.docks["inspector"].raise_()
         elif current is self.dashboard:
             self.docks["training"].raise_()
 
     def _show_builder_docks(self) -> None:
-        for key in self._hidden_docks or ():
+        for key in self._hidden_by_tab:
             self.docks[key].show()
-        self._hidden_docks = None
+        self._hidden_by_tab.clear()
 
     def show_tab(self, widget: QWidget) -> None:
         """Bring the central tab holding ``widget`` (the canvas, dashboard, digit pad or lab) to the front."""

@@ -555,7 +555,7 @@ class TrainingDashboard(QWidget):
         name = run.name
         if status == "finished":
             self.progress.setValue(self.progress.maximum())
-            self.progress.setFormat(f"{name} finished · {run.result()}")
+            self.progress.setFormat(f"{name} finished")
             self._set_status(f"{name} finished · {run.result()}")
         elif status == "cancelled":
             self.progress.setFormat(f"{name} stopped at epoch {self._progress['epoch']}, "
@@ -681,7 +681,7 @@ class TrainingDashboard(QWidget):
         reset.setEnabled(True)
 
     def _set_status(self, text: str) -> None:
-        self.status.setText(text if len(text) < 80 else text[:77] + "…")
+        self.status.setText(text if len(text) < 48 else text[:47] + "…")
         self.status.setToolTip(text)
         self.status_message.emit(text)
 
