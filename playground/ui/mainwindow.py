@@ -14,10 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget,
                                QToolBar, QUndoView, QWidget)
 
-from ..engine.errors import FileFormatError, PlaygroundError
+from ..engine.errors import PlaygroundError
 from ..engine.project import load_model, load_project, save_model, save_project, validate_project
 from ..presets import load_preset, preset_names
 from .commands import DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceProject
@@ -25,22 +25,14 @@ from .document import ProjectDocument
 from .editor import Inspector, LayerPalette, NetworkCanvas
 from .editor.catalog import new_entry
 from .settings import SETTINGS_VERSION, AppSettings
-from .theme import Theme, current_theme, load_icon
+from .theme import current_theme, load_icon
 from .training_panel import TrainingPanel
+from .layout import scrolling
 
 APP_TITLE = "NumPy Neural Network Playground"
 DEFAULT_PRESET = "spiral"
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 MODEL_FILTER = "Trained models (*.npz);;All files (*)"
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """``widget`` in a scroll area, so its minimum size does not set the window's."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 class MainWindow(QMainWindow):
@@ -85,9 +77,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.setTabBarAutoHide(True)
         self.tabs.addTab(self.canvas, "Network")
-        self.tabs.addTab(_scrolling(self.dashboard), "Training")
-        self.tabs.addTab(_scrolling(self.digit_pad), "Draw a digit")
-        self.tabs.addTab(_scrolling(self.optimizer_lab), "Optimizer lab")
+        self.tabs.addTab(scrolling(self.dashboard), "Training")
+        self.tabs.addTab(scrolling(self.digit_pad), "Draw a digit")
+        self.tabs.addTab(scrolling(self.optimizer_lab), "Optimizer lab")
         self.setCentralWidget(self.tabs)
 
         self.docks: dict[str, QDockWidget] = {}
@@ -694,7 +686,7 @@ class MainWindow(QMainWindow):
         self._size_docks()
 
     def _size_docks(self) -> None:
-        w, h = self.width(), self.height()
+        w = self.width()
         self.resizeDocks([self.docks["palette"]], [max(190, int(w * 0.13))], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspector"]], [max(320, int(w * 0.23))], Qt.Orientation.Horizontal)
 

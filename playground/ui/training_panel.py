@@ -6,8 +6,8 @@ import inspect
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QToolButton, QVBoxLayout, QWidget)
 
 from ..engine.datasets import DATASET_DESCRIPTIONS, DATASET_KINDS, DATASETS, default_spec
 from ..engine.optimizers import OPTIMIZERS, SCHEDULES
@@ -15,6 +15,7 @@ from .commands import SetAllInitializers, SetDataset, SetTrainingOption
 from .document import ProjectDocument
 from .editor.catalog import INIT_CHOICES, init_tooltip, optimizer_tooltip, schedule_tooltip
 from .editor.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
+from .layout import fill_with_scrolling
 
 DATASET_ORDER = ["mnist", "spiral", "moons", "circle", "xor", "gaussians", "sin", "xsin", "step"]
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
@@ -50,14 +51,7 @@ class TrainingPanel(QWidget):
         lay.addWidget(self._optimizer_group())
         lay.addWidget(self._run_group())
         lay.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with_scrolling(self, body)
         doc.changed.connect(self.refresh)
         self.refresh()
 

@@ -10,7 +10,6 @@ copies made in the worker thread (or after it ended), never the one training.
 from __future__ import annotations
 
 import copy
-import time
 from functools import partial
 from typing import Any
 

@@ -6,8 +6,7 @@ import html
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from ...engine.datasets import DATASET_DESCRIPTIONS
 from ...engine.layers import ACTIVATIONS, LAYERS
@@ -18,6 +17,7 @@ from .catalog import (INIT_CHOICES, LOSS_LABELS, SENTENCES, activation_tooltip, 
                       loss_tooltip, takes_activation)
 from .fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
 from .scene import format_shape
+from ..layout import fill_with_scrolling
 
 #: per layer type: (key, kind, label, arguments, default)
 FIELDS: dict[str, list[tuple[str, str, str, tuple, Any]]] = {
@@ -125,14 +125,7 @@ class Inspector(QWidget):
         lay.addWidget(self.form_host)
         lay.addWidget(self.about)
         lay.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with_scrolling(self, body)
 
         doc.changed.connect(self.refresh)
         self.show_index(None)
