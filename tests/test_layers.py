@@ -218,3 +218,147 @@ def test_initializer_scales(init, std):
     assert w.dtype == np.float32
     assert w.std() == pytest.approx(std, rel=0.03)
     assert np.all(net.layers[0].params["b"] == 0)
+
+
+# ---------------------------------------------------------------- fast paths and layouts
+
+def test_unfold_fold_are_adjoint_and_im2col_is_the_transposed_unfold():
+    from playground.engine.layers import fold, unfold
+    rng = np.random.default_rng(0)
+    for c, kh, kw, stride, pad in [(1, 5, 5, 1, 0), (3, 3, 2, 2, 1), (2, 2, 3, 3, 2)]:
+        x = rng.standard_normal((2, c, 9, 8))
+        cols = unfold(x, kh, kw, stride, pad)
+        n, k, p = cols.shape
+        assert k == c * kh * kw
+        np.testing.assert_array_equal(im2col(x, kh, kw, stride, pad), cols.transpose(0, 2, 1).reshape(n * p, k))
+        d = rng.standard_normal(cols.shape)
+        assert float(np.vdot(cols, d)) == pytest.approx(float(np.vdot(x, fold(d, x.shape, kh, kw, stride, pad))),
+                                                        rel=1e-10)
+        # unfolding into a slice of a larger buffer writes that buffer, not a copy
+        big = np.full((n, k + 1, p), 7.0)
+        unfold(x, kh, kw, stride, pad, out=big[:, :k])
+        np.testing.assert_array_equal(big[:, :k], cols)
+        assert np.all(big[:, k] == 7.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_forward_backward_keep_dtype_and_match_im2col(dtype):
+    spec = {"input_shape": [3, 9, 8], "layers": [{"type": "Conv2D", "filters": 4, "kernel": 3, "stride": 2,
+                                                  "padding": 1}, {"type": "Flatten"}, {"type": "Dense", "units": 2}]}
+    net = Network(spec, dtype=dtype)
+    conv = net.layers[0]
+    conv.need_input_grad = True
+    rng = np.random.default_rng(1)
+    conv.params["b"][:] = rng.standard_normal(4)
+    x = rng.standard_normal((5, 3, 9, 8)).astype(dtype)
+    out = conv.forward(x, training=True)
+    assert out.dtype == dtype and out.shape == (5, 4, 5, 4) and out.flags.c_contiguous
+    col = im2col(x, 3, 3, 2, 1)
+    ref = (col @ conv.params["W"].reshape(4, -1).T + conv.params["b"]).reshape(5, 5, 4, 4).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(out, ref, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    g_t = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # same values, other layout
+    dx = conv.backward(g)
+    dw, db = conv.grads["W"].copy(), conv.grads["b"].copy()
+    dx_t = conv.backward(g_t)
+    assert dx.dtype == dtype and conv.grads["W"].dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dx_t, dx, rtol=tol, atol=tol)
+    np.testing.assert_allclose(conv.grads["W"], dw, rtol=tol, atol=tol)
+    gm = g.transpose(0, 2, 3, 1).reshape(-1, 4)
+    np.testing.assert_allclose(dw, (col.T @ gm).T.reshape(dw.shape), rtol=tol * 10, atol=tol * 10)
+    np.testing.assert_allclose(db, gm.sum(0), rtol=tol * 10, atol=tol * 10)
+    np.testing.assert_allclose(dx, col2im(gm @ conv.params["W"].reshape(4, -1), x.shape, 3, 3, 2, 1),
+                               rtol=tol * 10, atol=tol * 10)
+
+
+def _pool_pair(pool_type, pool, shape, dtype=np.float64):
+    """Two copies of one pooling layer: the tiled fast path and the general path."""
+    spec = {"input_shape": list(shape), "layers": [{"type": pool_type, "pool": pool}] + dense_head(2)}
+    fast = Network(spec, dtype=dtype).layers[0]
+    general = Network(spec, dtype=dtype).layers[0]
+    assert fast.tiled
+    general.tiled = False
+    return fast, general
+
+
+@pytest.mark.parametrize("pool_type", ["MaxPool2D", "AvgPool2D"])
+@pytest.mark.parametrize("pool,shape", [(2, (3, 8, 6)), (2, (3, 7, 9)), (3, (2, 8, 7)), (1, (2, 3, 4))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_pooling_equals_the_general_path(pool_type, pool, shape, dtype):
+    fast, general = _pool_pair(pool_type, pool, shape, dtype)
+    rng = np.random.default_rng(2)
+    # few distinct values (and many zeros, as after a ReLU): plenty of ties inside windows
+    x = np.maximum(rng.integers(-3, 3, (4, *shape)), 0).astype(dtype)
+    g = rng.standard_normal((4, *fast.output_shape)).astype(dtype)
+    g_before = g.copy()
+    out_f, out_g = fast.forward(x, True), general.forward(x, True)
+    assert out_f.dtype == dtype
+    np.testing.assert_array_equal(out_f, out_g)
+    dx_f, dx_g = fast.backward(g), general.backward(g)
+    assert dx_f.dtype == dtype and dx_f.shape == x.shape
+    np.testing.assert_array_equal(dx_f, dx_g)
+    np.testing.assert_array_equal(g, g_before)
+    if pool_type == "MaxPool2D":  # each window passes its whole gradient to exactly one input
+        np.testing.assert_allclose(dx_f.sum(), g.sum(), rtol=1e-5)
+        assert np.count_nonzero(dx_f) <= g.size
+
+
+@pytest.mark.parametrize("pool_type", ["MaxPool2D", "AvgPool2D"])
+@pytest.mark.parametrize("pool", [2, 3])
+def test_tiled_pooling_gradient_check_with_leftover_rows(pool_type, pool):
+    # after the ReLU many windows tie at 0; 9×7 leaves rows and columns outside every window
+    spec = {"input_shape": [2, 10, 8], "layers": [
+        {"type": "Conv2D", "filters": 2, "kernel": 2, "activation": "relu"},
+        {"type": pool_type, "pool": pool}] + dense_head()}
+    assert Network(spec).layers[2].tiled
+    check(spec, (3, 2, 10, 8))
+
+
+@pytest.mark.parametrize("layer_spec", [
+    {"type": "ReLU"}, {"type": "LeakyReLU", "alpha": 0.1}, {"type": "ELU"}, {"type": "Sigmoid"}, {"type": "Tanh"},
+    {"type": "MaxPool2D", "pool": 2}, {"type": "MaxPool2D", "pool": 3, "stride": 2, "padding": 1},
+    {"type": "AvgPool2D", "pool": 2}, {"type": "AvgPool2D", "pool": 2, "stride": 1},
+    {"type": "Conv2D", "filters": 3, "kernel": 3, "padding": 1}])
+def test_backward_returns_a_new_array_and_leaves_the_gradient_alone(layer_spec):
+    spec = {"input_shape": [2, 6, 6], "layers": [{"type": "Conv2D", "filters": 2, "kernel": 1}, layer_spec,
+                                                  {"type": "Flatten"}, {"type": "Dense", "units": 2}]}
+    net = Network(spec)
+    layer = net.layers[1]
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 2, 6, 6)).astype(np.float32)
+    x_before = x.copy()
+    out = layer.forward(x, training=True)
+    assert out.dtype == np.float32
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    g_before = g.copy()
+    dx = layer.backward(g)
+    assert dx.dtype == np.float32 and dx.shape == x.shape
+    assert not np.shares_memory(dx, g) and not np.shares_memory(dx, x) and not np.shares_memory(dx, out)
+    np.testing.assert_array_equal(g, g_before)
+    np.testing.assert_array_equal(x, x_before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_piecewise_activations_are_exact(dtype):
+    from playground.engine.layers import ELU, LeakyReLU, ReLU
+    x = np.array([-3.0, -1e-3, -0.0, 0.0, 1e-3, 2.5, 1e30], dtype=dtype)
+    g = np.linspace(-1, 1, x.size).astype(dtype)
+    for cls, alpha in ((ReLU, None), (LeakyReLU, 0.01), (LeakyReLU, 2.0), (ELU, 0.7)):
+        layer = cls(**({} if alpha is None else {"alpha": alpha}))
+        layer.build((x.size,), np.random.default_rng(0), dtype)
+        y = layer.forward(x.reshape(1, -1), training=True).ravel()
+        dx = layer.backward(g.reshape(1, -1)).ravel()
+        pos = x > 0
+        np.testing.assert_array_equal(y[pos], x[pos])       # the identity part is exact
+        np.testing.assert_array_equal(dx[pos], g[pos])
+        if cls is ReLU:
+            assert np.all(y[~pos] == 0) and np.all(dx[~pos] == 0)
+        elif cls is LeakyReLU:
+            np.testing.assert_array_equal(y[~pos], dtype(alpha) * x[~pos])
+            np.testing.assert_array_equal(dx[~pos], dtype(alpha) * g[~pos])
+        else:
+            np.testing.assert_allclose(y[~pos], alpha * np.expm1(x[~pos]), rtol=1e-6)
+            np.testing.assert_allclose(dx[~pos], g[~pos] * alpha * np.exp(x[~pos]), rtol=1e-6)
+        assert y.dtype == dtype and dx.dtype == dtype
+

@@ -187,13 +187,21 @@ def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
     return (size + 2 * pad - kernel) // stride + 1
 
 
-def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0,
-           out: np.ndarray | None = None) -> np.ndarray:
-    """Unfold image patches into rows.
+def _offset_slice(start: int, count: int, stride: int) -> slice:
+    """``count`` positions from ``start`` ``stride`` apart (stops exactly after the last one)."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
 
-    ``x``: (N, C, H, W) → (N·OH·OW, C·kh·kw); row ``(n, i, j)`` holds the patch
-    whose top-left corner is at ``(i·stride − pad, j·stride − pad)``, its columns
-    ordered (C, kh, kw) like the filter weights. One strided view, one copy.
+
+def unfold(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0,
+           out: np.ndarray | None = None) -> np.ndarray:
+    """Unfold image patches into columns, sample by sample.
+
+    ``x``: (N, C, H, W) → (N, C·kh·kw, OH·OW). Column ``p = i·OW + j`` of sample
+    ``n`` holds the patch whose top-left corner is at ``(i·stride − pad,
+    j·stride − pad)``, its rows ordered (C, kh, kw) like the filter weights, so
+    ``W.reshape(F, -1) @ unfold(x)`` is the convolution, already laid out as
+    (N, F, OH, OW). One strided view, one copy. ``out`` may be any
+    (N, C·kh·kw, OH·OW) array, contiguous or a slice of a larger one.
     """
     n, c, h, w = x.shape
     oh = conv_output_size(h, kh, stride, pad)
@@ -201,14 +209,17 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0,
     if pad:
         x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride][:, :, :oh, :ow]
-    if out is None or out.shape != (n * oh * ow, c * kh * kw) or out.dtype != x.dtype:
-        out = np.empty((n * oh * ow, c * kh * kw), dtype=x.dtype)
-    np.copyto(out.reshape(n, oh, ow, c, kh, kw), win.transpose(0, 2, 3, 1, 4, 5))
+    if out is None:
+        out = np.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
+    elif out.shape != (n, c * kh * kw, oh * ow):
+        raise ValueError(f"unfold: out must have shape {(n, c * kh * kw, oh * ow)}, got {out.shape}")
+    # splitting axes never copies, so this is a view into ``out`` whatever its strides
+    np.copyto(out.reshape(n, c, kh, kw, oh, ow), win.transpose(0, 1, 4, 5, 2, 3))
     return out
 
 
-def col2im(col: np.ndarray, x_shape: Shape, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
-    """The adjoint of :func:`im2col`: scatter-add rows back into (N, C, H, W).
+def fold(cols: np.ndarray, x_shape: Shape, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """The adjoint of :func:`unfold`: scatter-add (N, C·kh·kw, OH·OW) columns back into (N, C, H, W).
 
     Loops over the kh·kw kernel offsets only; each iteration is one vectorised
     add over every sample, channel and output position.
@@ -216,21 +227,59 @@ def col2im(col: np.ndarray, x_shape: Shape, kh: int, kw: int, stride: int = 1, p
     n, c, h, w = x_shape
     oh = conv_output_size(h, kh, stride, pad)
     ow = conv_output_size(w, kw, stride, pad)
-    d = col.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kh, kw, OH, OW)
-    dx = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=col.dtype)
+    d = cols.reshape(n, c, kh, kw, oh, ow)
+    dx = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            dx[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride] += d[:, :, i, j]
+            dx[:, :, _offset_slice(i, oh, stride), _offset_slice(j, ow, stride)] += d[:, :, i, j]
     if pad:
         return dx[:, :, pad:h + pad, pad:w + pad]
     return dx
 
 
+def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0,
+           out: np.ndarray | None = None) -> np.ndarray:
+    """Unfold image patches into rows (the book's layout).
+
+    ``x``: (N, C, H, W) → (N·OH·OW, C·kh·kw); row ``(n, i, j)`` holds the patch
+    whose top-left corner is at ``(i·stride − pad, j·stride − pad)``, its columns
+    ordered (C, kh, kw) like the filter weights. The transpose of
+    :func:`unfold`'s per-sample columns, which :class:`Conv2D` uses.
+    """
+    n, c, h, w = x.shape
+    p = conv_output_size(h, kh, stride, pad) * conv_output_size(w, kw, stride, pad)
+    k = c * kh * kw
+    if out is None or out.shape != (n * p, k) or out.dtype != x.dtype:
+        out = np.empty((n * p, k), dtype=x.dtype)
+    unfold(x, kh, kw, stride, pad, out=out.reshape(n, p, k).transpose(0, 2, 1))
+    return out
+
+
+def col2im(col: np.ndarray, x_shape: Shape, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """The adjoint of :func:`im2col`: scatter-add (N·OH·OW, C·kh·kw) rows back into (N, C, H, W)."""
+    n = x_shape[0]
+    return fold(col.reshape(n, -1, col.shape[1]).transpose(0, 2, 1), x_shape, kh, kw, stride, pad)
+
+
+def _sum_of_products(a: np.ndarray, b: np.ndarray, chunk_elements: int = 1 << 18) -> np.ndarray:
+    """Σₙ aₙ · bₙ over the first axis, with the per-sample products made a few samples at a time."""
+    n = a.shape[0]
+    step = max(1, chunk_elements // (a.shape[1] * b.shape[2]))
+    total = np.matmul(a[:step], b[:step]).sum(axis=0)
+    for lo in range(step, n, step):
+        total += np.matmul(a[lo:lo + step], b[lo:lo + step]).sum(axis=0)
+    return total
+
+
 class Conv2D(Layer):
-    """2-D convolution by im2col: out = col(x) · W + b.
+    """2-D convolution by patch unfolding: out = W · unfold(x) + b, sample by sample.
 
     Weights have shape (filters, C, kh, kw); output (filters, OH, OW) with
-    OH = (H + 2·padding − kernel) // stride + 1.
+    OH = (H + 2·padding − kernel) // stride + 1. The patch matrix carries an
+    extra row of ones so the bias rides along in the same matrix product (and
+    its gradient comes out of the weight-gradient product), and the output is
+    laid out as (N, F, OH, OW) in memory, so the ReLU and pooling after it run
+    over contiguous data.
     """
 
     type_name = "Conv2D"
@@ -268,36 +317,60 @@ class Conv2D(Layer):
         self._add_param("b", np.zeros(self.filters, dtype=self.dtype), 0.0)
         self.oh = conv_output_size(h, self.kh, self.stride, self.pad)
         self.ow = conv_output_size(w, self.kw, self.stride, self.pad)
-        self._col = None
+        self.k = fan_in
+        self._col: np.ndarray | None = None
         return (self.filters, self.oh, self.ow)
+
+    def _patch_buffer(self, n: int, dtype) -> np.ndarray:
+        """(N, C·kh·kw + 1, OH·OW) patches with a last row of ones, reused while N stays the same.
+
+        Reusing it spares the page faults of a fresh buffer every batch; it never
+        leaves the layer.
+        """
+        shape = (n, self.k + 1, self.oh * self.ow)
+        col = self._col
+        if col is None or col.shape != shape or col.dtype != dtype:
+            col = np.empty(shape, dtype=dtype)
+            col[:, self.k] = 1
+            self._col = col
+        return col
 
     def forward(self, x, training=False):
         n = x.shape[0]
         self.x_shape = x.shape
-        col = im2col(x, self.kh, self.kw, self.stride, self.pad, out=self._col)
-        self._col = col  # reused next batch: no page faults for a fresh buffer
-        wmat = self.params["W"].reshape(self.filters, -1).T
-        out = col @ wmat
-        out += self.params["b"]
-        # (N·OH·OW, F) viewed as (N, F, OH, OW) without a copy
-        return out.reshape(n, self.oh, self.ow, self.filters).transpose(0, 3, 1, 2)
+        w, b = self.params["W"], self.params["b"]
+        col = self._patch_buffer(n, np.result_type(x.dtype, w.dtype))
+        wb = np.empty((self.filters, self.k + 1), dtype=col.dtype)
+        wb[:, :self.k] = w.reshape(self.filters, self.k)
+        wb[:, self.k] = b
+        unfold(x, self.kh, self.kw, self.stride, self.pad, out=col[:, :self.k])
+        out = np.matmul(wb, col)  # (F, K+1) @ (N, K+1, P) → (N, F, P): one product per sample
+        return out.reshape(n, self.filters, self.oh, self.ow)
 
     def backward(self, grad):
-        gm = grad.transpose(0, 2, 3, 1).reshape(-1, self.filters)
-        dw = self._col.T @ gm  # (C·kh·kw, F)
-        self.grads["W"][...] = dw.T.reshape(self.params["W"].shape)
-        np.sum(gm, axis=0, out=self.grads["b"])
+        n = grad.shape[0]
+        g = grad.reshape(n, self.filters, self.oh * self.ow)
+        # Σₙ gₙ · colₙᵀ: (F, K+1), whose last column (against the row of ones) is the bias gradient
+        dwb = _sum_of_products(g, self._col.transpose(0, 2, 1))
+        self.grads["W"][...] = dwb[:, :self.k].reshape(self.params["W"].shape)
+        self.grads["b"][...] = dwb[:, self.k]
         if not self.need_input_grad:
             return None
-        dcol = gm @ self.params["W"].reshape(self.filters, -1)
-        return col2im(dcol, self.x_shape, self.kh, self.kw, self.stride, self.pad)
+        dcol = np.matmul(self.params["W"].reshape(self.filters, self.k).T, g)  # (N, K, P)
+        return fold(dcol, self.x_shape, self.kh, self.kw, self.stride, self.pad)
 
     def mult_adds(self):
         return self.oh * self.ow * self.filters * self.input_shape[0] * self.kh * self.kw
 
 
 class _Pool(Layer):
-    """Shared by max and average pooling: windows of pool×pool moved by stride."""
+    """Shared by max and average pooling: windows of pool×pool moved by stride.
+
+    When the windows tile the image (stride == pool, no padding) each input
+    belongs to at most one window, and both poolings take a faster path: the
+    backward pass assigns each window's gradient instead of zeroing and adding.
+    Rows and columns left over at the bottom and right belong to no window.
+    """
 
     options = ("pool", "stride", "padding")
 
@@ -317,6 +390,8 @@ class _Pool(Layer):
                                     hint="use a smaller pool or fewer pooling layers")
         self.oh = conv_output_size(h, self.pool, self.stride, self.pad)
         self.ow = conv_output_size(w, self.pool, self.stride, self.pad)
+        #: windows tile the input without overlap or padding: the fast path
+        self.tiled = self.stride == self.pool and self.pad == 0
         return (c, self.oh, self.ow)
 
     def _windows(self):
@@ -324,7 +399,7 @@ class _Pool(Layer):
         s, oh, ow = self.stride, self.oh, self.ow
         for i in range(self.pool):
             for j in range(self.pool):
-                yield i, j, slice(i, i + s * oh, s), slice(j, j + s * ow, s)
+                yield i, j, _offset_slice(i, oh, s), _offset_slice(j, ow, s)
 
     def _padded(self, x, fill):
         if not self.pad:
@@ -338,6 +413,29 @@ class _Pool(Layer):
         p = self.pad
         return dx[:, :, p:dx.shape[2] - p, p:dx.shape[3] - p]
 
+    def _tiled_dx(self, shape, dtype) -> np.ndarray:
+        """An uninitialised input gradient whose rows and columns outside every window are 0."""
+        dx = np.empty(shape, dtype=dtype)
+        h, w = self.oh * self.pool, self.ow * self.pool
+        if shape[2] > h:
+            dx[:, :, h:] = 0
+        if shape[3] > w:
+            dx[:, :, :h, w:] = 0
+        return dx
+
+    def _reduce(self, x, ufunc, out):
+        """``ufunc`` over each window of ``x`` (padded already) into ``out``: one pass per offset."""
+        views = [x[:, :, rs, cs] for _, _, rs, cs in self._windows()]
+        if len(views) == 1:
+            out[...] = views[0]
+            return
+        ufunc(views[0], views[1], out=out)
+        for v in views[2:]:
+            ufunc(out, v, out=out)
+
+    def _output(self, x):
+        return np.empty((x.shape[0], x.shape[1], self.oh, self.ow), dtype=x.dtype)
+
     def mult_adds(self):
         return self.input_shape[0] * self.oh * self.ow * self.pool * self.pool
 
@@ -345,30 +443,70 @@ class _Pool(Layer):
 class MaxPool2D(_Pool):
     """Max pooling: each output is the largest input in its window.
 
-    The gradient goes to the first maximum of each window (as argmax would).
+    The gradient goes to the first maximum of each window (as argmax would),
+    windows read row by row.
     """
 
     type_name = "MaxPool2D"
 
     def forward(self, x, training=False):
-        xp = self._padded(x, -np.inf)
-        self.xp_shape = xp.shape
-        out = None
-        for _, _, rs, cs in self._windows():
-            v = xp[:, :, rs, cs]
-            out = v.copy() if out is None else np.maximum(out, v, out=out)
-        self.xp = xp
-        self.out = out
-        return out
+        self.xp = x if self.tiled else self._padded(x, -np.inf)
+        self.out = self._output(self.xp)
+        if self.tiled:
+            self._tiled_max(self.xp, self.out)
+        else:
+            self._reduce(self.xp, np.maximum, self.out)
+        return self.out
+
+    def _tiled_max(self, x, out):
+        """Window maxima in two passes when windows tile the input: along window rows, then down.
+
+        Only the first pass reads every other element (which NumPy runs several
+        times slower than contiguous data); per-offset maxima would need pool² such passes.
+        """
+        p, oh, ow = self.pool, self.oh, self.ow
+        rows = x[:, :, :oh * p]
+        cols = [rows[..., _offset_slice(j, ow, p)] for j in range(p)]
+        if p == 1:
+            out[...] = cols[0]
+            return
+        rowmax = np.maximum(cols[0], cols[1])
+        for c in cols[2:]:
+            np.maximum(rowmax, c, out=rowmax)
+        np.maximum(rowmax[:, :, _offset_slice(0, oh, p)], rowmax[:, :, _offset_slice(1, oh, p)], out=out)
+        for i in range(2, p):
+            np.maximum(out, rowmax[:, :, _offset_slice(i, oh, p)], out=out)
+
+    def _first_max(self):
+        """(rows, cols, mask) per window offset: mask marks the windows whose first maximum sits there.
+
+        Each window gets exactly one offset: when none before the last matched,
+        the last (the maximum must be there).
+        """
+        free = None  # windows whose maximum is still unclaimed
+        offsets = list(self._windows())
+        for k, (_, _, rs, cs) in enumerate(offsets):
+            if k == len(offsets) - 1 and free is not None:
+                hit = free
+            else:
+                hit = np.equal(self.xp[:, :, rs, cs], self.out)
+                if free is None:
+                    free = ~hit
+                else:
+                    hit &= free
+                    free ^= hit
+            yield rs, cs, hit
 
     def backward(self, grad):
-        dx = np.zeros(self.xp_shape, dtype=grad.dtype)
-        taken = np.zeros(self.out.shape, dtype=bool)
-        for _, _, rs, cs in self._windows():
-            hit = self.xp[:, :, rs, cs] == self.out
-            hit &= ~taken
-            taken |= hit
-            dx[:, :, rs, cs] += np.where(hit, grad, 0)
+        if self.tiled:
+            # every input is in at most one window: assign, no zeroing and adding
+            dx = self._tiled_dx(self.xp.shape, grad.dtype)
+            for rs, cs, hit in self._first_max():
+                np.multiply(grad, hit, out=dx[:, :, rs, cs])
+            return dx
+        dx = np.zeros(self.xp.shape, dtype=grad.dtype)
+        for rs, cs, hit in self._first_max():
+            dx[:, :, rs, cs] += np.multiply(grad, hit)
         return self._unpad(dx)
 
 
@@ -378,18 +516,22 @@ class AvgPool2D(_Pool):
     type_name = "AvgPool2D"
 
     def forward(self, x, training=False):
+        self.x_shape = x.shape
         xp = self._padded(x, 0)
-        self.xp_shape = xp.shape
-        out = None
-        for _, _, rs, cs in self._windows():
-            v = xp[:, :, rs, cs]
-            out = v.copy() if out is None else np.add(out, v, out=out)
+        out = self._output(xp)
+        self._reduce(xp, np.add, out)
         out *= 1.0 / (self.pool * self.pool)
         return out
 
     def backward(self, grad):
-        dx = np.zeros(self.xp_shape, dtype=grad.dtype)
         g = grad * (1.0 / (self.pool * self.pool))
+        if self.tiled:
+            dx = self._tiled_dx(self.x_shape, g.dtype)
+            for _, _, rs, cs in self._windows():
+                dx[:, :, rs, cs] = g
+            return dx
+        n, c, h, w = self.x_shape
+        dx = np.zeros((n, c, h + 2 * self.pad, w + 2 * self.pad), dtype=g.dtype)
         for _, _, rs, cs in self._windows():
             dx[:, :, rs, cs] += g
         return self._unpad(dx)
@@ -497,11 +639,13 @@ class ReLU(Activation):
     type_name, key, formula = "ReLU", "relu", "max(0, x)"
 
     def forward(self, x, training=False):
-        self.mask = x > 0
-        return np.maximum(x, 0)
+        self.out = np.maximum(x, 0)
+        return self.out
 
     def backward(self, grad):
-        return np.where(self.mask, grad, 0).astype(grad.dtype, copy=False)
+        # x > 0 exactly where the output is > 0; multiplying by the mask is a
+        # vectorised pass, where np.where would branch on every element
+        return np.multiply(grad, self.out > 0)
 
 
 class LeakyReLU(Activation):
@@ -516,10 +660,17 @@ class LeakyReLU(Activation):
 
     def forward(self, x, training=False):
         self.mask = x > 0
-        return np.where(self.mask, x, self.alpha * x).astype(x.dtype, copy=False)
+        # max(x, 0) + α·min(x, 0): exactly x or αx, for any α ≥ 0
+        neg = np.minimum(x, 0)
+        neg *= self.alpha
+        neg += np.maximum(x, 0)
+        return neg
 
     def backward(self, grad):
-        return np.where(self.mask, grad, self.alpha * grad).astype(grad.dtype, copy=False)
+        neg = np.multiply(grad, ~self.mask)
+        neg *= self.alpha
+        neg += np.multiply(grad, self.mask)
+        return neg
 
 
 class ELU(Activation):
@@ -533,13 +684,19 @@ class ELU(Activation):
         return input_shape
 
     def forward(self, x, training=False):
-        self.x = x
-        neg = self.alpha * np.expm1(np.minimum(x, 0))
-        self.out = np.where(x > 0, x, neg).astype(x.dtype, copy=False)
-        return self.out
+        self.mask = x > 0
+        out = np.expm1(np.minimum(x, 0))
+        out *= self.alpha
+        out += np.maximum(x, 0)  # for x > 0: α·(e⁰ − 1) + x = x exactly
+        self.out = out
+        return out
 
     def backward(self, grad):
-        return np.where(self.x > 0, grad, grad * (self.out + self.alpha)).astype(grad.dtype, copy=False)
+        # dy/dx = 1 for x > 0, y + α = α·eˣ otherwise
+        slope = self.out + self.alpha
+        np.copyto(slope, 1, where=self.mask)
+        slope *= grad
+        return slope
 
 
 class Sigmoid(Activation):

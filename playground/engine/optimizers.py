@@ -185,28 +185,35 @@ class Adam(Optimizer):
         self.beta2 = _fraction(beta2, "beta2", self.name)
         self.eps = _positive(eps, "eps", self.name)
 
-    def _adam_direction(self, key, w, g):
-        """Bias-corrected m̂ / (√v̂ + ε), computed in one reused buffer."""
+    def _adam_direction(self, key, w, g, scale=1.0):
+        """``scale``·m̂ / (√v̂ + ε), computed in one reused buffer.
+
+        With c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ the same value is computed as
+        (scale·√c₂/c₁)·m / (√v + ε·√c₂): the bias corrections become two
+        scalars, which saves whole passes over the arrays.
+        """
         m = self._slot(key, "m", w)
         v = self._slot(key, "v", w)
-        m *= self.beta1
-        m += (1.0 - self.beta1) * g
-        v *= self.beta2
-        v += (1.0 - self.beta2) * (g * g)
-        c1 = 1.0 - self.beta1 ** self.t
-        c2 = 1.0 - self.beta2 ** self.t
         d = self._slot(key, "tmp", w)
+        # m ← β₁·m + (1 − β₁)·g
+        m *= self.beta1
+        np.multiply(g, 1.0 - self.beta1, out=d)
+        m += d
+        # v ← β₂·v + (1 − β₂)·g⊙g
+        v *= self.beta2
+        np.multiply(g, g, out=d)
+        d *= 1.0 - self.beta2
+        v += d
+        c1 = 1.0 - self.beta1 ** self.t
+        sc2 = math.sqrt(1.0 - self.beta2 ** self.t)
         np.sqrt(v, out=d)
-        d *= 1.0 / math.sqrt(c2)
-        d += self.eps
+        d += self.eps * sc2
         np.divide(m, d, out=d)
-        d *= 1.0 / c1
+        d *= scale * sc2 / c1
         return d
 
     def _step(self, key, w, g, decay_mult):
-        d = self._adam_direction(key, w, g)
-        d *= self.lr
-        w -= d
+        w -= self._adam_direction(key, w, g, self.lr)
 
     def reset(self):
         super().reset()
@@ -228,10 +235,9 @@ class AdamW(Adam):
         self.weight_decay = _positive(weight_decay, "weight_decay", self.name, allow_zero=True)
 
     def _step(self, key, w, g, decay_mult):
-        d = self._adam_direction(key, w, g)
+        d = self._adam_direction(key, w, g, self.lr)
         if self.weight_decay and decay_mult:
-            d += (self.weight_decay * decay_mult) * w
-        d *= self.lr
+            w *= 1.0 - self.lr * self.weight_decay * decay_mult  # W − lr·λ·W, from the W before the step
         w -= d
 
 

@@ -1,0 +1,99 @@
+"""The benchmark's structure on a tiny time budget; no speed is asserted here."""
+
+import importlib.util
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from playground.engine import bench
+from playground.engine.bench import BUILTIN_SPECS, CASES, TORCH_HINT, preset_spec, run_bench
+from playground.engine.model import Network
+
+FIGURES = ("train_images_per_s", "infer_images_per_s", "latency_ms")
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def check_figures(fig: dict) -> None:
+    for key in FIGURES:
+        assert isinstance(fig[key], float) and fig[key] > 0, (key, fig)
+    assert fig["params"] > 0
+    assert fig["other_load"] is None or 0 <= fig["other_load"] <= 1
+
+
+def check_common(res: dict) -> None:
+    json.dumps(res)  # the CLI prints it as JSON
+    assert res["batch_size"] == 100 and res["samples"] >= 5000 and res["samples"] % 100 == 0
+    assert set(res["cases"]) == set(CASES)
+    t = res["threads"]
+    assert t["threads"] >= 1 and t["cpu_count"] >= 1
+    assert "OMP_NUM_THREADS" in t and "OPENBLAS_NUM_THREADS" in t
+    assert res["peak_rss_mb"] > 0
+    for case in res["cases"].values():
+        check_figures(case["ours"])
+        assert 0 < case["ours"]["peak_rss_mb"] <= res["peak_rss_mb"]
+
+
+def test_run_bench_without_torch_comparison():
+    res = run_bench(vs_torch=False, seconds_per_case=0.05)
+    check_common(res)
+    assert res["torch"] == "not measured (vs_torch=False)"
+    assert all(set(case) == {"ours"} for case in res["cases"].values())
+    assert res["cases"]["simple-convnet"]["ours"]["params"] == 30 * 25 + 30 + 4320 * 100 + 100 + 1010
+
+
+def test_missing_torch_is_reported_not_raised(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    res = run_bench(vs_torch=True, seconds_per_case=0.05, cases=("mlp-mnist",))
+    assert res["torch"] == TORCH_HINT == "not installed: pip install torch==2.13.0 (CPU build)"
+    assert set(res["cases"]["mlp-mnist"]) == {"ours"}
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed (it is only needed to compare)")
+def test_run_bench_against_torch():
+    import torch
+
+    threads_before = torch.get_num_threads()
+    res = run_bench(vs_torch=True, seconds_per_case=0.05)
+    check_common(res)
+    assert res["torch"] == torch.__version__
+    assert res["threads"]["torch_threads"] == res["threads"]["threads"]
+    assert torch.get_num_threads() == threads_before
+    for case in res["cases"].values():
+        check_figures(case["torch"])
+        assert case["torch"]["params"] == case["ours"]["params"]
+        assert set(case["ratio"]) == {"train", "infer", "latency"}
+        assert all(r > 0 for r in case["ratio"].values())
+        ours, theirs = case["ours"], case["torch"]
+        assert case["ratio"]["train"] == pytest.approx(
+            ours["train_images_per_s"] / theirs["train_images_per_s"], rel=1e-2)
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed (it is only needed to compare)")
+@pytest.mark.parametrize("name", CASES)
+def test_torch_model_computes_what_our_network_computes(name):
+    import torch
+
+    net = Network(preset_spec(name), seed=0)
+    model = bench.torch_model(net)
+    for layer, mod in zip(net.train_layers, model):
+        if layer.params:  # copy our weights into the torch layer
+            w = layer.params["W"]
+            mod.weight.data = torch.from_numpy(w.T.copy() if w.ndim == 2 else w.copy())
+            mod.bias.data = torch.from_numpy(layer.params["b"].copy())
+    x = np.random.default_rng(0).random((3, 1, 28, 28), dtype=np.float32)
+    with torch.no_grad():
+        theirs = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(net.forward(x), theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_preset_spec_falls_back_to_the_built_in_specs_only_without_the_presets(monkeypatch):
+    from_presets = {name: preset_spec(name) for name in CASES}
+    monkeypatch.setitem(sys.modules, "playground.presets", None)
+    for name in CASES:
+        built_in = preset_spec(name)
+        assert built_in == BUILTIN_SPECS[name] and built_in is not BUILTIN_SPECS[name]
+        # the fallback describes the same network as the preset file
+        assert built_in["layers"] == from_presets[name]["layers"]
+        assert list(built_in["input_shape"]) == list(from_presets[name]["input_shape"])
