@@ -62,12 +62,8 @@ def main() -> None:
     ap.add_argument("preset", nargs="?", default="simple-convnet")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=60)
-    ap.add_argument("--threads", type=int, default=None, help="the engine's threads (default: as OpenBLAS)")
     args = ap.parse_args()
     keep_freed_memory()  # as the Trainer does
-    if args.threads is not None:
-        from playground.engine.layers import set_threads
-        set_threads(args.threads)
     rows = profile(args.preset, args.batch, args.repeats)
 
     def ms(v: list[float], f) -> str:

@@ -97,3 +97,24 @@ def test_preset_spec_falls_back_to_the_built_in_specs_only_without_the_presets(m
         # the fallback describes the same network as the preset file
         assert built_in["layers"] == from_presets[name]["layers"]
         assert list(built_in["input_shape"]) == list(from_presets[name]["input_shape"])
+
+
+def test_optimizer_state_keeps_no_subnormal_floats():
+    """A dead unit's moments decay through the subnormal floats, where arithmetic is slow: they are dropped."""
+    from playground.engine.optimizers import FLUSH_EVERY, get_optimizer
+
+    for name in ("adam", "momentum"):
+        opt = get_optimizer({"type": name, "lr": 0.01})
+        w = {"w": np.ones(4, dtype=np.float32)}
+        opt.update(w, {"w": np.full(4, 1e-3, dtype=np.float32)})
+        zero = {"w": np.zeros(4, dtype=np.float32)}
+        tiny = np.finfo(np.float32).tiny
+        seen_subnormal = False
+        for _ in range(80 * FLUSH_EVERY):  # 0.9^k takes 1e-4 below 1e-38 in ~750 steps
+            opt.update(w, zero)
+            slots = opt.state["w"].values()
+            seen_subnormal |= any(np.any((s != 0) & (np.abs(s) < tiny)) for s in slots)
+            if opt.t % FLUSH_EVERY == 0:
+                assert not any(np.any((s != 0) & (np.abs(s) < tiny)) for s in slots)
+        assert seen_subnormal  # the test does reach the subnormal range
+        assert np.all(np.isfinite(w["w"]))

@@ -20,16 +20,6 @@ from playground.ui.dashboard.runs import Series, clone_project, clone_settings  
 TIMEOUT = 30000  # ms; generous for a busy 2-core machine
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _engine_threads_started():
-    """Start the engine's process-wide worker threads (kept for the whole process, by design) before
-    any test, so the leaked-thread check does not blame the first test that makes a big array."""
-    from playground.engine import layers
-
-    if hasattr(layers, "over_batch"):
-        layers.over_batch(lambda lo, hi: None, 8, 1 << 20)
-
-
 @pytest.fixture
 def dashboard(qtbot):
     dash = TrainingDashboard()
