@@ -28,18 +28,24 @@ def class_color(k: int) -> QColor:
     return QColor(CLASS_COLORS[k % len(CLASS_COLORS)])
 
 
-def _plot(title: str, left: str, bottom: str = "epoch", tip: str = "") -> pg.PlotWidget:
-    w = pg.PlotWidget()
+def _style(w: pg.PlotWidget, title_html: str, left: str, bottom: str, si_prefix: bool = True) -> pg.PlotItem:
+    """The dashboard's look for a plot: white, a bold title, grey axes with their labels."""
     w.setBackground("w")
     item = w.getPlotItem()
-    item.setTitle(f"<b>{title}</b>", size="10pt", color="#222")
+    item.setTitle(title_html, size="10pt", color="#222")
     item.setLabel("left", left)
     item.setLabel("bottom", bottom)
     for name in ("left", "bottom"):
         ax = item.getAxis(name)
         ax.setPen("#555")
         ax.setTextPen("#333")
-        ax.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it helps
+        ax.enableAutoSIPrefix(si_prefix)
+    return item
+
+
+def _plot(title: str, left: str, bottom: str = "epoch", tip: str = "") -> pg.PlotWidget:
+    w = pg.PlotWidget()
+    _style(w, f"<b>{title}</b>", left, bottom, si_prefix=False)  # "loss (x0.001)" confuses more than it helps
     w.setMinimumSize(220, 150)
     w.setToolTip(tip)
     return w
@@ -319,19 +325,12 @@ class ConfusionView(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setBackground("w")
-        item = self.getPlotItem()
-        item.setTitle("<b>Confusion matrix</b> (validation)", size="10pt", color="#222")
-        item.setLabel("left", "true class")
-        item.setLabel("bottom", "predicted class")
+        item = _style(self, "<b>Confusion matrix</b> (validation)", "true class", "predicted class")
         item.invertY(True)
         item.setAspectLocked(True)
         item.hideButtons()
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
-        for ax in ("left", "bottom"):
-            item.getAxis(ax).setPen("#555")
-            item.getAxis(ax).setTextPen("#333")
         self.image = _ClickableImage(axisOrder="row-major")
         self.image.clicked = lambda r, c: self.cell_clicked.emit(r, c)
         item.addItem(self.image)
@@ -407,15 +406,8 @@ class BoundaryView(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setBackground("w")
-        item = self.getPlotItem()
-        item.setTitle("<b>Decision boundary</b>", size="10pt", color="#222")
-        item.setLabel("left", "x₂")
-        item.setLabel("bottom", "x₁")
+        item = _style(self, "<b>Decision boundary</b>", "x₂", "x₁")
         item.setAspectLocked(True)
-        for ax in ("left", "bottom"):
-            item.getAxis(ax).setPen("#555")
-            item.getAxis(ax).setTextPen("#333")
         self.image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)
         self.train = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.8))
@@ -461,14 +453,7 @@ class FitView(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setBackground("w")
-        item = self.getPlotItem()
-        item.setTitle("<b>Fitted curve</b>", size="10pt", color="#222")
-        item.setLabel("left", "y")
-        item.setLabel("bottom", "x")
-        for ax in ("left", "bottom"):
-            item.getAxis(ax).setPen("#555")
-            item.getAxis(ax).setTextPen("#333")
+        item = _style(self, "<b>Fitted curve</b>", "y", "x")
         item.addLegend(offset=(8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
         self.train = pg.ScatterPlotItem(size=5, brush=pg.mkBrush("#1f77b4aa"), pen=None, name="training data")
         self.val = pg.ScatterPlotItem(size=6, symbol="t", brush=pg.mkBrush("#ff7f0ecc"), pen=None,
