@@ -123,3 +123,48 @@ def test_clip_by_global_norm():
     g = {"a": np.array([0.3])}
     clip_by_global_norm(g, 1.0)
     assert g["a"][0] == 0.3
+
+
+# ---------------------------------------------------------------- one flat array, in two pieces
+
+def _net():
+    from playground.engine.model import Network
+    spec = {"input_shape": [300], "layers": [{"type": "Dense", "units": 500, "activation": "relu"},
+                                             {"type": "Dense", "units": 5}, {"type": "Softmax"}]}
+    return Network(spec, seed=1)
+
+
+def test_network_parameters_live_in_one_array_in_two_pieces():
+    net = _net()
+    params, grads, decay = net.optimizer_arrays()
+    assert list(params) == list(grads) == list(decay) == ["all@0", "all@1"]
+    assert sum(p.size for p in params.values()) == net.param_count()
+    for key, arr in net.params().items():  # each layer's arrays are views into the pieces
+        assert any(np.shares_memory(arr, p) for p in params.values()), key
+    for key, arr in net.grads().items():
+        assert any(np.shares_memory(arr, g) for g in grads.values()), key
+    # the decay mask covers the weights and not the biases
+    mask = np.concatenate(list(decay.values()))
+    assert mask.sum() == net.params()["dense1.W"].size + net.params()["dense2.W"].size
+    small = {"input_shape": [3], "layers": [{"type": "Dense", "units": 2}]}
+    from playground.engine.model import Network
+    assert list(Network(small).optimizer_arrays()[0]) == ["all"]
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam", "adamw"])
+def test_flat_pieces_on_two_threads_give_the_per_layer_numbers(name):
+    from concurrent.futures import ThreadPoolExecutor
+    cfg = {"type": name, "lr": 0.01, **({"weight_decay": 0.1} if name == "adamw" else {})}
+    rng = np.random.default_rng(0)
+    a, b = _net(), _net()
+    opt_a, opt_b = get_optimizer(cfg), get_optimizer(cfg)
+    with ThreadPoolExecutor(1) as pool:
+        for _ in range(3):
+            g = {k: rng.standard_normal(v.shape).astype(np.float32) for k, v in a.grads().items()}
+            for net in (a, b):
+                for k, v in net.grads().items():
+                    v[...] = g[k]
+            opt_a.update(a.params(), a.grads(), a.decay())
+            opt_b.update(*b.optimizer_arrays(), pool=pool)
+    for key, w in a.params().items():
+        np.testing.assert_array_equal(b.params()[key], w, err_msg=key)

@@ -18,6 +18,7 @@ parameters: L1/L2 regularization and weight decay apply only where it is 1.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, ClassVar
 
@@ -98,6 +99,17 @@ class Layer:
         msg = (f"{self.type_name} '{self.name}' needs {expected}, got {self.input_shape} from '{source}'"
                + (f"; {hint}" if hint else ""))
         return ShapeError(msg, layer_index=self.spec_index, layer_name=self.name, fix=fix)
+
+    def replicate(self) -> "Layer":
+        """A twin for another shard of the batch: the same parameters (shared, not copied),
+        gradients and per-batch buffers of its own."""
+        twin = copy.copy(self)
+        twin.grads = {k: np.zeros_like(v) for k, v in self.grads.items()}
+        twin._forget_buffers()
+        return twin
+
+    def _forget_buffers(self) -> None:
+        """Drop references to buffers a layer reuses from batch to batch (see :meth:`replicate`)."""
 
     # -- running ----------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -320,6 +332,9 @@ class Conv2D(Layer):
         self.k = fan_in
         self._col: np.ndarray | None = None
         return (self.filters, self.oh, self.ow)
+
+    def _forget_buffers(self) -> None:
+        self._col = None
 
     def _patch_buffer(self, n: int, dtype) -> np.ndarray:
         """(N, C·kh·kw + 1, OH·OW) patches with a last row of ones, reused while N stays the same.
@@ -607,13 +622,21 @@ class Dropout(Layer):
     def _build(self, input_shape, rng, source):
         self.rate = _float(self.cfg, "rate", f"Dropout '{self.name}'", 0.5, 0.0, 1.0, hi_open=True)
         self.rng = np.random.default_rng(0)  # the network replaces it with its dropout stream
+        #: kept units drawn ahead for the next training forward pass (see :meth:`draw_keep`)
+        self.preset_keep: np.ndarray | None = None
         return input_shape
 
+    def draw_keep(self, n: int) -> np.ndarray:
+        """The kept-unit mask for a batch of ``n``, drawn from the dropout stream."""
+        return self.rng.random((n, *self.input_shape), dtype=np.float32) >= self.rate
+
     def forward(self, x, training=False):
+        keep, self.preset_keep = self.preset_keep, None
         if not training or self.rate == 0:
             self.mask = None
             return x
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
+        if keep is None or keep.shape != x.shape:
+            keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
         self.mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.rate))
         return x * self.mask
 

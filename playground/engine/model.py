@@ -20,14 +20,20 @@ and both shapes.
 from __future__ import annotations
 
 import copy
+from concurrent.futures import Executor
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from .errors import ShapeError, SpecError
-from .layers import (Activation, Conv2D, Dense, Dropout, Layer, Step, activation_class, layer_class)
+from .fused import plan_steps
+from .layers import (Activation, BatchNorm, Conv2D, Dense, Dropout, Layer, Step, activation_class, layer_class)
 from .losses import Loss, get_loss
 
+#: a training batch of at least this many samples is split in two shards when the network is shardable
+SHARD_MIN_BATCH = 32
+#: below this many parameters per piece, an optimizer step is not worth splitting between threads
+PARTS_MIN_SIZE = 1 << 16
 SPEC_KEYS = {"input_shape", "layers", "loss", "name", "description"}
 _SHORT = {"Conv2D": "conv", "MaxPool2D": "maxpool", "AvgPool2D": "avgpool", "BatchNorm": "bn"}
 
@@ -147,11 +153,43 @@ class Network:
         self.train_layers = self.layers[:-1] if self.fused_tail else list(self.layers)
         if not self.train_layers:
             raise SpecError("the network has only an output activation; add a Dense layer before it")
+        # Convolutional networks spend most of a step in element-wise NumPy work, which runs on one
+        # core; two halves of the batch, each through its own twin of the layers, can run on two.
+        # Batch norm needs the statistics of the whole batch, so a network with it is never split.
+        self.shardable = (any(isinstance(l, Conv2D) for l in self.train_layers)
+                          and not any(isinstance(l, BatchNorm) for l in self.train_layers))
+        self._twins: list[Layer] | None = None
+        #: what forward and backward run: the layers, with Conv2D → [ReLU] → MaxPool2D runs fused
+        self._steps = plan_steps(self.train_layers)
+        self._twin_steps: list = []
+        self._flatten_parameters()
         if len(self.output_shape) != 1:
             raise ShapeError(f"the network's output must be flat (outputs,), got {self.output_shape} from "
                              f"'{self.layers[-1].name}'; end with Flatten and Dense",
                              layer_index=len(entries) - 1, layer_name=self.layers[-1].name,
                              fix={"insert": {"type": "Flatten"}, "at": len(entries)})
+
+    def _flatten_parameters(self) -> None:
+        """Keep every parameter in one array and every gradient in another, layers holding views.
+
+        An optimizer step is then a dozen whole-array operations instead of a
+        dozen per parameter, which is most of its cost on small networks.
+        """
+        pairs = [(layer, key) for layer in self.layers for key in layer.params]
+        total = sum(layer.params[key].size for layer, key in pairs)
+        self._flat_p = np.empty(total, dtype=self.dtype)
+        self._flat_g = np.zeros(total, dtype=self.dtype)
+        self._flat_decay = np.empty(total, dtype=bool)
+        self._flat_mult = {float(layer.decay[key]) for layer, key in pairs}
+        lo = 0
+        for layer, key in pairs:
+            value = layer.params[key]
+            hi = lo + value.size
+            self._flat_p[lo:hi] = value.reshape(-1)
+            self._flat_decay[lo:hi] = bool(layer.decay[key])
+            layer.params[key] = self._flat_p[lo:hi].reshape(value.shape)
+            layer.grads[key] = self._flat_g[lo:hi].reshape(value.shape)
+            lo = hi
 
     @staticmethod
     def _auto_name(cls: type[Layer], counts: dict[str, int]) -> str:
@@ -168,6 +206,25 @@ class Network:
 
     def decay(self) -> dict[str, float]:
         return {f"{l.name}.{k}": v for l in self.layers for k, v in l.decay.items()}
+
+    def optimizer_arrays(self, parts: int = 2) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
+        """(params, grads, decay) for an optimizer: all parameters as one flat array.
+
+        With ``parts`` > 1 and enough parameters the flat arrays come in that many
+        contiguous pieces (keys ``all@0``, ``all@1``, …) that an optimizer may
+        update on different threads; the pieces do not depend on whether it
+        does, so neither do the numbers. ``decay`` maps each piece to a
+        boolean mask of the entries weight decay applies to.
+        """
+        if not self._flat_p.size or not self._flat_mult <= {0.0, 1.0}:
+            return self.params(), self.grads(), self.decay()
+        n = self._flat_p.size
+        parts = parts if n >= PARTS_MIN_SIZE * parts else 1
+        bounds = [n * i // parts for i in range(parts + 1)]
+        keys = ["all"] if parts == 1 else [f"all@{i}" for i in range(parts)]
+        cut = [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
+        return ({k: self._flat_p[c] for k, c in zip(keys, cut)}, {k: self._flat_g[c] for k, c in zip(keys, cut)},
+                {k: self._flat_decay[c] for k, c in zip(keys, cut)})
 
     def state(self) -> dict[str, np.ndarray]:
         """Non-trainable arrays saved with the model (batch-norm running statistics)."""
@@ -203,11 +260,7 @@ class Network:
         With ``record`` a list, each layer's (name, output) is appended to it.
         """
         self._check_input(x)
-        for layer in self.train_layers:
-            x = layer.forward(x, training)
-            if record is not None:
-                record.append((layer.name, x))
-        return x
+        return _forward(self._steps, x, training, record)
 
     def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
         """Outputs as the user sees them (probabilities for classifiers), in batches."""
@@ -218,11 +271,7 @@ class Network:
         return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape, self.dtype)
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        for layer in reversed(self.train_layers):
-            grad = layer.backward(grad)
-            if grad is None:
-                break
-        return grad
+        return _backward(self._steps, grad)
 
     def regularization(self) -> float:
         """Σ (λ₂/2)·‖W‖² + λ₁·‖W‖₁ over weights (never biases)."""
@@ -253,16 +302,70 @@ class Network:
                     g += layer.l1 * np.sign(w)
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, training: bool = True,
-                       record: list | None = None) -> tuple[float, float, np.ndarray]:
+                       record: list | None = None, pool: Executor | None = None) -> tuple[float, float, np.ndarray]:
         """Forward, loss, backward. Returns (data loss, regularization, outputs).
 
-        Parameter gradients are left in each layer's ``grads``.
+        Parameter gradients are left in each layer's ``grads``. A training batch
+        of a :attr:`shardable` network with at least :data:`SHARD_MIN_BATCH`
+        samples is split in two halves whose gradients are added (see
+        :meth:`_sharded`); with ``pool`` (an executor with a free thread) the
+        second half runs there while this thread does the first. The result is
+        the same, bit for bit, with or without ``pool``.
         """
-        out = self.forward(x, training, record)
-        loss, grad = self.loss(out, y)
-        self.backward(grad)
+        if training and self.shardable and x.shape[0] >= SHARD_MIN_BATCH:
+            loss, out = self._sharded(x, y, record, pool)
+        else:
+            out = self.forward(x, training, record)
+            loss, grad = self.loss(out, y)
+            self.backward(grad)
         self._add_regularization_grads()
         return loss, self.regularization(), out
+
+    def _sharded(self, x: np.ndarray, y: np.ndarray, record: list | None,
+                 pool: Executor | None) -> tuple[float, np.ndarray]:
+        """Forward and backward over two halves of the batch; gradients and loss as for the whole.
+
+        Each half's loss gradient is scaled by its share of the batch, so the
+        summed gradients are those of the mean loss over the batch. Dropout
+        masks are drawn for the whole batch first, in layer order, so they are
+        the ones an unsplit pass would draw.
+        """
+        self._check_input(x)
+        n = x.shape[0]
+        h = (n + 1) // 2
+        if self._twins is None:
+            self._twins = [layer.replicate() for layer in self.train_layers]
+            self._twin_steps = plan_steps(self._twins)
+        for layer, twin in zip(self.train_layers, self._twins):
+            if isinstance(layer, Dropout) and layer.rate:
+                keep = layer.draw_keep(n)
+                layer.preset_keep, twin.preset_keep = keep[:h], keep[h:]
+        errstate = np.geterr()  # error handling is per thread: the caller's applies to both halves
+
+        def run(steps: list, lo: int, hi: int, rec: list | None) -> tuple[float, np.ndarray]:
+            with np.errstate(**errstate):
+                out = _forward(steps, x[lo:hi], True, rec)
+                loss, grad = self.loss(out, y[lo:hi])
+                grad *= (hi - lo) / n
+                _backward(steps, grad)
+            return loss, out
+
+        rec0, rec1 = ([], []) if record is not None else (None, None)
+        if pool is not None:
+            second = pool.submit(run, self._twin_steps, h, n, rec1)
+            try:
+                loss0, out0 = run(self._steps, 0, h, rec0)
+            finally:
+                loss1, out1 = second.result()
+        else:
+            loss0, out0 = run(self._steps, 0, h, rec0)
+            loss1, out1 = run(self._twin_steps, h, n, rec1)
+        for layer, twin in zip(self.train_layers, self._twins):
+            for key, g in layer.grads.items():
+                g += twin.grads[key]
+        if record is not None:
+            record.extend((name, np.concatenate([a, b])) for (name, a), (_, b) in zip(rec0, rec1))
+        return (loss0 * h + loss1 * (n - h)) / n, np.concatenate([out0, out1])
 
     def input_gradient(self, x: np.ndarray, target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """d(score of ``target`` class)/d(input) for each sample: the saliency map.
@@ -319,6 +422,26 @@ class Network:
 
     def activation_layers(self) -> list[Layer]:
         return [l for l in self.train_layers if isinstance(l, Activation)]
+
+
+def _forward(steps: list, x: np.ndarray, training: bool, record: list | None) -> np.ndarray:
+    """Run ``steps`` (layers and fused steps); with ``record``, append each layer's (name, output)."""
+    for step in steps:
+        if isinstance(step, Layer):
+            x = step.forward(x, training)
+            if record is not None:
+                record.append((step.name, x))
+        else:
+            x = step.forward(x, training, record)
+    return x
+
+
+def _backward(steps: list, grad: np.ndarray) -> np.ndarray | None:
+    for step in reversed(steps):
+        grad = step.backward(grad)
+        if grad is None:
+            break
+    return grad
 
 
 def check_spec(spec: Mapping[str, Any], input_shape: Iterable[int] | None = None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ with multiplier 0 (biases, batch-norm parameters) are never decayed.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from typing import Any, Mapping
 
 import numpy as np
@@ -38,12 +39,30 @@ class Optimizer:
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
     def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray],
-               decay: Mapping[str, float] | None = None) -> None:
-        """Apply one step to every parameter in place."""
+               decay: Mapping[str, Any] | None = None, pool: Executor | None = None) -> None:
+        """Apply one step to every parameter in place.
+
+        ``decay`` maps a key to a multiplier (0 or 1) or to a boolean mask of
+        the entries to decay. With ``pool`` (an executor with a free thread)
+        the second half of the keys is updated there meanwhile; each entry is
+        updated by the same operations either way, so the result is the same.
+        """
         self.t += 1
-        for key, w in params.items():
-            g = grads[key]
-            self._step(key, w, g, 1.0 if decay is None else decay.get(key, 0.0))
+        keys = list(params)
+
+        def run(some: list[str]) -> None:
+            for key in some:
+                self._step(key, params[key], grads[key], 1.0 if decay is None else decay.get(key, 0.0))
+
+        if pool is not None and len(keys) > 1:
+            half = len(keys) // 2
+            second = pool.submit(run, keys[half:])
+            try:
+                run(keys[:half])
+            finally:
+                second.result()
+        else:
+            run(keys)
         if self.t % FLUSH_EVERY == 0:
             self._flush_subnormals()
 
@@ -254,8 +273,13 @@ class AdamW(Adam):
 
     def _step(self, key, w, g, decay_mult):
         d = self._adam_direction(key, w, g, self.lr)
-        if self.weight_decay and decay_mult:
-            w *= 1.0 - self.lr * self.weight_decay * decay_mult  # W − lr·λ·W, from the W before the step
+        # W − lr·λ·W, from the W before the step
+        if not self.weight_decay:
+            pass
+        elif isinstance(decay_mult, np.ndarray):  # a mask of the entries to decay
+            np.multiply(w, 1.0 - self.lr * self.weight_decay, out=w, where=decay_mult)
+        elif decay_mult:
+            w *= 1.0 - self.lr * self.weight_decay * decay_mult
         w -= d
 
 

@@ -29,6 +29,7 @@ from .memory import keep_freed_memory
 from .metrics import predicted_labels
 from .model import Network, seed_streams
 from .optimizers import AdamW, clip_by_global_norm, get_optimizer, get_schedule
+from .parallel import shard_pool
 
 
 @dataclass
@@ -169,7 +170,7 @@ class Trainer:
     def run(self) -> list[dict[str, Any]]:
         """Train for the configured epochs; return the per-epoch logs."""
         net, cfg, data = self.net, self.config, self.data
-        x, y = data.x_train, data.y_train
+        x = data.x_train
         n = x.shape[0]
         if n == 0:
             raise SpecError("the training set is empty")
@@ -177,7 +178,7 @@ class Trainer:
             net._check_input(x[:1])
         bs = min(cfg.batch_size, n)
         batches = math.ceil(n / bs)
-        params, grads, decay = net.params(), net.grads(), net.decay()
+        self._pgd = net.optimizer_arrays()
         _call(self.callbacks, "on_train_begin", {"epochs": cfg.epochs, "batches": batches, "samples": n,
                                                  "batch_size": bs, "params": net.param_count()})
         dead = net.zero_gradient_layers()
@@ -188,50 +189,8 @@ class Trainer:
         status, message = "finished", ""
         for epoch in range(cfg.epochs):
             perm = self.rng.permutation(n)
-            seconds = 0.0
-            loss_sum = correct = seen = 0.0
-            for b in range(batches):
-                if not self.control.wait():
-                    status, message = "cancelled", f"stopped by request in epoch {epoch + 1}, batch {b + 1}"
-                    break
-                t0 = time.perf_counter()
-                idx = perm[b * bs:(b + 1) * bs]
-                xb, yb = x[idx], y[idx]
-                if self.augment and xb.ndim == 4:
-                    xb = augment_images(xb, self.augment_rng, self.augment)
-                lr = self.schedule.lr_at(epoch + b / batches, cfg.epochs)
-                self.optimizer.lr = lr
-                want_stats = cfg.stats_every and (self.step % cfg.stats_every == 0)
-                record: list | None = [] if want_stats else None
-                # overflow is detected below from the loss itself, with a message that says what to do
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record)
-                total_loss = loss + reg
-                if not math.isfinite(total_loss):
-                    status = "diverged"
-                    message = (f"the loss became {total_loss} in epoch {epoch + 1}, batch {b + 1}: the weights "
-                               f"blew up. Try a smaller learning rate (now {lr:g}; try {lr / 10:g}), gradient "
-                               f"clipping, or batch normalization")
-                    break
-                logs: dict[str, Any] = {"epoch": epoch + 1, "batch": b + 1, "batches": batches, "lr": lr,
-                                        "loss": total_loss}
-                if want_stats:
-                    logs.update(self._grad_norms())
-                if cfg.clip_norm:
-                    logs["grad_norm"] = clip_by_global_norm(grads, cfg.clip_norm)
-                self.optimizer.update(params, grads, decay)
-                seconds += time.perf_counter() - t0
-                m = xb.shape[0]
-                loss_sum += total_loss * m
-                seen += m
-                if self.classification:
-                    hits = float(np.sum(predicted_labels(self._probs_for_accuracy(out)) == _labels(yb)))
-                    correct += hits
-                    logs["accuracy"] = hits / m
-                if want_stats:
-                    logs.update(self._activation_stats(record, logs))
-                self.step += 1
-                _call(self.callbacks, "on_batch_end", self.step, logs)
+            with shard_pool(net.shardable) as pool:
+                status, message, seconds, loss_sum, correct, seen = self._epoch(epoch, perm, batches, bs, pool)
             if status == "cancelled":
                 break  # a stop ends at once: no validation pass over a partial epoch
             ep = {"epoch": epoch + 1, "samples": int(seen), "loss": loss_sum / max(seen, 1),
@@ -250,6 +209,58 @@ class Trainer:
         _call(self.callbacks, "on_train_end", end)
         self.status = end
         return self.history
+
+    def _epoch(self, epoch: int, perm: np.ndarray, batches: int, bs: int,
+               pool) -> tuple[str, str, float, float, float, float]:
+        """One epoch's batches: (status, message, seconds, loss sum, correct, seen)."""
+        net, cfg = self.net, self.config
+        x, y = self.data.x_train, self.data.y_train
+        params, grads, decay = self._pgd
+        status, message = "finished", ""
+        seconds = loss_sum = correct = seen = 0.0
+        for b in range(batches):
+            if not self.control.wait():
+                status, message = "cancelled", f"stopped by request in epoch {epoch + 1}, batch {b + 1}"
+                break
+            t0 = time.perf_counter()
+            idx = perm[b * bs:(b + 1) * bs]
+            xb, yb = x[idx], y[idx]
+            if self.augment and xb.ndim == 4:
+                xb = augment_images(xb, self.augment_rng, self.augment)
+            lr = self.schedule.lr_at(epoch + b / batches, cfg.epochs)
+            self.optimizer.lr = lr
+            want_stats = cfg.stats_every and (self.step % cfg.stats_every == 0)
+            record: list | None = [] if want_stats else None
+            # overflow is detected below from the loss itself, with a message that says what to do
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record, pool=pool)
+            total_loss = loss + reg
+            if not math.isfinite(total_loss):
+                status = "diverged"
+                message = (f"the loss became {total_loss} in epoch {epoch + 1}, batch {b + 1}: the weights "
+                           f"blew up. Try a smaller learning rate (now {lr:g}; try {lr / 10:g}), gradient "
+                           f"clipping, or batch normalization")
+                break
+            logs: dict[str, Any] = {"epoch": epoch + 1, "batch": b + 1, "batches": batches, "lr": lr,
+                                    "loss": total_loss}
+            if want_stats:
+                logs.update(self._grad_norms())
+            if cfg.clip_norm:
+                logs["grad_norm"] = clip_by_global_norm(grads, cfg.clip_norm)
+            self.optimizer.update(params, grads, decay, pool)
+            seconds += time.perf_counter() - t0
+            m = xb.shape[0]
+            loss_sum += total_loss * m
+            seen += m
+            if self.classification:
+                hits = float(np.sum(predicted_labels(self._probs_for_accuracy(out)) == _labels(yb)))
+                correct += hits
+                logs["accuracy"] = hits / m
+            if want_stats:
+                logs.update(self._activation_stats(record, logs))
+            self.step += 1
+            _call(self.callbacks, "on_batch_end", self.step, logs)
+        return status, message, seconds, loss_sum, correct, seen
 
     # ------------------------------------------------------------------ helpers
     def _probs_for_accuracy(self, out: np.ndarray) -> np.ndarray:
