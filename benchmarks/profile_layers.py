@@ -5,6 +5,10 @@
 Prints the median and the minimum milliseconds per batch for each layer: on a
 shared machine the median shows the typical cost, the minimum what the code
 costs when nothing else runs. Random MNIST-shaped data; no file is read.
+
+Each layer runs on its own here, on the whole batch and on this thread: the
+trainer instead fuses Conv2D → ReLU → MaxPool2D into one step and runs the two
+halves of a convnet's batch on two threads, which ``playground bench`` measures.
 """
 
 from __future__ import annotations

@@ -59,15 +59,17 @@ def test_run_bench_against_torch():
     check_common(res)
     assert res["torch"] == torch.__version__
     assert res["threads"]["torch_threads"] == res["threads"]["threads"]
-    assert torch.get_num_threads() == threads_before
+    assert torch.get_num_threads() == threads_before  # PyTorch ran in processes of its own
+    assert set(res["torch_variants"]) == {"torch", "torch_tuned"}
     for case in res["cases"].values():
-        check_figures(case["torch"])
-        assert case["torch"]["params"] == case["ours"]["params"]
-        assert set(case["ratio"]) == {"train", "infer", "latency"}
-        assert all(r > 0 for r in case["ratio"].values())
-        ours, theirs = case["ours"], case["torch"]
-        assert case["ratio"]["train"] == pytest.approx(
-            ours["train_images_per_s"] / theirs["train_images_per_s"], rel=1e-2)
+        for variant, ratio in (("torch", "ratio"), ("torch_tuned", "ratio_tuned")):
+            check_figures(case[variant])
+            assert case[variant]["params"] == case["ours"]["params"]
+            assert set(case[ratio]) == {"train", "infer", "latency"}
+            assert all(r > 0 for r in case[ratio].values())
+            ours, theirs = case["ours"], case[variant]
+            assert case[ratio]["train"] == pytest.approx(
+                ours["train_images_per_s"] / theirs["train_images_per_s"], rel=1e-2)
 
 
 @pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed (it is only needed to compare)")
