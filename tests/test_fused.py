@@ -220,3 +220,24 @@ def test_training_in_shards_is_reproducible(monkeypatch):
     assert runs[0][0] == runs[1][0]
     for key, w in runs[0][1].items():
         np.testing.assert_array_equal(w, runs[1][1][key], err_msg=key)
+
+
+def test_statistics_from_shards_in_window_order_equal_the_whole_batch_ones():
+    from types import SimpleNamespace
+    x, y = batch(64, seed=4)
+    data = SimpleNamespace(x_train=x, y_train=y, x_val=None, y_val=None, kind="classification")
+    cfg = {"optimizer": {"type": "sgd", "lr": 0.1}, "batch_size": 64, "epochs": 1, "seed": 1, "stats_every": 1}
+    logs = []
+    for shardable in (True, False):
+        net = Network(convnet_spec(), seed=2, dtype=np.float64)
+        net.shardable = shardable
+        rec = []
+        Trainer(net, data, cfg, callbacks=[SimpleNamespace(on_batch_end=lambda s, l, rec=rec: rec.append(l))]).run()
+        logs.append(rec[0])
+    split, whole = logs
+    names = [k for k in whole if k.startswith(("act_mean/", "act_std/", "dead_fraction/"))]
+    assert {"act_mean/conv1_relu", "dead_fraction/conv1_relu", "dead_fraction/dense1_relu"} <= set(names)
+    for key in names:
+        assert split[key] == pytest.approx(whole[key], rel=1e-9, abs=1e-12), key
+    for layer, (counts, edges) in whole["histograms"].items():
+        np.testing.assert_array_equal(split["histograms"][layer][0], counts)

@@ -84,6 +84,11 @@ def test_training_spiral_updates_plots_and_stops_on_request(qtbot, dashboard):
     assert dashboard.confusion.matrix.sum() == 120  # the spiral's validation set
     assert dashboard.current_network() is not None
 
+    # the curve plots show the whole planned run on the epoch axis, in round-number ranges
+    loss_range = dashboard.curves.loss.getPlotItem().getViewBox().viewRange()
+    assert loss_range[0] == pytest.approx([0, run.epochs])
+    assert loss_range[1][0] == 0 and loss_range[1][1] >= np.nanmax(curves.raw_loss.getData()[1])
+
     with qtbot.waitSignal(dashboard.network_updated, timeout=TIMEOUT) as final:
         dashboard.actions["stop"].trigger()
         assert dashboard.state() == "stopping"
@@ -310,3 +315,22 @@ def test_clone_project_changes_exactly_one_setting():
     assert diff == project
     with pytest.raises(Exception, match="already"):
         clone_project(project, settings["batch_size"], 32)
+
+
+def test_plot_frames_are_round_change_rarely_and_yield_to_the_user(qtbot):
+    import pyqtgraph as pg
+
+    from playground.ui.dashboard.plots import Frame, nice_ceil
+    assert [nice_ceil(v) for v in (0.7, 1.0, 1.3, 2.2, 2.6, 7.0, 0.0023, 340)] == \
+        [1.0, 1.0, 2.0, 2.5, 5.0, 10.0, 0.0025, 500.0]
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    frame = Frame(w)
+    vb = w.getPlotItem().getViewBox()
+    assert frame.set((0, 3), (0, 2.5)) is True
+    assert vb.viewRange() == [[0, 3], [0, 2.5]]
+    assert frame.set((0, 3), (0, 2.5)) is False  # unchanged: the axes keep their drawing
+    vb.sigRangeChangedManually.emit(vb.state["mouseEnabled"])  # as a zoom with the mouse does
+    assert frame.set((0, 4), (0, 5)) is False and vb.viewRange() == [[0, 3], [0, 2.5]]
+    vb.enableAutoRange()  # the "A" button
+    assert frame.set((0, 4), (0, 5)) is True and vb.viewRange() == [[0, 4], [0, 5]]

@@ -32,6 +32,23 @@ from numpy.lib.stride_tricks import as_strided
 from .layers import Conv2D, Layer, MaxPool2D, ReLU, _sum_of_products, fold
 
 
+class Recorder(list):
+    """A record (see :meth:`Network.forward`) of only the layers named, for statistics.
+
+    Values may come in any memory layout (the statistics do not depend on the
+    order of units), and a two-shard batch records each half separately under
+    the same name, so nothing large is copied or joined for them.
+    """
+
+    def __init__(self, names):
+        super().__init__()
+        self.names = frozenset(names)
+
+
+def wants(record: list | None, name: str) -> bool:
+    return record is not None and (not isinstance(record, Recorder) or name in record.names)
+
+
 def plan_steps(layers: list[Layer]) -> list:
     """The layers in order, with each Conv2D → [ReLU] → tiled MaxPool2D run replaced by one step."""
     steps: list = []
@@ -110,16 +127,17 @@ class ConvReluMaxPool:
         pooled = np.maximum(blocks[:, :, 0], blocks[:, :, 1]) if q > 1 else blocks[:, :, 0].copy()
         for k in range(2, q * q):
             np.maximum(pooled, blocks[:, :, k], out=pooled)
-        if record is not None:
-            std = self._standard_layout(blocks)
-            record.append((conv.name, std))
-            if self.relu is not None:
-                record.append((self.relu.name, np.maximum(std, 0)))
+        if wants(record, conv.name):
+            record.append((conv.name, self._standard_layout(blocks)))
+        if self.relu is not None and wants(record, self.relu.name):
+            # for a Recorder, the window order will do: no transposed copy
+            value = blocks if isinstance(record, Recorder) else self._standard_layout(blocks)
+            record.append((self.relu.name, np.maximum(value, 0)))
         if self.relu is not None:
             np.maximum(pooled, 0, out=pooled)
         self.blocks, self.pooled = blocks, pooled
         out = pooled.reshape(n, f, self.ph, self.pw)
-        if record is not None:
+        if wants(record, self.pool.name):
             record.append((self.pool.name, out))
         return out
 

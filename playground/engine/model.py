@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from .errors import ShapeError, SpecError
-from .fused import plan_steps
+from .fused import Recorder, plan_steps, wants
 from .layers import (Activation, BatchNorm, Conv2D, Dense, Dropout, Layer, Step, activation_class, layer_class)
 from .losses import Loss, get_loss
 
@@ -257,7 +257,8 @@ class Network:
     def forward(self, x: np.ndarray, training: bool = False, record: list | None = None) -> np.ndarray:
         """The last training layer's output (logits when the tail is fused).
 
-        With ``record`` a list, each layer's (name, output) is appended to it.
+        With ``record`` a list, each layer's (name, output) is appended to it; with
+        a :class:`~.fused.Recorder`, only the layers it names (see there).
         """
         self._check_input(x)
         return _forward(self._steps, x, training, record)
@@ -350,7 +351,12 @@ class Network:
                 _backward(steps, grad)
             return loss, out
 
-        rec0, rec1 = ([], []) if record is not None else (None, None)
+        if record is None:
+            rec0 = rec1 = None
+        elif isinstance(record, Recorder):
+            rec0, rec1 = Recorder(record.names), Recorder(record.names)
+        else:
+            rec0, rec1 = [], []
         if pool is not None:
             second = pool.submit(run, self._twin_steps, h, n, rec1)
             try:
@@ -363,7 +369,10 @@ class Network:
         for layer, twin in zip(self.train_layers, self._twins):
             for key, g in layer.grads.items():
                 g += twin.grads[key]
-        if record is not None:
+        if isinstance(record, Recorder):  # each half under its name: statistics take both
+            record.extend(rec0)
+            record.extend(rec1)
+        elif record is not None:
             record.extend((name, np.concatenate([a, b])) for (name, a), (_, b) in zip(rec0, rec1))
         return (loss0 * h + loss1 * (n - h)) / n, np.concatenate([out0, out1])
 
@@ -429,7 +438,7 @@ def _forward(steps: list, x: np.ndarray, training: bool, record: list | None) ->
     for step in steps:
         if isinstance(step, Layer):
             x = step.forward(x, training)
-            if record is not None:
+            if wants(record, step.name):
                 record.append((step.name, x))
         else:
             x = step.forward(x, training, record)

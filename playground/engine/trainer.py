@@ -27,6 +27,7 @@ from .errors import SpecError
 from .layers import ReLU
 from .memory import keep_freed_memory
 from .metrics import predicted_labels
+from .fused import Recorder
 from .model import Network, seed_streams
 from .optimizers import AdamW, clip_by_global_norm, get_optimizer, get_schedule
 from .parallel import shard_pool
@@ -179,6 +180,7 @@ class Trainer:
         bs = min(cfg.batch_size, n)
         batches = math.ceil(n / bs)
         self._pgd = net.optimizer_arrays()
+        self._stat_layers = [l.name for l in net.activation_layers()]
         _call(self.callbacks, "on_train_begin", {"epochs": cfg.epochs, "batches": batches, "samples": n,
                                                  "batch_size": bs, "params": net.param_count()})
         dead = net.zero_gradient_layers()
@@ -230,7 +232,7 @@ class Trainer:
             lr = self.schedule.lr_at(epoch + b / batches, cfg.epochs)
             self.optimizer.lr = lr
             want_stats = cfg.stats_every and (self.step % cfg.stats_every == 0)
-            record: list | None = [] if want_stats else None
+            record = Recorder(self._stat_layers) if want_stats else None
             # overflow is detected below from the loss itself, with a message that says what to do
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record, pool=pool)
@@ -284,21 +286,28 @@ class Trainer:
         return out
 
     def _activation_stats(self, record: list, logs: dict) -> dict[str, Any]:
+        """Mean, spread, dead share and histogram of each activation layer's outputs on this batch.
+
+        A layer may appear more than once in ``record`` (one entry per batch
+        shard); its entries are taken together.
+        """
         acts = {l.name: l for l in self.net.activation_layers()}
+        parts: dict[str, list[np.ndarray]] = {}
+        for name, value in record:
+            if name in acts:
+                parts.setdefault(name, []).append(value)
         out: dict[str, Any] = {}
         hists = {}
-        for name, value in record:
-            if name not in acts:
-                continue
-            v = value.reshape(-1)
-            if v.size > 20000:
-                v = v[:: v.size // 20000 + 1]
+        for name, values in parts.items():
+            size = sum(v.size for v in values)
+            step = size // 20000 + 1 if size > 20000 else 1
+            v = np.concatenate([a.reshape(-1)[::step] for a in values])
             out[f"act_mean/{name}"] = float(v.mean())
             out[f"act_std/{name}"] = float(v.std())
             if isinstance(acts[name], ReLU):
                 # a unit is dead when it outputs 0 for every sample of the batch
-                flat = value.reshape(value.shape[0], -1)
-                out[f"dead_fraction/{name}"] = float(np.mean(~np.any(flat > 0, axis=0)))
+                alive = np.logical_or.reduce([np.any(a.reshape(a.shape[0], -1) > 0, axis=0) for a in values])
+                out[f"dead_fraction/{name}"] = float(np.mean(~alive))
             counts, edges = np.histogram(v, bins=30)
             hists[name] = (counts, edges)
         out["histograms"] = hists

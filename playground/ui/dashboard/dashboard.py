@@ -33,7 +33,7 @@ from .snapshots import Inbox, SnapshotMaker, copy_network
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 10
-REFRESH_MS = 50  # redraw at most 20 times a second
+REFRESH_MS = 40  # redraw at most 25 times a second: curves and the other panels take turns
 
 
 class Banner(QFrame):

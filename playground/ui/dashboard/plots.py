@@ -51,6 +51,57 @@ def _plot(title: str, left: str, bottom: str = "epoch", tip: str = "") -> pg.Plo
     return w
 
 
+def nice_ceil(v: float) -> float:
+    """The smallest number of the form 1, 2, 2.5 or 5 × 10^k that is at least ``v`` (> 0)."""
+    if not np.isfinite(v) or v <= 0:
+        return 1.0
+    k = 10.0 ** np.floor(np.log10(v))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * k >= v * (1 - 1e-12):
+            return float(m * k)
+    return float(10 * k)
+
+
+def finite_max(arrays: Iterable[np.ndarray], default: float) -> float:
+    vals = [float(np.nanmax(a)) for a in arrays if len(a) and np.isfinite(a).any()]
+    vals = [v for v in vals if np.isfinite(v)]
+    return max(vals) if vals else default
+
+
+class Frame:
+    """Sets a plot's visible range only when it must change.
+
+    pyqtgraph redraws an axis (ticks, labels: the most expensive part of a
+    live plot) whenever its view range changes, which auto-range does on every
+    new point. A frame of round numbers that grows only when the data leave it
+    keeps the axes as they are on almost every refresh. A user who zooms or
+    pans takes over; the plot's "A" button (auto-range) hands it back.
+    """
+
+    def __init__(self, plot: pg.PlotWidget | pg.PlotItem):
+        item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
+        self.vb = item.getViewBox()
+        self.current: tuple | None = None
+        self.managed = True
+        self.vb.sigRangeChangedManually.connect(self._user_moved)
+
+    def _user_moved(self, *_):
+        self.managed = False
+
+    def set(self, x: tuple[float, float] | None = None, y: tuple[float, float] | None = None) -> bool:
+        """Show ``x`` and ``y`` (None: leave that axis to auto-range); True if the range changed."""
+        if not self.managed and any(self.vb.state["autoRange"]):
+            self.managed, self.current = True, None  # the user pressed "A": ours again
+        if not self.managed or (x, y) == self.current:
+            return False
+        self.current = (x, y)
+        if x is not None:
+            self.vb.setXRange(*x, padding=0)
+        if y is not None:
+            self.vb.setYRange(*y, padding=0)
+        return True
+
+
 def _pen(color: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.SolidLine) -> pg.QtGui.QPen:
     c = QColor(color)
     c.setAlpha(alpha)
@@ -135,6 +186,9 @@ class CurvesPanel(QWidget):
         self.acc.getPlotItem().setYRange(0, 1, padding=0.02)
         for w in (self.acc, self.lr):
             w.setXLink(self.loss)
+        # linked plots line up in pixels: with left axes of one width they show the same epochs
+        for w in (self.loss, self.acc, self.lr):
+            w.getPlotItem().getAxis("left").setWidth(54)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
@@ -144,6 +198,7 @@ class CurvesPanel(QWidget):
         self._curves: dict[int, _RunCurves] = {}
         self._live: int | None = None
         self.regression = False
+        self.frames = {"loss": Frame(self.loss), "acc": Frame(self.acc), "lr": Frame(self.lr)}
 
     def set_kind(self, regression: bool) -> None:
         self.regression = regression
@@ -179,6 +234,29 @@ class CurvesPanel(QWidget):
     def refresh(self) -> None:
         for c in self._curves.values():
             c.update(self.regression)
+        self._frame()
+
+    def x_extent(self) -> float:
+        """The epochs axis: as long as the longest shown run was set to train, or its data if longer."""
+        runs = [c.run for c in self._curves.values()]
+        planned = max((float(r.epochs or 0) for r in runs), default=0.0)
+        seen = finite_max([r.batch.view("x") for r in runs] + [r.epoch.view("x") for r in runs], 0.0)
+        return max(planned, seen, 1e-3)
+
+    def _frame(self) -> None:
+        """Fixed round-number ranges that grow with the data (see :class:`Frame`)."""
+        if not self._curves:
+            return
+        x = (0.0, self.x_extent())
+        runs = [c.run for c in self._curves.values()]
+        losses = [r.batch.view("loss") for r in runs] + [r.batch.view("loss_s") for r in runs] \
+            + [r.epoch.view("val_loss") for r in runs]
+        # every loss here (cross-entropy, squared error, plus L1/L2) is at least 0
+        self.frames["loss"].set(x, (0.0, nice_ceil(finite_max(losses, 1.0) * 1.05)))
+        # the accuracy and learning-rate plots follow the loss plot's epochs (X-linked)
+        if not self.regression:
+            self.frames["acc"].set(None, (0.0, 1.02))
+        self.frames["lr"].set(None, (0.0, nice_ceil(finite_max([r.batch.view("lr") for r in runs], 1e-3) * 1.05)))
 
 
 class HealthPanel(QWidget):
@@ -211,6 +289,8 @@ class HealthPanel(QWidget):
         lay.addWidget(self.grads, 1)
         lay.addWidget(title)
         lay.addWidget(self.hists, 1)
+        self.grad_frame = Frame(self.grads)
+        self._hist_frames: dict[str, Frame] = {}
         self._grad_items: dict[str, pg.PlotDataItem] = {}
         self._hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self._hist_layers: tuple[str, ...] = ()
@@ -254,9 +334,18 @@ class HealthPanel(QWidget):
         if version == self._drawn:
             return
         self._drawn = version
+        lows, highs, right = [], [], float(run.epochs or 0)
         for layer, series in run.grad_norms.items():
-            y = series.view("norm")
-            self._grad_item(layer).setData(series.view("x"), np.maximum(y, 1e-12))
+            y = np.maximum(series.view("norm"), 1e-12)
+            self._grad_item(layer).setData(series.view("x"), y)
+            if len(y):
+                lows.append(float(np.nanmin(y)))
+                highs.append(float(np.nanmax(y)))
+                right = max(right, float(series.view("x")[-1]))
+        if highs:  # whole decades, so the log axis changes only when a norm crosses one
+            lo = np.floor(np.log10(max(min(lows), 1e-12)))
+            hi = np.ceil(np.log10(max(max(highs), 1e-12)))
+            self.grad_frame.set((0.0, max(right, 1e-3)), (float(lo), float(max(hi, lo + 1))))
         self._refresh_histograms(run)
 
     def _layout_histograms(self, layers: tuple[str, ...]) -> None:
@@ -264,6 +353,7 @@ class HealthPanel(QWidget):
             return
         self.hists.clear()
         self._hist_plots.clear()
+        self._hist_frames = {}
         cols = 1 if len(layers) <= 3 else 2
         for i, layer in enumerate(layers):
             plot = self.hists.addPlot(row=i // cols, col=i % cols)
@@ -281,6 +371,7 @@ class HealthPanel(QWidget):
             curve = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=fill, pen=_pen(color, 1))
             plot.addItem(curve)
             self._hist_plots[layer] = (plot, curve)
+            self._hist_frames[layer] = Frame(plot)
         self._hist_layers = layers
 
     def _refresh_histograms(self, run: Run) -> None:
@@ -291,7 +382,12 @@ class HealthPanel(QWidget):
             if layer not in self._hist_plots:
                 continue
             plot, curve = self._hist_plots[layer]
-            curve.setData(np.asarray(edges, float), np.asarray(counts, float))
+            edges, counts = np.asarray(edges, float), np.asarray(counts, float)
+            curve.setData(edges, counts)
+            if len(edges) and np.isfinite(edges).all():
+                lo = 0.0 if edges[0] >= 0 else -nice_ceil(-edges[0])
+                hi = nice_ceil(edges[-1]) if edges[-1] > 0 else 0.0
+                self._hist_frames[layer].set((lo, max(hi, lo + 1e-6)), (0.0, nice_ceil(counts.max() * 1.05)))
             st = run.act_stats.get(layer, {})
             text = f"{layer}"
             if "act_mean" in st:
