@@ -37,7 +37,19 @@ class BlockContent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class FixButton(QGraphicsObject):
+class _Hovered:
+    """Keeps ``_hover`` true while the mouse is over the item, and repaints on each change."""
+
+    def hoverEnterEvent(self, event):
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event):
+        self._hover = False
+        self.update()
+
+
+class FixButton(_Hovered, QGraphicsObject):
     """A small push button inside a block ("Insert Flatten")."""
 
     clicked = Signal()
@@ -69,14 +81,6 @@ class FixButton(QGraphicsObject):
         p.setFont(self._font)
         p.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
-    def hoverEnterEvent(self, event):
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event):
-        self._hover = False
-        self.update()
-
     def mousePressEvent(self, event):
         event.accept()
 
@@ -86,7 +90,7 @@ class FixButton(QGraphicsObject):
         event.accept()
 
 
-class BlockItem(QGraphicsObject):
+class BlockItem(_Hovered, QGraphicsObject):
     """One block of the network: input, a layer (with its fused activation) or the loss."""
 
     #: the fix button was clicked; carries the engine's fix dict
@@ -168,14 +172,6 @@ class BlockItem(QGraphicsObject):
         if on != self._drop_target:
             self._drop_target = on
             self.update()
-
-    def hoverEnterEvent(self, event):
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event):
-        self._hover = False
-        self.update()
 
     # ------------------------------------------------------------ painting
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
