@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .layers import Conv2D, Layer, MaxPool2D, ReLU, _sum_of_products, fold
+from .layers import Conv2D, Layer, MaxPool2D, ReLU, fold
 
 
 class Recorder(list):
@@ -102,28 +102,15 @@ class ConvReluMaxPool:
     def need_input_grad(self) -> bool:
         return self.conv.need_input_grad
 
-    def _patch_buffer(self, n: int, dtype) -> np.ndarray:
-        """(N, K + 1, q²·windows) patches whose last row is ones (the bias), reused while N stays."""
-        k = self.conv.k
-        shape = (n, k + 1, self.q * self.q * self.windows)
-        col = self._col
-        if col is None or col.shape != shape or col.dtype != dtype:
-            col = np.empty(shape, dtype=dtype)
-            col[:, k] = 1
-            self._col = col
-        return col
-
     def forward(self, x: np.ndarray, training: bool = False, record: list | None = None) -> np.ndarray:
         conv, q, f = self.conv, self.q, self.conv.filters
         n = x.shape[0]
         self.x_shape = x.shape
-        w, b = conv.params["W"], conv.params["b"]
-        col = self._patch_buffer(n, np.result_type(x.dtype, w.dtype))
+        dtype = np.result_type(x.dtype, conv.params["W"].dtype)
+        col = self._col = conv.patch_buffer(self._col, n, q * q * self.windows, dtype)
         unfold_windows(x, conv, q, self.ph, self.pw, col[:, :conv.k])
-        wb = np.empty((f, conv.k + 1), dtype=col.dtype)
-        wb[:, :conv.k] = w.reshape(f, conv.k)
-        wb[:, conv.k] = b
-        blocks = np.matmul(wb, col).reshape(n, f, q * q, self.windows)  # conv output, window order
+        # the conv output, window order
+        blocks = np.matmul(conv.weights_with_bias(dtype), col).reshape(n, f, q * q, self.windows)
         pooled = np.maximum(blocks[:, :, 0], blocks[:, :, 1]) if q > 1 else blocks[:, :, 0].copy()
         for k in range(2, q * q):
             np.maximum(pooled, blocks[:, :, k], out=pooled)
@@ -168,9 +155,7 @@ class ConvReluMaxPool:
                     free ^= hit
             np.multiply(g, hit, out=dblocks[:, :, k])
         dout = dblocks.reshape(n, f, -1)
-        dwb = _sum_of_products(dout, self._col.transpose(0, 2, 1))
-        conv.grads["W"][...] = dwb[:, :conv.k].reshape(conv.params["W"].shape)
-        conv.grads["b"][...] = dwb[:, conv.k]
+        conv.set_weight_grads(dout, self._col)
         if not conv.need_input_grad:
             return None
         dcol = np.matmul(conv.params["W"].reshape(f, conv.k).T, dout)  # (N, K, q²·windows), window order

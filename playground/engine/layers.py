@@ -336,39 +336,46 @@ class Conv2D(Layer):
     def _forget_buffers(self) -> None:
         self._col = None
 
-    def _patch_buffer(self, n: int, dtype) -> np.ndarray:
-        """(N, C·kh·kw + 1, OH·OW) patches with a last row of ones, reused while N stays the same.
+    def patch_buffer(self, cached: np.ndarray | None, n: int, columns: int, dtype) -> np.ndarray:
+        """``cached`` if it is an (N, C·kh·kw + 1, columns) buffer of ``dtype``, else a new one;
+        its last row is ones, so the bias rides along in the weight product.
 
         Reusing it spares the page faults of a fresh buffer every batch; it never
-        leaves the layer.
+        leaves its owner.
         """
-        shape = (n, self.k + 1, self.oh * self.ow)
-        col = self._col
-        if col is None or col.shape != shape or col.dtype != dtype:
-            col = np.empty(shape, dtype=dtype)
-            col[:, self.k] = 1
-            self._col = col
-        return col
+        shape = (n, self.k + 1, columns)
+        if cached is None or cached.shape != shape or cached.dtype != dtype:
+            cached = np.empty(shape, dtype=dtype)
+            cached[:, self.k] = 1
+        return cached
+
+    def weights_with_bias(self, dtype) -> np.ndarray:
+        """(F, C·kh·kw + 1): the filters as rows, the bias as the last column."""
+        wb = np.empty((self.filters, self.k + 1), dtype=dtype)
+        wb[:, :self.k] = self.params["W"].reshape(self.filters, self.k)
+        wb[:, self.k] = self.params["b"]
+        return wb
+
+    def set_weight_grads(self, g: np.ndarray, col: np.ndarray) -> None:
+        """Weight and bias gradients from output gradients ``g`` (N, F, P) and patches ``col`` (N, K+1, P)."""
+        # Σₙ gₙ · colₙᵀ: (F, K+1), whose last column (against the row of ones) is the bias gradient
+        dwb = _sum_of_products(g, col.transpose(0, 2, 1))
+        self.grads["W"][...] = dwb[:, :self.k].reshape(self.params["W"].shape)
+        self.grads["b"][...] = dwb[:, self.k]
 
     def forward(self, x, training=False):
         n = x.shape[0]
         self.x_shape = x.shape
-        w, b = self.params["W"], self.params["b"]
-        col = self._patch_buffer(n, np.result_type(x.dtype, w.dtype))
-        wb = np.empty((self.filters, self.k + 1), dtype=col.dtype)
-        wb[:, :self.k] = w.reshape(self.filters, self.k)
-        wb[:, self.k] = b
+        dtype = np.result_type(x.dtype, self.params["W"].dtype)
+        col = self._col = self.patch_buffer(self._col, n, self.oh * self.ow, dtype)
         unfold(x, self.kh, self.kw, self.stride, self.pad, out=col[:, :self.k])
-        out = np.matmul(wb, col)  # (F, K+1) @ (N, K+1, P) → (N, F, P): one product per sample
+        out = np.matmul(self.weights_with_bias(dtype), col)  # (F, K+1) @ (N, K+1, P) → (N, F, P): per sample
         return out.reshape(n, self.filters, self.oh, self.ow)
 
     def backward(self, grad):
         n = grad.shape[0]
         g = grad.reshape(n, self.filters, self.oh * self.ow)
-        # Σₙ gₙ · colₙᵀ: (F, K+1), whose last column (against the row of ones) is the bias gradient
-        dwb = _sum_of_products(g, self._col.transpose(0, 2, 1))
-        self.grads["W"][...] = dwb[:, :self.k].reshape(self.params["W"].shape)
-        self.grads["b"][...] = dwb[:, self.k]
+        self.set_weight_grads(g, self._col)
         if not self.need_input_grad:
             return None
         dcol = np.matmul(self.params["W"].reshape(self.filters, self.k).T, g)  # (N, K, P)
