@@ -50,6 +50,22 @@ def test_missing_torch_is_reported_not_raised(monkeypatch):
     assert set(res["cases"]["mlp-mnist"]) == {"ours"}
 
 
+def test_a_failed_torch_measurement_is_reported_with_our_figures(monkeypatch):
+    import importlib.util
+    import subprocess
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "torch"
+                        else real_find_spec(name, *a))
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: subprocess.CompletedProcess(
+        args, 1, "", "Traceback (most recent call last):\nOSError: libtorch_cpu.so: cannot open shared object"))
+    res = run_bench(vs_torch=True, seconds_per_case=0.05, cases=("mlp-mnist",))
+    assert res["torch"].startswith("the PyTorch measurement failed: expected its figures as JSON, got exit status 1")
+    assert "libtorch_cpu.so" in res["torch"]
+    check_figures(res["cases"]["mlp-mnist"]["ours"])
+    assert "ratio" not in res["cases"]["mlp-mnist"]
+
+
 @pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed (it is only needed to compare)")
 def test_run_bench_against_torch():
     import torch

@@ -333,10 +333,13 @@ def _torch_in_subprocess(job: Mapping[str, Any]) -> dict[str, Any]:
     thread pools, warm caches) changes PyTorch's figures."""
     proc = subprocess.run([sys.executable, "-m", "playground.engine.bench", "--torch-worker"],
                           input=json.dumps(job), capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the PyTorch measurement failed (exit {proc.returncode}): "
-                           f"{proc.stderr.strip().splitlines()[-1:] or 'no message'}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"the PyTorch measurement failed: expected its figures as JSON, got exit status "
+                           f"{proc.returncode} and '{last}'; run python -m playground.engine.bench --vs-torch "
+                           f"to see the whole error")
+    return json.loads(lines[-1])
 
 
 def _torch_worker(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -390,7 +393,11 @@ def run_bench(vs_torch: bool = False, seconds_per_case: float = 5.0, batch_size:
         job = {"specs": specs, "seconds": seconds_per_case, "batch_size": batch_size, "samples": n, "seed": seed,
                "threads": threads["threads"]}
         for variant, key in (("as shipped", "torch"), ("tuned", "torch_tuned")):
-            theirs = _torch_in_subprocess({**job, "tuned": variant == "tuned"})
+            try:
+                theirs = _torch_in_subprocess({**job, "tuned": variant == "tuned"})
+            except RuntimeError as e:  # our figures stand; say why theirs are missing
+                result["torch"] = str(e)
+                break
             result["torch"] = theirs["version"]
             threads["torch_threads"] = theirs["threads"]
             for name, figures in theirs["cases"].items():
