@@ -237,11 +237,17 @@ class CurvesPanel(QWidget):
         self._frame()
 
     def x_extent(self) -> float:
-        """The epochs axis: as long as the longest shown run was set to train, or its data if longer."""
+        """The epochs axis: the data so far rounded up (1, 2, 2.5, 5 × 10ᵏ), at most the planned epochs.
+
+        It changes a few times per run, and a 300-epoch run is not a sliver at the left for minutes.
+        """
         runs = [c.run for c in self._curves.values()]
         planned = max((float(r.epochs or 0) for r in runs), default=0.0)
         seen = finite_max([r.batch.view("x") for r in runs] + [r.epoch.view("x") for r in runs], 0.0)
-        return max(planned, seen, 1e-3)
+        extent = nice_ceil(max(seen, 1e-3) * 1.05)
+        if planned:
+            extent = min(extent, planned)
+        return max(extent, seen, 1e-3)
 
     def _frame(self) -> None:
         """Fixed round-number ranges that grow with the data (see :class:`Frame`)."""
