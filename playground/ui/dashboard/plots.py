@@ -51,15 +51,29 @@ def _plot(title: str, left: str, bottom: str = "epoch", tip: str = "") -> pg.Plo
     return w
 
 
+NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
 def nice_ceil(v: float) -> float:
-    """The smallest number of the form 1, 2, 2.5 or 5 × 10^k that is at least ``v`` (> 0)."""
+    """The smallest number of the form m × 10^k, m in :data:`NICE`, that is at least ``v`` (> 0)."""
     if not np.isfinite(v) or v <= 0:
         return 1.0
     k = 10.0 ** np.floor(np.log10(v))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for m in NICE:
         if m * k >= v * (1 - 1e-12):
-            return float(m * k)
+            return float(round(m * k, 12))
     return float(10 * k)
+
+
+def epoch_extent(seen: float, planned: float) -> float:
+    """The epochs axis: the data so far rounded up, at most the planned epochs (if any).
+
+    It changes a few times per run, and a 300-epoch run is not a sliver at the left for minutes.
+    """
+    extent = nice_ceil(max(seen, 1e-3) * 1.05)
+    if planned:
+        extent = min(extent, planned)
+    return max(extent, seen, 1e-3)
 
 
 def finite_max(arrays: Iterable[np.ndarray], default: float) -> float:
@@ -237,17 +251,11 @@ class CurvesPanel(QWidget):
         self._frame()
 
     def x_extent(self) -> float:
-        """The epochs axis: the data so far rounded up (1, 2, 2.5, 5 × 10ᵏ), at most the planned epochs.
-
-        It changes a few times per run, and a 300-epoch run is not a sliver at the left for minutes.
-        """
+        """The epochs shown: see :func:`epoch_extent`, over the shown runs."""
         runs = [c.run for c in self._curves.values()]
         planned = max((float(r.epochs or 0) for r in runs), default=0.0)
         seen = finite_max([r.batch.view("x") for r in runs] + [r.epoch.view("x") for r in runs], 0.0)
-        extent = nice_ceil(max(seen, 1e-3) * 1.05)
-        if planned:
-            extent = min(extent, planned)
-        return max(extent, seen, 1e-3)
+        return epoch_extent(seen, planned)
 
     def _frame(self) -> None:
         """Fixed round-number ranges that grow with the data (see :class:`Frame`)."""
@@ -340,7 +348,7 @@ class HealthPanel(QWidget):
         if version == self._drawn:
             return
         self._drawn = version
-        lows, highs, right = [], [], float(run.epochs or 0)
+        lows, highs, right = [], [], 0.0
         for layer, series in run.grad_norms.items():
             y = np.maximum(series.view("norm"), 1e-12)
             self._grad_item(layer).setData(series.view("x"), y)
@@ -351,7 +359,7 @@ class HealthPanel(QWidget):
         if highs:  # whole decades, so the log axis changes only when a norm crosses one
             lo = np.floor(np.log10(max(min(lows), 1e-12)))
             hi = np.ceil(np.log10(max(max(highs), 1e-12)))
-            self.grad_frame.set((0.0, max(right, 1e-3)), (float(lo), float(max(hi, lo + 1))))
+            self.grad_frame.set((0.0, epoch_extent(right, float(run.epochs or 0))), (float(lo), float(max(hi, lo + 1))))
         self._refresh_histograms(run)
 
     def _layout_histograms(self, layers: tuple[str, ...]) -> None:
