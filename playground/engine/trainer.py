@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -91,6 +91,10 @@ class TrainControl:
         self._paused = False
         self._cancelled = False
         self._steps = 0
+        self._blocked = False
+        #: called (with the lock held, so keep it short) when :meth:`wait` starts to block,
+        #: and again every quarter second while it blocks
+        self.on_block: Callable[[], None] | None = None
 
     def pause(self) -> None:
         with self._cond:
@@ -121,11 +125,20 @@ class TrainControl:
     def cancelled(self) -> bool:
         return self._cancelled
 
+    @property
+    def blocked(self) -> bool:
+        """True while the trainer waits in :meth:`wait` (paused between batches)."""
+        return self._blocked
+
     def wait(self) -> bool:
         """Block while paused; return False if cancelled."""
         with self._cond:
             while self._paused and not self._cancelled and self._steps == 0:
+                self._blocked = True
+                if self.on_block is not None:
+                    self.on_block()
                 self._cond.wait(0.25)
+            self._blocked = False
             if self._steps:
                 self._steps -= 1
             return not self._cancelled

@@ -1,91 +1,64 @@
-"""Run one training at a time in a QThread; talk to the GUI only through queued signals.
+"""Run one training at a time beside the GUI; talk to it only through queued signals.
 
-The worker thread owns the network while it trains: the GUI never reads it
-then. What the GUI needs (curves, gradient norms, histograms, a decision
-boundary, a prediction) is computed in the worker between batches by
-``snapshot_fn`` and sent as plain data, throttled to ``max_rate_hz``.
+Two sessions share one interface:
 
-Signals (all queued to the GUI thread; payloads are dicts of plain data):
+- :class:`ProcessTrainingSession` trains in a process of its own (the
+  dashboard's sessions): the window's painting and the trainer never share a
+  GIL, so training runs as fast as it does headless. The data set crosses
+  once through shared memory; pictures come back as plain data.
+- :class:`TrainingSession` trains in a QThread of this process (short jobs
+  on a network the GUI already holds, such as fine-tuning on a user's digits).
+
+The worker owns the network while it trains: the GUI never reads it then.
+What the GUI needs (curves, gradient norms, histograms, a decision boundary,
+a prediction) is computed beside the trainer between batches by a snapshot
+function and sent as plain data, throttled to ``max_rate_hz``
+(:class:`playground.engine.remote.Relay`).
+
+Signals (payloads are dicts of plain data; receivers with a context in the
+GUI thread get them queued):
 
 - ``began(logs)``            once, with epochs, batches, samples
-- ``progress(snapshot)``     at most ``max_rate_hz`` times a second:
-  ``{"steps": [...], "loss": [...], "accuracy": [...], "lr": [...],
-  "last": {latest batch logs}, "stats": [logs of every batch since the previous
-  snapshot that gathered statistics (grad_norm/…, act_…/…, "histograms")],
-  "extra": snapshot_fn(net)}`` holding every batch since the previous snapshot
+- ``progress(snapshot)``     at most ``max_rate_hz`` times a second, every batch since the previous one
 - ``epoch_done(logs)``       per epoch (val_loss, val_accuracy, seconds, ...)
 - ``warning(message)``
 - ``ended(result)``          {"status": finished|cancelled|diverged|error, "message": ...}
+
+``idle`` is True once the worker really is paused between batches, with
+everything it trained reported; ``steps_done`` is then the number of batches trained.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
-import time
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from ..engine import remote
 from ..engine.errors import PlaygroundError
 from ..engine.model import Network
 from ..engine.trainer import TrainConfig, TrainControl, Trainer
 
+_SIGNALS = {"began": "began", "progress": "progress", "epoch": "epoch_done", "warning": "warning"}
 
-class _Relay:
-    """Trainer callbacks → throttled signal emissions (runs in the worker thread)."""
 
-    def __init__(self, session: "TrainingSession", net: Network,
-                 snapshot_fn: Callable[[Network], Any] | None, max_rate_hz: float):
-        self.s = session
-        self.net = net
-        self.snapshot_fn = snapshot_fn
-        self.period = 1.0 / max_rate_hz
-        self.last_emit = 0.0
-        self._reset()
+class Inbox:
+    """A thread-safe mailbox: a worker's thread puts, the GUI thread takes everything at its own pace."""
 
-    def _reset(self):
-        self.buf: dict[str, list] = {"steps": [], "loss": [], "accuracy": [], "lr": [], "epoch_pos": [],
-                                     "stats": []}
-        self.last: dict[str, Any] = {}
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[tuple[Any, str, Any]] = []
 
-    def on_train_begin(self, logs):
-        self.s.began.emit(dict(logs))
+    def put(self, source: Any, kind: str, payload: Any) -> None:
+        with self._lock:
+            self._items.append((source, kind, payload))
 
-    def on_batch_end(self, step, logs):
-        b = self.buf
-        b["steps"].append(step)
-        b["loss"].append(logs["loss"])
-        b["accuracy"].append(logs.get("accuracy"))
-        b["lr"].append(logs["lr"])
-        b["epoch_pos"].append(logs["epoch"] - 1 + logs["batch"] / logs["batches"])
-        if "histograms" in logs:  # a statistics batch: keep it even when it is not the last one
-            b["stats"].append(logs)
-        self.last = logs
-        now = time.monotonic()
-        # flush at the UI's pace, and always when the user is stepping batch by batch
-        if now - self.last_emit >= self.period or self.s.control.paused:
-            self.flush(now)
-
-    def flush(self, now: float | None = None):
-        if not self.buf["steps"]:
-            return
-        snap = dict(self.buf)
-        snap["last"] = self.last
-        if self.snapshot_fn is not None:
-            snap["extra"] = self.snapshot_fn(self.net)
-        self.s.progress.emit(snap)
-        self.last_emit = time.monotonic() if now is None else now
-        self._reset()
-
-    def on_epoch_end(self, epoch, logs):
-        self.flush()
-        self.s.epoch_done.emit(dict(logs))
-
-    def on_warning(self, message):
-        self.s.warning.emit(message)
-
-    def on_train_end(self, logs):
-        self.flush()
+    def take(self) -> list[tuple[Any, str, Any]]:
+        with self._lock:
+            items, self._items = self._items, []
+        return items
 
 
 class _Thread(QThread):
@@ -106,7 +79,7 @@ class _Thread(QThread):
 
 
 class TrainingSession(QObject):
-    """One training run of ``net`` on ``data`` in a worker thread."""
+    """One training run of ``net`` on ``data`` in a worker thread of this process."""
 
     began = Signal(object)
     progress = Signal(object)
@@ -122,10 +95,12 @@ class TrainingSession(QObject):
         self.control = TrainControl()
         if start_paused:
             self.control.pause()
-        self.relay = _Relay(self, net, snapshot_fn, max_rate_hz)
+        self.relay = remote.Relay(self._send, net, self.control, snapshot_fn, max_rate_hz)
         self.trainer = Trainer(net, data, config, control=self.control, callbacks=[self.relay])
         self._thread = _Thread(self)
-        self._lock = threading.Lock()
+
+    def _send(self, kind: str, payload: Any) -> None:
+        getattr(self, _SIGNALS[kind]).emit(payload)
 
     # -- control (GUI thread) --------------------------------------------------
     def start(self) -> None:
@@ -154,6 +129,18 @@ class TrainingSession(QObject):
     def paused(self) -> bool:
         return self.control.paused
 
+    @property
+    def cancelled(self) -> bool:
+        return self.control.cancelled
+
+    @property
+    def idle(self) -> bool:
+        return self.control.blocked
+
+    @property
+    def steps_done(self) -> int:
+        return self.trainer.step
+
     def wait(self, ms: int = 5000) -> bool:
         """Block until the worker has ended (for closing the window)."""
         return self._thread.wait(ms)
@@ -161,3 +148,207 @@ class TrainingSession(QObject):
     def shutdown(self, ms: int = 5000) -> bool:
         self.stop()
         return self.wait(ms)
+
+
+class ProcessTrainingSession(QObject):
+    """One training run of a copy of ``net`` on ``data`` in a worker process.
+
+    ``snapshot`` is ``(factory, kwargs)``: the worker calls
+    ``factory(data, context, **kwargs)`` to make its snapshot function, where
+    ``context()`` returns (latest batch logs, paused, cancelled); the factory
+    must be importable without Qt. ``shared`` is a reference to the data set
+    already in shared memory, which the session takes over and releases when it
+    ends; without it the session shares ``data`` itself. When the run has ended, ``net``
+    holds the trained weights.
+    """
+
+    began = Signal(object)
+    progress = Signal(object)
+    epoch_done = Signal(object)
+    warning = Signal(str)
+    ended = Signal(object)
+
+    def __init__(self, net: Network, data: Any, config: TrainConfig | dict, parent: QObject | None = None,
+                 snapshot: tuple[Callable, dict] | None = None, max_rate_hz: float = 20.0,
+                 start_paused: bool = False, shared: remote.SharedDataset | None = None):
+        super().__init__(parent)
+        self.net = net
+        config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
+        config.validate()
+        self._shared = shared if shared is not None else remote.SharedDataset(data)
+        self._job = remote.make_job(net, self._shared.descriptor, config, snapshot, max_rate_hz)
+        self._lock = threading.Lock()
+        self._job_sent = False
+        self._pending: list[Any] = ["pause"] if start_paused else []  # commands waiting for the job
+        self._paused = start_paused
+        self._cancelled = False
+        self._seq = 0
+        self._idle = (-1, 0)  # (seq, step) of the worker's latest "idle" report
+        self._steps_done = 0
+        self._conn = None
+        self._process = None
+        self._reader: threading.Thread | None = None
+        self._ended = False
+
+    # -- control (GUI thread) --------------------------------------------------
+    def start(self) -> None:
+        if self._reader is not None:
+            return
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
+        self._conn, child = ctx.Pipe(duplex=True)
+        self._process = ctx.Process(target=remote.serve, args=(child,), name="playground-trainer", daemon=True)
+        error = None
+        try:
+            self._process.start()
+        except (OSError, RuntimeError) as e:
+            error = f"the training process could not be started: {e}"
+        finally:
+            child.close()
+        # the reader thread sends the job: the write waits until the new process reads it (0.1 s)
+        self._reader = threading.Thread(target=self._read, args=(error,), name="playground-reader", daemon=True)
+        self._reader.start()
+
+    def _command(self, command: Any) -> None:
+        with self._lock:
+            self._seq += 1
+            if not self._job_sent:  # the reader thread sends it after the job
+                self._pending.append(command)
+                return
+            seq = self._seq
+        self._send((command, seq))
+
+    def _send(self, message: Any) -> bool:
+        try:
+            self._conn.send(message)
+            return True
+        except (OSError, ValueError):  # the worker has ended (its last message is on the way)
+            return False
+
+    def pause(self) -> None:
+        self._paused = True
+        self._command("pause")
+
+    def resume(self) -> None:
+        self._paused = False
+        self._command("resume")
+
+    def step(self, n: int = 1) -> None:
+        """Run ``n`` batches, then stay paused (starts the worker if needed)."""
+        self._paused = True
+        self._command(("step", int(n)))
+        if self._reader is None:
+            self.start()
+
+    def stop(self) -> None:
+        """Ask the worker to stop after the current batch."""
+        self._cancelled = True
+        self._command("stop")
+
+    def is_running(self) -> bool:
+        return self._reader is not None and not self._ended
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    @property
+    def idle(self) -> bool:
+        return self._paused and self._idle[0] == self._seq
+
+    @property
+    def steps_done(self) -> int:
+        return self._steps_done
+
+    def wait(self, ms: int = 5000) -> bool:
+        """Block until the worker has ended and its last message was handed on."""
+        if self._reader is None:
+            return True
+        self._reader.join(ms / 1000)
+        return not self._reader.is_alive()
+
+    def shutdown(self, ms: int = 5000) -> bool:
+        """Stop; if the worker has not ended within ``ms``, end its process."""
+        self.stop()
+        if self._reader is None:  # never started
+            self._release()
+            return True
+        if self.wait(ms):
+            return True
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+        return self.wait(2000)
+
+    def _release(self) -> None:
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            shared.release()
+
+    # -- the reader thread -----------------------------------------------------
+    def _send_job(self) -> str | None:
+        """Send the job with the commands given so far, then any given meanwhile, in order."""
+        with self._lock:
+            job = dict(self._job, commands=tuple(self._pending), seq=self._seq)
+            self._job, self._pending = None, []
+        if not self._send(job):
+            return "the training process ended before it took its job"
+        while True:
+            with self._lock:
+                late, self._pending = self._pending, []
+                if not late:
+                    self._job_sent = True
+                    return None
+                seq = self._seq - len(late)
+            for i, command in enumerate(late, 1):
+                self._send((command, seq + i))
+
+    def _read(self, error: str | None) -> None:
+        if error is None:
+            error = self._send_job()
+        result = {"status": "error", "message": error} if error else None
+        while result is None:
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                code = self._process.exitcode if self._process is not None else None
+                if self._process is not None and code is None:
+                    self._process.join(1.0)
+                    code = self._process.exitcode
+                if self._cancelled:
+                    result = {"status": "cancelled", "message": "stopped by request"}
+                else:
+                    result = {"status": "error", "message": f"the training process ended unexpectedly "
+                              f"(exit code {code}); train again, and if it happens again, with a smaller network"}
+                break
+            kind = message[0]
+            if kind == "ended":
+                result, weights = message[1], message[2]
+                if weights is not None:
+                    self.net.set_weights(weights)
+                break
+            if kind == "idle":
+                self._steps_done = message[1]
+                self._idle = (message[2], message[1])
+                continue
+            payload = message[1]
+            if kind == "progress":
+                self._steps_done = payload["steps"][-1]
+                if "extra" in payload:
+                    payload["extra"] = remote.unpack_extra(payload["extra"])
+            self._emit(getattr(self, _SIGNALS[kind]), payload)
+        self._conn.close()
+        if self._process is not None:
+            self._process.join(2.0)
+        self._release()
+        self._ended = True
+        self._emit(self.ended, result)
+
+    @staticmethod
+    def _emit(signal, payload) -> None:
+        try:
+            signal.emit(payload)
+        except RuntimeError:  # the session was deleted (its window closed): nobody left to tell
+            pass

@@ -1,10 +1,11 @@
 """TrainingDashboard: train the document's project live and watch it learn.
 
-The dashboard owns at most one :class:`~playground.ui.worker.TrainingSession`
-at a time. The worker sends snapshots; slots here only append them to the
+The dashboard owns at most one :class:`~playground.ui.worker.ProcessTrainingSession`
+at a time: training runs in a worker process, so the plots' painting never
+slows it down. The worker sends snapshots; slots here only append them to the
 current :class:`~.runs.Run` and mark the plots dirty; a timer redraws at the
 UI's pace. Networks handed out (``network_updated``, ``current_network``) are
-copies made in the worker thread (or after it ended), never the one training.
+copies made in the worker (or after it ended), never the one training.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ from ...engine.errors import PlaygroundError
 from ...engine.model import Network
 from ...engine.project import validate_project
 from ...engine.trainer import TrainConfig
-from ..worker import TrainingSession
+from ..worker import Inbox, ProcessTrainingSession as TrainingSession
 from .history import CloneDialog, RunsPanel
 from .loading import DatasetLoader, is_quick, spec_key
 from .plots import ConfusionView, CurvesPanel, HealthPanel, ModelView
 from .runs import RUN_COLORS, Run
 from .samples import SamplesDialog
-from .snapshots import Inbox, SnapshotMaker, copy_network
+from ...engine.snapshots import SnapshotMaker, copy_network
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
-STATS_EVERY = 10
-REFRESH_MS = 40  # redraw at most 25 times a second: curves and the other panels take turns
+STATS_EVERY = 20
+REFRESH_MS = 40  # a tick 25 times a second: curves and the other panels take turns (see _refresh)
 
 
 class Banner(QFrame):
@@ -90,7 +91,7 @@ class TrainingDashboard(QWidget):
         self._after_stop: list = []
         self._dirty = False
         self._panels_dirty = False
-        self._turn = False
+        self._turn = 0
         self._pictures: dict[str, Any] = {}
         self._confusion: dict | None = None
         self._clone_dialog: CloneDialog | None = None
@@ -231,7 +232,7 @@ class TrainingDashboard(QWidget):
         s = self._session
         if s is None:
             return "stopping" if self._stopping else "idle"
-        if s.control.cancelled:
+        if s.cancelled:
             return "stopping"
         return "paused" if s.paused else "running"
 
@@ -252,6 +253,7 @@ class TrainingDashboard(QWidget):
                 self._live.status = "running"
         elif state in ("idle", "stopping"):
             self._start_or_queue(lambda: self.start_run(self._project))
+        self._update_progress()  # "paused" / time left at once
         self._update_actions()
 
     def step(self) -> None:
@@ -311,7 +313,7 @@ class TrainingDashboard(QWidget):
         self._set_status(f"Reset: new weights from seed {seed}")
 
     def shutdown(self) -> None:
-        """Cancel everything and wait for the worker threads (the main window's closeEvent)."""
+        """Cancel everything and wait for the workers (the main window's closeEvent)."""
         self._after_stop.clear()
         self._pending = None
         if self._session is not None:
@@ -321,6 +323,7 @@ class TrainingDashboard(QWidget):
             s.shutdown(10000)
         self._stopping.clear()
         self.loader.wait()
+        self.loader.close()
         self._timer.stop()
         if self._clone_dialog is not None:
             self._clone_dialog.close()
@@ -437,17 +440,11 @@ class TrainingDashboard(QWidget):
         self.model_view.set_data(data)
         self.health.prepare([l.name for l in net.layers if l.params], [l.name for l in net.activation_layers()])
         self.curves.set_kind(data.kind != "classification")
-        holder: dict[str, TrainingSession] = {}
-
-        def context():
-            s = holder["s"]
-            return s.relay.last, s.control.paused, s.control.cancelled
-
-        maker = SnapshotMaker(data, context, epochs=config.epochs)
-        session = TrainingSession(net, data, config, parent=self, snapshot_fn=maker, start_paused=step)
-        holder["s"] = session
+        # the worker process computes the pictures beside the trainer (SnapshotMaker has no Qt)
+        session = TrainingSession(net, data, config, parent=self, snapshot=(SnapshotMaker, {"epochs": config.epochs}),
+                                  start_paused=step, shared=self.loader.shared(data))
         session.began.connect(partial(self._began, session))
-        # progress and epochs are pulled by the UI timer from an inbox the worker thread fills: however
+        # progress and epochs are pulled by the UI timer from an inbox the session's reader thread fills: however
         # fast a tiny network finishes its epochs, the GUI thread sees no flood of queued events
         session.progress.connect(partial(self._inbox.put, session, "progress"), Qt.ConnectionType.DirectConnection)
         session.epoch_done.connect(partial(self._inbox.put, session, "epoch"), Qt.ConnectionType.DirectConnection)
@@ -522,11 +519,11 @@ class TrainingDashboard(QWidget):
         was_current = session is self._session
         if was_current:
             self._session = None
-        session.wait(2000)  # it has emitted its last signal; let the thread finish
+        session.wait(2000)  # it has emitted its last signal; let its reader thread finish
         session.deleteLater()
         status = result.get("status")
         if run is not None and status in ("finished", "cancelled"):
-            # the thread no longer touches the network: a copy made here is safe and exact
+            # the session's network now holds the trained weights: a copy made here is exact
             self._network = copy_network(session.net)
             self.network_updated.emit(self._network)
         if run is not None:
@@ -603,23 +600,29 @@ class TrainingDashboard(QWidget):
         self._refresh()
 
     def _refresh(self, force: bool = False) -> None:
-        """Redraw what changed. Curves and the other panels take turns, so no turn of the event loop
-        paints everything at once; each still redraws 10 times a second."""
-        self._turn = not self._turn
-        if force or self._turn:
+        """Redraw what changed, each part at its own pace, so no turn of the event loop paints
+        everything at once and the window takes little CPU from training (same cores):
+
+        - the curves on every other tick (12.5 a second),
+        - the health panel, pictures and runs list on every fourth (6 a second),
+        - the progress bar on the remaining fourth (6 a second; each change repaints it at once).
+        """
+        self._turn = (self._turn + 1) % 4
+        if force or self._turn % 2 == 0:
             if self._dirty or force:
                 self._dirty = False
                 self.refresh_count += 1
                 self.curves.refresh()
                 self._panels_dirty = True
-        if force or not self._turn:
+        if force or self._turn == 1:
             if self._panels_dirty or self._pictures or force:
                 self._panels_dirty = False
                 self.health.refresh()
                 self._show_pictures()
                 if self._live is not None:
                     self.runs_panel.update_run(self._live)
-        self._update_progress()
+        if force or self._turn == 3:
+            self._update_progress()
 
     def _show_pictures(self) -> None:
         pics, self._pictures = self._pictures, {}

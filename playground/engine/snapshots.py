@@ -1,7 +1,8 @@
-"""What the dashboard asks the worker thread to compute between batches (no Qt here).
+"""What the dashboard asks the training worker to compute between batches (no Qt here).
 
-:class:`SnapshotMaker` is the ``snapshot_fn`` of a :class:`~playground.ui.worker.TrainingSession`.
-It runs in the worker thread, where the network may be read safely, and
+:class:`SnapshotMaker` is the ``snapshot_fn`` of a training session
+(:mod:`playground.ui.worker`). It runs beside the trainer, in the worker
+process or thread, where the network may be read safely, and
 returns plain data: class probabilities on a grid (2-D classification), the
 fitted curve (1-D regression), validation predictions for the confusion matrix,
 and a copy of the network the GUI thread may use freely.
@@ -14,15 +15,14 @@ exact). The validation pass for MNIST gives up as soon as Stop is pressed.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ...engine.metrics import confusion_matrix, predicted_labels
-from ...engine.model import Network
+from .metrics import confusion_matrix, predicted_labels
+from .model import Network
 
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
@@ -146,20 +146,3 @@ class SnapshotMaker:
         k = int(self.data.n_classes or 2)
         pred = np.clip(pred, 0, k - 1)
         return {"matrix": confusion_matrix(pred, y, k), "pred": pred}
-
-
-class Inbox:
-    """A thread-safe mailbox: the worker thread puts, the GUI thread takes everything at its own pace."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: list[tuple[Any, str, Any]] = []
-
-    def put(self, source: Any, kind: str, payload: Any) -> None:
-        with self._lock:
-            self._items.append((source, kind, payload))
-
-    def take(self) -> list[tuple[Any, str, Any]]:
-        with self._lock:
-            items, self._items = self._items, []
-        return items

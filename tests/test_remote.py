@@ -1,0 +1,170 @@
+"""Training in a worker process: data through shared memory, networks as plain data, the protocol.
+
+No Qt here: the worker side (:mod:`playground.engine.remote`) is driven through a
+real ``spawn`` process and a pipe, as the app's session drives it.
+"""
+
+import dataclasses
+import multiprocessing
+from multiprocessing import shared_memory
+
+import numpy as np
+import pytest
+
+from playground.engine import remote
+from playground.engine.datasets import make_dataset
+from playground.engine.model import Network
+from playground.engine.trainer import TrainConfig, Trainer
+from playground.presets import load_preset
+
+
+def spiral_setup(epochs=2, **training):
+    project = load_preset("spiral")
+    data = make_dataset(project["dataset"])
+    config = TrainConfig.from_dict({**project["training"], "epochs": epochs, **training})
+    return project, data, config
+
+
+def test_a_large_data_set_crosses_through_shared_memory_read_only():
+    data = make_dataset({"name": "spiral", "n_samples": 2000})
+    shared = remote.SharedDataset(data, min_bytes=0)
+    assert shared.shm is not None and shared.nbytes >= data.x_train.nbytes + data.x_val.nbytes
+    copy, shm = remote.attach_dataset(shared.descriptor)
+    try:
+        for f in dataclasses.fields(data):
+            a, b = getattr(data, f.name), getattr(copy, f.name)
+            if isinstance(a, np.ndarray):
+                assert a.dtype == b.dtype and np.array_equal(a, b)
+                assert not b.flags.writeable  # a worker cannot change the window's data
+            else:
+                assert a == b
+        with pytest.raises(ValueError):
+            copy.x_train[0, 0] = 1.0
+    finally:
+        del copy
+        shm.close()
+    name = shared.shm.name
+    user = shared.acquire()
+    shared.release()  # the creator lets go; a user still holds it
+    shared_memory.SharedMemory(name=name).close()  # still there
+    user.release()
+    with pytest.raises(FileNotFoundError):  # the last reference unlinks the block
+        shared_memory.SharedMemory(name=name)
+    with pytest.raises(RuntimeError, match="already released"):
+        shared.acquire()
+
+
+def test_a_small_data_set_travels_inside_the_job():
+    data = make_dataset({"name": "xor", "n_samples": 200})
+    shared = remote.SharedDataset(data)
+    assert shared.shm is None and shared.descriptor["inline"] is data
+    assert remote.attach_dataset(shared.descriptor) == (data, None)
+    shared.release()
+
+
+def test_a_network_crosses_as_an_image_with_its_weights():
+    project = load_preset("simple-convnet")
+    net = Network(project["network"], seed=3)
+    net.weight_decay = 0.01
+    extra = remote.pack_extra({"network": net, "other": 1})
+    assert extra["other"] == 1 and "__network__" in extra["network"]
+    back = remote.unpack_extra(extra)["network"]
+    assert isinstance(back, Network) and back.summary() == net.summary() and back.weight_decay == 0.01
+    w0, w1 = net.get_weights(), back.get_weights()
+    assert all(np.array_equal(w0[k], w1[k]) and w1[k].dtype == w0[k].dtype for k in w0)
+
+
+def run_worker(job):
+    """Run ``serve`` in a spawned process; return every message it sent."""
+    ctx = multiprocessing.get_context("spawn")
+    conn, child = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=remote.serve, args=(child,), daemon=True)
+    process.start()
+    child.close()
+    conn.send(job)
+    messages = []
+    while True:
+        try:
+            messages.append(conn.recv())
+        except EOFError:
+            break
+    process.join(10)
+    assert process.exitcode == 0
+    return messages
+
+
+def test_the_worker_trains_the_same_bits_as_the_trainer_here():
+    project, data, config = spiral_setup(epochs=2, stats_every=5)
+    net = Network(project["network"], seed=1)
+    start = net.get_weights()
+    shared = remote.SharedDataset(data, min_bytes=0)  # through shared memory, as MNIST goes
+    try:
+        messages = run_worker(remote.make_job(net, shared.descriptor, config, max_rate_hz=1000.0))
+    finally:
+        shared.release()
+    kinds = [m[0] for m in messages]
+    assert kinds[0] == "began" and kinds[-1] == "ended" and kinds.count("epoch") == 2
+    result, weights = messages[-1][1], messages[-1][2]
+    assert result["status"] == "finished", result
+    # the same network, data and seed trained here: bit for bit the worker's weights
+    here = Network(project["network"], seed=1)
+    here.set_weights(start)
+    Trainer(here, data, config).run()
+    expected = here.get_weights()
+    assert set(weights) == set(expected)
+    assert all(np.array_equal(weights[k], expected[k]) for k in expected)
+    # every batch is reported once, in order, with its statistics batches
+    steps = [s for m in messages if m[0] == "progress" for s in m[1]["steps"]]
+    assert steps == list(range(1, result["steps"] + 1))
+    stats = [log for m in messages if m[0] == "progress" for log in m[1]["stats"]]
+    assert stats and all("histograms" in log for log in stats)
+
+
+def test_the_worker_obeys_commands_and_says_when_it_is_paused():
+    project, data, config = spiral_setup(epochs=50)
+    net = Network(project["network"], seed=0)
+    job = remote.make_job(net, remote.SharedDataset(data).descriptor, config, max_rate_hz=1000.0,
+                          commands=("pause",))
+    ctx = multiprocessing.get_context("spawn")
+    conn, child = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=remote.serve, args=(child,), daemon=True)
+    process.start()
+    child.close()
+    conn.send(job)
+
+    def until_idle():
+        seen = []
+        while True:
+            assert conn.poll(30), "the worker said nothing for 30 s"
+            message = conn.recv()
+            if message[0] == "idle":
+                return seen, message
+            if message[0] == "progress":
+                seen += message[1]["steps"]
+
+    # paused from the start: nothing trained, and it says so
+    assert until_idle() == ([], ("idle", 0, 0))
+    conn.send((("step", 1), 1))
+    assert until_idle() == ([1], ("idle", 1, 1))
+    conn.send((("step", 2), 2))
+    assert until_idle() == ([2, 3], ("idle", 3, 2))
+    conn.send(("stop", 3))
+    rest = []
+    while True:
+        try:
+            rest.append(conn.recv())
+        except EOFError:
+            break
+    process.join(10)
+    assert rest[-1][0] == "ended" and rest[-1][1]["status"] == "cancelled" and rest[-1][1]["steps"] == 3
+
+
+def test_a_job_that_cannot_be_built_ends_with_an_error_not_a_dead_process():
+    project, data, config = spiral_setup()
+    net = Network(project["network"], seed=0)
+    job = remote.make_job(net, remote.SharedDataset(data).descriptor, config)
+    job["network"]["weights"] = {"nonsense": np.zeros(3)}
+    messages = run_worker(job)
+    assert messages[-1][0] == "ended"
+    result, weights = messages[-1][1], messages[-1][2]
+    assert result["status"] == "error" and "do not match" in result["message"] and weights is None

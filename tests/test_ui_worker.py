@@ -1,0 +1,84 @@
+"""The window's side of a training process: signals, pause and idle, a worker that dies, cleanup."""
+
+from multiprocessing import shared_memory
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from playground.engine import remote  # noqa: E402
+from playground.engine.datasets import make_dataset  # noqa: E402
+from playground.engine.model import Network  # noqa: E402
+from playground.presets import load_preset  # noqa: E402
+from playground.ui.worker import ProcessTrainingSession  # noqa: E402
+
+TIMEOUT = 30000
+
+
+def session_for(qtbot, epochs=200, shared=None, **kwargs):
+    project = load_preset("spiral")
+    data = make_dataset(project["dataset"])
+    net = Network(project["network"], seed=0)
+    session = ProcessTrainingSession(net, data, {**project["training"], "epochs": epochs},
+                                     shared=shared, **kwargs)
+    progress = []
+    session.progress.connect(progress.append)
+    return session, data, progress
+
+
+def test_pause_waits_for_the_worker_to_be_idle_and_everything_reported(qtbot):
+    session, _, progress = session_for(qtbot)
+    with qtbot.waitSignal(session.began, timeout=TIMEOUT):
+        session.start()
+    qtbot.waitUntil(lambda: sum(len(p["steps"]) for p in progress) > 10, timeout=TIMEOUT)
+    session.pause()
+    assert session.paused and not session.idle  # asked, not yet confirmed by the worker
+    qtbot.waitUntil(lambda: session.idle, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: progress[-1]["steps"][-1] == session.steps_done, timeout=TIMEOUT)
+    done = session.steps_done
+    session.step(2)
+    qtbot.waitUntil(lambda: session.idle and session.steps_done == done + 2, timeout=TIMEOUT)
+    session.resume()
+    assert not session.idle and not session.paused
+    with qtbot.waitSignal(session.ended, timeout=TIMEOUT) as ended:
+        session.stop()
+    assert ended.args[0]["status"] == "cancelled"
+    assert session.wait(5000) and not session.is_running()
+
+
+def test_a_worker_that_dies_is_reported_and_its_memory_released(qtbot):
+    data = make_dataset({"name": "spiral", "n_samples": 2000})
+    shared = remote.SharedDataset(data, min_bytes=0)
+    name = shared.shm.name
+    session, _, progress = session_for(qtbot, shared=shared)
+    session.start()
+    qtbot.waitUntil(lambda: bool(progress), timeout=TIMEOUT)
+    with qtbot.waitSignal(session.ended, timeout=TIMEOUT) as ended:
+        session._process.kill()  # as if the system ended it (out of memory, a crash in a library)
+    result = ended.args[0]
+    assert result["status"] == "error" and "ended unexpectedly" in result["message"] \
+        and "train again" in result["message"]
+    assert session.wait(5000)
+    with pytest.raises(FileNotFoundError):
+        shared_memory.SharedMemory(name=name)
+
+
+def test_a_session_never_started_releases_its_data_on_shutdown(qtbot):
+    data = make_dataset({"name": "spiral", "n_samples": 2000})
+    shared = remote.SharedDataset(data, min_bytes=0)
+    name = shared.shm.name
+    session, _, _ = session_for(qtbot, shared=shared)
+    assert session.shutdown(1000) and not session.is_running()
+    with pytest.raises(FileNotFoundError):
+        shared_memory.SharedMemory(name=name)
+
+
+def test_the_trained_weights_come_back_to_the_window(qtbot):
+    session, data, progress = session_for(qtbot, epochs=3)
+    before = session.net.get_weights()
+    with qtbot.waitSignal(session.ended, timeout=TIMEOUT) as ended:
+        session.start()
+    assert ended.args[0]["status"] == "finished"
+    after = session.net.get_weights()
+    assert any((after[k] != before[k]).any() for k in before)
+    assert progress[-1]["steps"][-1] == ended.args[0]["steps"]
