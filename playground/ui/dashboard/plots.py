@@ -65,15 +65,33 @@ def nice_ceil(v: float) -> float:
     return float(10 * k)
 
 
-def epoch_extent(seen: float, planned: float) -> float:
-    """The epochs axis: the data so far rounded up, at most the planned epochs (if any).
+#: the epoch axis shows at least this many epochs of a planned run (all of a shorter one)
+MIN_EPOCHS_SHOWN = 10
 
-    It changes a few times per run, and a 300-epoch run is not a sliver at the left for minutes.
+
+def epoch_extent(seen: float, planned: float) -> float:
+    """The epochs axis: the data so far rounded up, at least the first ``MIN_EPOCHS_SHOWN``
+    planned epochs, at most all of them.
+
+    A run of up to 10 epochs gets its whole axis at once (no axis redraws while it trains); a
+    longer one grows in round steps, a few times per run, so a 300-epoch run is not a sliver at the
+    left for minutes.
     """
     extent = nice_ceil(max(seen, 1e-3) * 1.05)
     if planned:
-        extent = min(extent, planned)
+        extent = min(max(extent, min(planned, MIN_EPOCHS_SHOWN)), planned)
     return max(extent, seen, 1e-3)
+
+
+def sticky_ceil(current: float | None, needed: float, shrink: float = 0.4) -> float:
+    """A round upper bound for ``needed`` that stays ``current`` while it still fits well.
+
+    It grows when the data leave it and shrinks only when they use less than ``shrink`` of it,
+    so values that hover around a round number do not make the axis jump (and redraw) each time.
+    """
+    if current is not None and shrink * current < needed <= current:
+        return current
+    return nice_ceil(needed * 1.05)
 
 
 def finite_max(arrays: Iterable[np.ndarray], default: float) -> float:
@@ -130,7 +148,7 @@ class _RunCurves:
     def __init__(self, panel: "CurvesPanel", run: Run, live: bool):
         self.run = run
         self.live = live
-        self.drawn = (-1, -1)
+        self.drawn: tuple = (-1, -1, None)
         c = run.color
         lp, ap, rp = panel.loss.getPlotItem(), panel.acc.getPlotItem(), panel.lr.getPlotItem()
         self.items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
@@ -157,23 +175,27 @@ class _RunCurves:
 
     def update(self, regression: bool) -> None:
         b, e = self.run.batch, self.run.epoch
-        version = (len(b), len(e))
+        version = (len(b), len(e), regression)
         if version == self.drawn:
             return
+        # every item set anew costs the scene a bounds update and a repaint: set only what changed
+        batches_changed = version[0] != self.drawn[0] or version[2:] != self.drawn[2:]
+        epochs_changed = version[1:] != self.drawn[1:]
         self.drawn = version
-        x = b.view("x")
-        if self.raw_loss is not None:
-            self.raw_loss.setData(x, b.view("loss"))
-        self.loss.setData(x, b.view("loss_s"))
-        ex = e.view("x")
-        self.val_loss.setData(ex, e.view("val_loss"))
-        if regression:
-            self.acc.setData([], [])
-            self.val_acc.setData(ex, e.view("val_r2"))
-        else:
-            self.acc.setData(x, b.view("acc_s"))
-            self.val_acc.setData(ex, e.view("val_acc"))
-        self.lr.setData(x, b.view("lr"))
+        if batches_changed:
+            x = b.view("x")
+            if self.raw_loss is not None:
+                self.raw_loss.setData(x, b.view("loss"))
+            self.loss.setData(x, b.view("loss_s"))
+            if regression:
+                self.acc.setData([], [])
+            else:
+                self.acc.setData(x, b.view("acc_s"))
+            self.lr.setData(x, b.view("lr"))
+        if epochs_changed:
+            ex = e.view("x")
+            self.val_loss.setData(ex, e.view("val_loss"))
+            self.val_acc.setData(ex, e.view("val_r2" if regression else "val_acc"))
 
     def remove(self) -> None:
         for plot, item in self.items:
@@ -305,6 +327,7 @@ class HealthPanel(QWidget):
         lay.addWidget(self.hists, 1)
         self.grad_frame = Frame(self.grads)
         self._hist_frames: dict[str, Frame] = {}
+        self._hist_titles: dict[str, str] = {}
         self._grad_items: dict[str, pg.PlotDataItem] = {}
         self._hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self._hist_layers: tuple[str, ...] = ()
@@ -368,6 +391,7 @@ class HealthPanel(QWidget):
         self.hists.clear()
         self._hist_plots.clear()
         self._hist_frames = {}
+        self._hist_titles: dict[str, str] = {}
         cols = 1 if len(layers) <= 3 else 2
         for i, layer in enumerate(layers):
             plot = self.hists.addPlot(row=i // cols, col=i % cols)
@@ -399,9 +423,11 @@ class HealthPanel(QWidget):
             edges, counts = np.asarray(edges, float), np.asarray(counts, float)
             curve.setData(edges, counts)
             if len(edges) and np.isfinite(edges).all():
-                lo = 0.0 if edges[0] >= 0 else -nice_ceil(-edges[0])
-                hi = nice_ceil(edges[-1]) if edges[-1] > 0 else 0.0
-                self._hist_frames[layer].set((lo, max(hi, lo + 1e-6)), (0.0, nice_ceil(counts.max() * 1.05)))
+                frame = self._hist_frames[layer]
+                (x0, x1), (_, y1) = frame.current or ((None, None), (None, None))
+                lo = 0.0 if edges[0] >= 0 else -sticky_ceil(-x0 if x0 else None, -edges[0])
+                hi = sticky_ceil(x1, edges[-1]) if edges[-1] > 0 else 0.0
+                frame.set((lo, max(hi, lo + 1e-6)), (0.0, sticky_ceil(y1, float(counts.max()))))
             st = run.act_stats.get(layer, {})
             text = f"{layer}"
             if "act_mean" in st:
@@ -410,7 +436,9 @@ class HealthPanel(QWidget):
                 dead = st["dead_fraction"]
                 color = "#c00" if dead >= 0.5 else "#333"
                 text += f"  <span style='color:{color}'>dead {100 * dead:.0f}%</span>"
-            plot.setTitle(text, size="8pt", color="#333")
+            if self._hist_titles.get(layer) != text:  # a title is HTML: set it only when it changes
+                self._hist_titles[layer] = text
+                plot.setTitle(text, size="8pt", color="#333")
 
 
 class _ClickableImage(pg.ImageItem):
@@ -537,7 +565,7 @@ class BoundaryView(pg.PlotWidget):
         self.val.setData(pos=data.x_val[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_val])
         self.marked.setData(pos=np.zeros((0, 2)))
         self.image.clear()
-        from .snapshots import plot_bounds
+        from ...engine.snapshots import plot_bounds
         allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
         x0, x1, y0, y1 = plot_bounds(allx)
         self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
