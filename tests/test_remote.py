@@ -5,7 +5,6 @@ real ``spawn`` process and a pipe, as the app's session drives it.
 """
 
 import dataclasses
-import multiprocessing
 from multiprocessing import shared_memory
 
 import numpy as np
@@ -76,11 +75,7 @@ def test_a_network_crosses_as_an_image_with_its_weights():
 
 def run_worker(job):
     """Run ``serve`` in a spawned process; return every message it sent."""
-    ctx = multiprocessing.get_context("spawn")
-    conn, child = ctx.Pipe(duplex=True)
-    process = ctx.Process(target=remote.serve, args=(child,), daemon=True)
-    process.start()
-    child.close()
+    process, conn = remote.spawn_worker()
     conn.send(job)
     messages = []
     while True:
@@ -125,11 +120,7 @@ def test_the_worker_obeys_commands_and_says_when_it_is_paused():
     net = Network(project["network"], seed=0)
     job = remote.make_job(net, remote.SharedDataset(data).descriptor, config, max_rate_hz=1000.0,
                           commands=("pause",))
-    ctx = multiprocessing.get_context("spawn")
-    conn, child = ctx.Pipe(duplex=True)
-    process = ctx.Process(target=remote.serve, args=(child,), daemon=True)
-    process.start()
-    child.close()
+    process, conn = remote.spawn_worker()
     conn.send(job)
 
     def until_idle():

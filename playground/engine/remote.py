@@ -31,6 +31,7 @@ Large arrays of the data set cross once, through shared memory
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import threading
 import time
 from multiprocessing import shared_memory
@@ -294,6 +295,21 @@ def serve(conn) -> None:
                 shm.close()
             except BufferError:  # views of it are still alive; the process exit unmaps it
                 pass
+
+
+def spawn_worker() -> tuple[Any, Any]:
+    """A new worker process running :func:`serve`, and this side's end of its pipe (send it a job).
+
+    ``spawn``, never ``fork``: the caller may run Qt's threads, which a forked child would inherit half-dead.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    conn, child = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=serve, args=(child,), name="playground-trainer", daemon=True)
+    try:
+        process.start()
+    finally:
+        child.close()
+    return process, conn
 
 
 def _packed(kind: str, payload: Any) -> Any:

@@ -30,7 +30,6 @@ everything it trained reported; ``steps_done`` is then the number of batches tra
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from typing import Any, Callable
 
@@ -41,7 +40,8 @@ from ..engine.errors import PlaygroundError
 from ..engine.model import Network
 from ..engine.trainer import TrainConfig, TrainControl, Trainer
 
-_SIGNALS = {"began": "began", "progress": "progress", "epoch": "epoch_done", "warning": "warning"}
+_SIGNALS = {"began": "began", "progress": "progress", "epoch": "epoch_done", "warning": "warning",
+            "ended": "ended"}
 
 
 class Inbox:
@@ -61,6 +61,22 @@ class Inbox:
         return items
 
 
+class _Session(QObject):
+    """The signals both sessions emit (see the module's docstring)."""
+
+    began = Signal(object)
+    progress = Signal(object)
+    epoch_done = Signal(object)
+    warning = Signal(str)
+    ended = Signal(object)
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        try:
+            getattr(self, _SIGNALS[kind]).emit(payload)
+        except RuntimeError:  # the session was deleted (its window closed): nobody left to tell
+            pass
+
+
 class _Thread(QThread):
     def __init__(self, session: "TrainingSession"):
         super().__init__()
@@ -78,14 +94,8 @@ class _Thread(QThread):
         s.ended.emit(result)
 
 
-class TrainingSession(QObject):
+class TrainingSession(_Session):
     """One training run of ``net`` on ``data`` in a worker thread of this process."""
-
-    began = Signal(object)
-    progress = Signal(object)
-    epoch_done = Signal(object)
-    warning = Signal(str)
-    ended = Signal(object)
 
     def __init__(self, net: Network, data: Any, config: TrainConfig | dict, parent: QObject | None = None,
                  snapshot_fn: Callable[[Network], Any] | None = None, max_rate_hz: float = 20.0,
@@ -95,12 +105,9 @@ class TrainingSession(QObject):
         self.control = TrainControl()
         if start_paused:
             self.control.pause()
-        self.relay = remote.Relay(self._send, net, self.control, snapshot_fn, max_rate_hz)
+        self.relay = remote.Relay(self._emit, net, self.control, snapshot_fn, max_rate_hz)
         self.trainer = Trainer(net, data, config, control=self.control, callbacks=[self.relay])
         self._thread = _Thread(self)
-
-    def _send(self, kind: str, payload: Any) -> None:
-        getattr(self, _SIGNALS[kind]).emit(payload)
 
     # -- control (GUI thread) --------------------------------------------------
     def start(self) -> None:
@@ -150,7 +157,7 @@ class TrainingSession(QObject):
         return self.wait(ms)
 
 
-class ProcessTrainingSession(QObject):
+class ProcessTrainingSession(_Session):
     """One training run of a copy of ``net`` on ``data`` in a worker process.
 
     ``snapshot`` is ``(factory, kwargs)``: the worker calls
@@ -161,12 +168,6 @@ class ProcessTrainingSession(QObject):
     ends; without it the session shares ``data`` itself. When the run has ended, ``net``
     holds the trained weights.
     """
-
-    began = Signal(object)
-    progress = Signal(object)
-    epoch_done = Signal(object)
-    warning = Signal(str)
-    ended = Signal(object)
 
     def __init__(self, net: Network, data: Any, config: TrainConfig | dict, parent: QObject | None = None,
                  snapshot: tuple[Callable, dict] | None = None, max_rate_hz: float = 20.0,
@@ -194,16 +195,11 @@ class ProcessTrainingSession(QObject):
     def start(self) -> None:
         if self._reader is not None:
             return
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
-        self._conn, child = ctx.Pipe(duplex=True)
-        self._process = ctx.Process(target=remote.serve, args=(child,), name="playground-trainer", daemon=True)
         error = None
         try:
-            self._process.start()
+            self._process, self._conn = remote.spawn_worker()
         except (OSError, RuntimeError) as e:
             error = f"the training process could not be started: {e}"
-        finally:
-            child.close()
         # the reader thread sends the job: the write waits until the new process reads it (0.1 s)
         self._reader = threading.Thread(target=self._read, args=(error,), name="playground-reader", daemon=True)
         self._reader.start()
@@ -338,17 +334,10 @@ class ProcessTrainingSession(QObject):
                 self._steps_done = payload["steps"][-1]
                 if "extra" in payload:
                     payload["extra"] = remote.unpack_extra(payload["extra"])
-            self._emit(getattr(self, _SIGNALS[kind]), payload)
+            self._emit(kind, payload)
         self._conn.close()
         if self._process is not None:
             self._process.join(2.0)
         self._release()
         self._ended = True
-        self._emit(self.ended, result)
-
-    @staticmethod
-    def _emit(signal, payload) -> None:
-        try:
-            signal.emit(payload)
-        except RuntimeError:  # the session was deleted (its window closed): nobody left to tell
-            pass
+        self._emit("ended", result)
