@@ -12,7 +12,11 @@ Trains a project (default: the ``simple-convnet`` preset on MNIST) in the real
   5% of a core and, through the shared cores, slows the training it measures;
 - ``plot_refreshes_per_s``: how often the curve plots were redrawn with new
   data, and ``ui_ticks_per_s``: how often the dashboard's redraw timer ran
-  (goal: at least 10 a second; new data can only come as fast as batches end);
+  (goal: at least 10 a second; new data can only come as fast as batches end),
+  both counted while the worker trains: from its first report to Stop (before
+  the first report the worker process is still starting, with nothing to draw);
+- ``gui_thread_cpu_share``: the GUI thread's CPU time over the same span, per
+  second (0.12: 12% of one core): what the window takes from training;
 - ``app_vs_headless``: seconds per batch in the app (from the worker's reports
   received before Stop) divided by seconds per batch of the engine's Trainer
   alone on the same project in this process (goal: at most 1.15). Segments alternate (headless, app, headless, app, ...)
@@ -108,14 +112,19 @@ def app_segment(app, dash, batches: int, probe_ms: int = 5) -> dict:
 
     session.ended.connect(on_ended)
 
+    def mark() -> tuple[int, int, float, float]:
+        return dash.tick_count, dash.refresh_count, time.perf_counter(), time.thread_time()
+
     def watch():
+        if stamps and "trained0" not in state:  # the first report: the worker process has started training
+            state["trained0"] = mark()
         if stamps and stamps[-1][1] >= batches and state["stop_at"] is None:
             state["stop_at"] = time.perf_counter()
             state["step_at_stop"] = stamps[-1][1]
-            state["ticks1"], state["refresh1"], state["t1"] = dash.tick_count, dash.refresh_count, time.perf_counter()
+            state["trained1"] = mark()
             dash.stop()
 
-    state["ticks0"], state["refresh0"], state["t0"] = dash.tick_count, dash.refresh_count, time.perf_counter()
+    state["t0"] = time.perf_counter()
     clock.start()
     probe.start()
     loop.exec()
@@ -131,13 +140,15 @@ def app_segment(app, dash, batches: int, probe_ms: int = 5) -> dict:
     trained = [st for st in stamps if st[0] <= state["stop_at"]]
     first = next((i for i, (_, s) in enumerate(trained) if s >= 2), 0)
     (ta, sa), (tb, sb) = trained[first], trained[-1]
-    span = state["t1"] - state["t0"]
+    (ticks0, refresh0, t0, cpu0), (ticks1, refresh1, t1, cpu1) = state["trained0"], state["trained1"]
+    span = t1 - t0
     return {
         "seconds_per_batch": (tb - ta) / max(sb - sa, 1),
         "max_gap_ms": float(g.max()),
         "p99_gap_ms": float(np.percentile(g, 99)),
-        "plot_refreshes_per_s": (state["refresh1"] - state["refresh0"]) / span,
-        "ui_ticks_per_s": (state["ticks1"] - state["ticks0"]) / span,
+        "plot_refreshes_per_s": (refresh1 - refresh0) / span,
+        "ui_ticks_per_s": (ticks1 - ticks0) / span,
+        "gui_thread_cpu_share": (cpu1 - cpu0) / span,
         "stop_latency_ms": 1000 * (state["ended_at"] - state["stop_at"]),
         # batches that still ended after Stop was pressed (the one running then, at most)
         "batches_after_stop": stamps[-1][1] - state["step_at_stop"],
@@ -192,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "p99_gap_ms": max(s["p99_gap_ms"] for s in segments),
         "plot_refreshes_per_s": min(s["plot_refreshes_per_s"] for s in segments),
         "ui_ticks_per_s": min(s["ui_ticks_per_s"] for s in segments),
+        "gui_thread_cpu_share": statistics.median(s["gui_thread_cpu_share"] for s in segments),
         "stop_latency_ms": max(s["stop_latency_ms"] for s in segments),
         "batches_after_stop": max(s["batches_after_stop"] for s in segments),
         "app_seconds_per_batch": app_spb,
