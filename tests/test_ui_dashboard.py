@@ -201,6 +201,7 @@ def test_confusion_matrix_click_shows_the_misclassified_samples(qtbot, dashboard
     assert wrong, f"expected some mistakes after 2 epochs of slow SGD, got {m}"
     r, c = wrong[0]
     view = dashboard.confusion
+    assert [[view.cell_text(i, j) for j in range(2)] for i in range(2)] == [[str(v) for v in row] for row in m]
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.cell_center(r, c))
     qtbot.waitUntil(dashboard.samples.isVisible, timeout=TIMEOUT)
     assert dashboard.samples.table.rowCount() == m[r, c]
@@ -347,3 +348,33 @@ def test_plot_frames_are_round_change_rarely_and_yield_to_the_user(qtbot):
     assert frame.set((0, 4), (0, 5)) is False and vb.viewRange() == [[0, 3], [0, 2.5]]
     vb.enableAutoRange()  # the "A" button
     assert frame.set((0, 4), (0, 5)) is True and vb.viewRange() == [[0, 4], [0, 5]]
+
+
+def test_confusion_counts_are_drawn_at_their_cells(qtbot):
+    """The counts are painted in one item: render it and look for dark ink where a count is."""
+    from playground.ui.dashboard.plots import ConfusionView
+
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    m = np.array([[0, 0], [0, 888]])
+    view.set_matrix(m, ("a", "b"))
+    assert view.cell_text(1, 1) == "888" and view.cell_text(0, 1) == "0"
+
+    def pixels(row, col, test):
+        """How many pixels around a cell's centre pass ``test`` (a QColor → bool)."""
+        img, p = view.grab().toImage(), view.cell_center(row, col)
+        return sum(test(img.pixelColor(p.x() + dx, p.y() + dy)) for dx in range(-12, 13) for dy in range(-5, 6))
+
+    def dark(c):
+        return c.lightness() < 90
+
+    def light(c):
+        return c.lightness() > 200
+
+    assert pixels(0, 1, dark) > 5, "the count 0 is not written (dark on white) in its cell"
+    assert pixels(1, 1, light) > 5, "the count 888 is not written (white on dark blue) in its cell"
+    view.clear_matrix()
+    assert view.cell_text(1, 1) == "" and pixels(0, 1, dark) == 0

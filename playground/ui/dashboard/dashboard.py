@@ -34,6 +34,7 @@ from ...engine.snapshots import SnapshotMaker, copy_network
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 20
+RUNS_LIST_MS = 500  # the live run's row in the runs list, at most this often
 REFRESH_MS = 40  # a tick 25 times a second: curves and the other panels take turns (see _refresh)
 
 
@@ -100,6 +101,8 @@ class TrainingDashboard(QWidget):
         self.tick_count = 0
         self._progress = {"epoch": 0, "epochs": 0, "batch": 0, "batches": 0, "step": 0}
         self._clock = QElapsedTimer()
+        self._runs_clock = QElapsedTimer()
+        self._runs_clock.start()
         self._active_ms = 0.0
         self._paused_clock = True
 
@@ -619,7 +622,10 @@ class TrainingDashboard(QWidget):
                 self._panels_dirty = False
                 self.health.refresh()
                 self._show_pictures()
-                if self._live is not None:
+                # the runs list shows a number or two per run: twice a second is live enough, and each
+                # change re-measures its columns and repaints its header
+                if self._live is not None and (force or self._runs_clock.elapsed() >= RUNS_LIST_MS):
+                    self._runs_clock.restart()
                     self.runs_panel.update_run(self._live)
         if force or self._turn == 3:
             self._update_progress()
@@ -640,7 +646,6 @@ class TrainingDashboard(QWidget):
         p = self._progress
         total = max(p["epochs"] * p["batches"], 1)
         done = p["step"]
-        self.progress.setValue(min(done, total))
         active = self._active_ms + (0 if self._paused_clock else self._clock.elapsed())
         left = ""
         if done and not self._session.paused:
@@ -648,7 +653,18 @@ class TrainingDashboard(QWidget):
             left = f" · {_duration(seconds)} left"
         elif self._session.paused:
             left = " · paused"
-        self.progress.setFormat(f"Epoch {max(p['epoch'], 1)}/{p['epochs']} · batch {p['batch']}/{p['batches']}{left}")
+        self._show_progress(min(done, total),
+                            f"Epoch {max(p['epoch'], 1)}/{p['epochs']} · batch {p['batch']}/{p['batches']}{left}")
+
+    def _show_progress(self, value: int, text: str) -> None:
+        """Set the bar's value and text with one repaint (QProgressBar repaints at once on each)."""
+        bar = self.progress
+        if bar.value() == value and bar.format() == text:
+            return
+        bar.setUpdatesEnabled(False)
+        bar.setValue(value)
+        bar.setFormat(text)
+        bar.setUpdatesEnabled(True)  # schedules the one repaint
 
     def _pause_clock(self) -> None:
         if not self._paused_clock:
