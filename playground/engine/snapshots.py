@@ -23,6 +23,7 @@ import numpy as np
 
 from .metrics import confusion_matrix, predicted_labels
 from .model import Network
+from .trainer import EVAL_BATCH
 
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
@@ -99,8 +100,9 @@ class SnapshotMaker:
             lo, hi = float(allx.min()), float(allx.max())
             pad = 0.05 * max(hi - lo, 1e-6)
             self.fit_x = np.linspace(lo - pad, hi + pad, FIT_POINTS, dtype=np.float32)
-        # the validation pass of a large set is split so Stop is noticed between chunks
-        self.val_chunk = 500
+        # the validation pass of a large set is split so Stop is noticed between chunks (and 100
+        # images at a time are faster than 500: see trainer.EVAL_BATCH)
+        self.val_chunk = EVAL_BATCH
 
     def __call__(self, net: Network) -> dict[str, Any]:
         last, paused, cancelled = self.context()

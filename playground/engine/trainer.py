@@ -33,6 +33,11 @@ from .optimizers import AdamW, clip_by_global_norm, get_optimizer, get_schedule
 from .parallel import shard_pool
 
 
+
+#: samples per forward pass when evaluating: a convnet's unfolded patches of 100 images
+#: (6 MB for simple-convnet) stay in cache, and 10,000 images take 0.4 s instead of 0.57 s with 1000
+EVAL_BATCH = 100
+
 @dataclass
 class TrainConfig:
     """Everything about how a network learns (the project's ``training`` section)."""
@@ -285,7 +290,7 @@ class Trainer:
         return out
 
     def evaluate(self, x: np.ndarray | None, y: np.ndarray | None, prefix: str = "",
-                 batch_size: int = 1000) -> dict[str, Any]:
+                 batch_size: int = EVAL_BATCH) -> dict[str, Any]:
         """Loss (with regularization) and accuracy or regression metrics on (x, y)."""
         if x is None or y is None or len(x) == 0:
             return {}
@@ -334,7 +339,7 @@ def _labels(y: np.ndarray) -> np.ndarray:
 
 
 def evaluate(net: Network, x: np.ndarray, y: np.ndarray, classification: bool = True, prefix: str = "",
-             batch_size: int = 1000, return_predictions: bool = False) -> dict[str, Any]:
+             batch_size: int = EVAL_BATCH, return_predictions: bool = False) -> dict[str, Any]:
     """Mean loss and accuracy (or MSE/MAE/R²) of ``net`` on (x, y), in batches."""
     from .metrics import regression_metrics
 
