@@ -2,7 +2,7 @@
 
 Trains a project (default: the ``simple-convnet`` preset on MNIST) in the real
 :class:`~playground.ui.dashboard.TrainingDashboard`, shown offscreen (or on
-``$DISPLAY`` with ``--platform xcb``), for ``--batches`` batches, and measures:
+``$DISPLAY`` with ``--platform xcb``), for one epoch (or ``--batches`` batches), and measures:
 
 - ``max_gap_ms`` / ``p99_gap_ms``: the longest (and 99th-percentile) interval
   between two turns of the Qt event loop, seen by a precise QTimer probe
@@ -13,21 +13,29 @@ Trains a project (default: the ``simple-convnet`` preset on MNIST) in the real
 - ``plot_refreshes_per_s``: how often the curve plots were redrawn with new
   data, and ``ui_ticks_per_s``: how often the dashboard's redraw timer ran
   (goal: at least 10 a second; new data can only come as fast as batches end),
-  both counted while the worker trains: from its first report to Stop (before
-  the first report the worker process is still starting, with nothing to draw);
+  both counted while the worker trains: from its first report to Stop, or in
+  whole-epoch mode to the last report before the epoch's end (before the
+  first report the worker process is still starting, with nothing to draw;
+  at the end it validates); ``worker_reports_per_s``: how often the worker's
+  reports (every batch since the previous one) arrived in that span;
 - ``gui_thread_cpu_share``: the GUI thread's CPU time over the same span, per
   second (0.12: 12% of one core): what the window takes from training;
-- ``app_vs_headless``: seconds per batch in the app (from the worker's reports
-  received before Stop) divided by seconds per batch of the engine's Trainer
-  alone on the same project in this process (goal: at most 1.15). Segments alternate (headless, app, headless, app, ...)
-  so a busy machine penalizes both alike; medians are reported.
+- ``app_vs_headless``: seconds per batch in the app divided by seconds per
+  batch of the engine's Trainer alone on the same project in this process
+  (goal: at most 1.15). By default both train one whole epoch and the speed is
+  the epoch's training seconds (validation excluded) as the trainer reports
+  them, which is what ``playground train`` prints; so the start of a run, when
+  the window lays out its plots, counts as it does in use. With ``--batches``
+  the app's speed comes from the worker's reports received before Stop.
+  Segments alternate (headless, app, headless, app, ...) so a busy machine
+  penalizes both alike; medians are reported.
 - ``stop_latency_ms``: from pressing Stop to the worker having ended (the
   engine evaluates the validation set once more after a cancel), and
   ``batches_after_stop``: training batches that still ended after Stop (at most the running one).
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/ui_responsiveness.py [--batches 30] [--rounds 2]
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_responsiveness.py [--rounds 3] [--batches N]
 """
 
 from __future__ import annotations
@@ -52,12 +60,23 @@ def _setup_env(platform: str | None) -> None:
         os.environ["PLAYGROUND_MNIST_DIR"] = str(shared)
 
 
-def headless_seconds_per_batch(project: dict, data, batches: int) -> float:
-    """The engine's Trainer alone: seconds per batch over batches 2..N (the first one warms up)."""
+def headless_seconds_per_batch(project: dict, data, batches: int | None) -> float:
+    """The engine's Trainer alone: seconds per batch over batches 2..N (the first one warms up).
+
+    With ``batches`` None, one whole epoch as ``playground train`` times it: the
+    epoch's training seconds (validation excluded) over its batches.
+    """
     from playground.engine.model import Network
     from playground.engine.trainer import TrainConfig, Trainer
 
     net = Network(project["network"], seed=project["training"]["seed"])
+    if batches is None:
+        config = TrainConfig.from_dict(project["training"])
+        config.epochs = 1
+        trainer = Trainer(net, data, config)
+        trainer.evaluate = lambda *a, **k: {}  # validation is not part of the timed seconds anyway
+        (epoch,) = trainer.run()
+        return epoch["seconds"] / -(-epoch["samples"] // config.batch_size)
     times: list[float] = []
 
     class Stopper:
@@ -72,8 +91,12 @@ def headless_seconds_per_batch(project: dict, data, batches: int) -> float:
     return (times[-1] - times[0]) / (len(times) - 1)
 
 
-def app_segment(app, dash, batches: int, probe_ms: int = 5) -> dict:
-    """One run in the dashboard: seconds per batch, event-loop gaps, refresh rates, stop latency."""
+def app_segment(app, dash, batches: int | None, probe_ms: int = 5) -> dict:
+    """One run in the dashboard: seconds per batch, event-loop gaps, refresh rates, stop latency.
+
+    With ``batches`` None the run is stopped after its first epoch, and the speed is that
+    epoch's training seconds as the worker's trainer reports them (as ``playground train`` does).
+    """
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     gaps: list[int] = []
@@ -103,8 +126,13 @@ def app_segment(app, dash, batches: int, probe_ms: int = 5) -> dict:
 
     def on_progress(snap):
         stamps.append((time.perf_counter(), snap["steps"][-1]))
+        state.setdefault("epoch_batches", snap["last"]["batches"])
+
+    def on_epoch(logs):
+        state.setdefault("epoch_log", dict(logs))
 
     session.progress.connect(on_progress, Qt.ConnectionType.DirectConnection)
+    session.epoch_done.connect(on_epoch, Qt.ConnectionType.DirectConnection)
 
     def on_ended(result):
         state["ended_at"] = time.perf_counter()
@@ -118,10 +146,18 @@ def app_segment(app, dash, batches: int, probe_ms: int = 5) -> dict:
     def watch():
         if stamps and "trained0" not in state:  # the first report: the worker process has started training
             state["trained0"] = mark()
-        if stamps and stamps[-1][1] >= batches and state["stop_at"] is None:
+        last = batches if batches is not None else state.get("epoch_batches")
+        if batches is None:
+            # the report of an epoch's last batch waits for the epoch's pictures (a confusion matrix
+            # over the validation set): count refreshes and CPU up to the report before it
+            if stamps and last and stamps[-1][1] < last and len(stamps) != state.get("seen"):
+                state["seen"], state["trained1"] = len(stamps), mark()
+        elif stamps and stamps[-1][1] >= last and "trained1" not in state:
+            state["trained1"] = mark()
+        done = (batches is not None and "trained1" in state) or "epoch_log" in state
+        if done and state["stop_at"] is None:
             state["stop_at"] = time.perf_counter()
             state["step_at_stop"] = stamps[-1][1]
-            state["trained1"] = mark()
             dash.stop()
 
     state["t0"] = time.perf_counter()
@@ -142,13 +178,19 @@ def app_segment(app, dash, batches: int, probe_ms: int = 5) -> dict:
     (ta, sa), (tb, sb) = trained[first], trained[-1]
     (ticks0, refresh0, t0, cpu0), (ticks1, refresh1, t1, cpu1) = state["trained0"], state["trained1"]
     span = t1 - t0
+    if batches is None:
+        log = state["epoch_log"]
+        seconds_per_batch = log["seconds"] / state["epoch_batches"]
+    else:
+        seconds_per_batch = (tb - ta) / max(sb - sa, 1)
     return {
-        "seconds_per_batch": (tb - ta) / max(sb - sa, 1),
+        "seconds_per_batch": seconds_per_batch,
         "max_gap_ms": float(g.max()),
         "p99_gap_ms": float(np.percentile(g, 99)),
         "plot_refreshes_per_s": (refresh1 - refresh0) / span,
         "ui_ticks_per_s": (ticks1 - ticks0) / span,
         "gui_thread_cpu_share": (cpu1 - cpu0) / span,
+        "worker_reports_per_s": sum(t0 < t <= t1 for t, _ in stamps) / span,
         "stop_latency_ms": 1000 * (state["ended_at"] - state["stop_at"]),
         # batches that still ended after Stop was pressed (the one running then, at most)
         "batches_after_stop": stamps[-1][1] - state["step_at_stop"],
@@ -158,8 +200,9 @@ def app_segment(app, dash, batches: int, probe_ms: int = 5) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--project", default="simple-convnet", help="preset name or project file")
-    ap.add_argument("--batches", type=int, default=30, help="batches per segment")
-    ap.add_argument("--rounds", type=int, default=2, help="headless/app segment pairs")
+    ap.add_argument("--batches", type=int, default=None,
+                    help="batches per segment (default: one whole epoch, timed as playground train times it)")
+    ap.add_argument("--rounds", type=int, default=3, help="headless/app segment pairs")
     ap.add_argument("--probe-ms", type=int, default=5, help="period of the event-loop probe (ms)")
     ap.add_argument("--platform", default=None, help="Qt platform (default: offscreen unless set)")
     args = ap.parse_args(argv)
