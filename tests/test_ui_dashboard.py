@@ -77,6 +77,8 @@ def test_training_spiral_updates_plots_and_stops_on_request(qtbot, dashboard):
     # network health: gradient norms per layer, activation histograms, dead-ReLU share
     qtbot.waitUntil(lambda: bool(dashboard.health._grad_items) and bool(run.histograms), timeout=TIMEOUT)
     assert set(run.grad_norms) == {"dense1", "dense2", "dense3"}
+    key = dashboard.health.grad_key.text()  # the key under the plot names each layer's colour
+    assert all(name in key for name in ("dense1", "dense2", "dense3"))
     assert {"dense1_relu", "dense2_relu"} <= set(run.histograms)
     assert "dead_fraction" in run.act_stats["dense1_relu"]
     # decision boundary and confusion matrix

@@ -323,8 +323,11 @@ class HealthPanel(QWidget):
             "gradients. Norms growing by orders of magnitude: exploding gradients."))
         self.grads.getPlotItem().setLogMode(y=True)
         self.grads.getPlotItem().setYRange(-3, 1)  # log10 units, until there is data
-        self.grad_legend = self.grads.getPlotItem().addLegend(offset=(-8, 8), labelTextColor="#222",
-                                                              brush=pg.mkBrush(255, 255, 255, 200))
+        # the key sits under the plot: inside it, a legend covers the curves of a long run
+        self.grad_key = QLabel()
+        self.grad_key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.grad_key.setWordWrap(True)
+        self.grad_key.setToolTip(self.grads.toolTip())
         self.hists = pg.GraphicsLayoutWidget()
         self.hists.setBackground("w")
         self.hists.setMinimumSize(220, 150)
@@ -340,6 +343,7 @@ class HealthPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.grads, 1)
+        lay.addWidget(self.grad_key)
         lay.addWidget(title)
         lay.addWidget(self.hists, 1)
         self.grad_frame = Frame(self.grads)
@@ -374,7 +378,7 @@ class HealthPanel(QWidget):
             for item in self._grad_items.values():
                 self.grads.getPlotItem().removeItem(item)
             self._grad_items.clear()
-            self.grad_legend.clear()
+            self.grad_key.clear()
             for layer in param_layers:
                 self._grad_item(layer)
         self._layout_histograms(tuple(activation_layers))
@@ -388,6 +392,9 @@ class HealthPanel(QWidget):
             item.setDownsampling(auto=True, method="peak")
             self.grads.getPlotItem().addItem(item)
             self._grad_items[layer] = item
+            self.grad_key.setText("&nbsp;&nbsp; ".join(
+                f"<span style='color:{it.opts['pen'].color().name()}'>━━</span>&nbsp;{name}"
+                for name, it in self._grad_items.items()))
         return item
 
     def refresh(self) -> None:
