@@ -380,3 +380,57 @@ def test_confusion_counts_are_drawn_at_their_cells(qtbot):
     assert pixels(1, 1, light) > 5, "the count 888 is not written (white on dark blue) in its cell"
     view.clear_matrix()
     assert view.cell_text(1, 1) == "" and pixels(0, 1, dark) == 0
+
+
+# ------------------------------------------------------------------ light and dark look
+
+@pytest.fixture
+def theme(qapp):
+    """The app's Theme, installed for one test and taken away after it."""
+    from playground.ui.theme import Theme
+
+    theme = Theme(qapp, appearance="light")
+    yield theme
+    theme.set_appearance("light")
+    qapp._playground_theme = None
+
+
+def test_plots_follow_the_light_and_dark_look(qtbot, theme):
+    from playground.ui.dashboard.plots import LOOKS
+
+    theme.set_appearance("dark")
+    dash = TrainingDashboard()
+    qtbot.addWidget(dash)
+    dash.resize(1200, 800)
+    dash.set_project(spiral(epochs=2))
+    dash.show()
+    qtbot.waitExposed(dash)
+
+    def plot_pixel(widget):
+        """The colour in the middle of a plot's empty area (top right of its view, under no curve)."""
+        vb = widget.getPlotItem().getViewBox()
+        rect = widget.mapFromScene(vb.sceneBoundingRect()).boundingRect()
+        return widget.grab().toImage().pixelColor(rect.right() - 30, rect.top() + 30)
+
+    def check(dark):
+        lk = LOOKS[dark]
+        for w in (dash.curves.loss, dash.curves.acc, dash.health.grads, dash.confusion):
+            assert w.backgroundBrush().color().name() == pg_color(lk["bg"]), w
+            axis = w.getPlotItem().getAxis("left")
+            assert axis.textPen().color().name() == lk["text"]
+            assert w.getPlotItem().titleLabel.opts["color"] == lk["title"]
+        assert (plot_pixel(dash.curves.loss).lightness() < 80) == dark
+        # the confusion matrix's empty cells take the background's colour
+        assert dash.confusion.image.lut[0][:3].tolist() == list(bytes.fromhex(pg_color(lk["cells"][0])[1:]))
+
+    check(dark=True)
+    theme.set_appearance("light")
+    check(dark=False)
+
+
+def pg_color(name: str) -> str:
+    """A colour as QColor.name() writes it (pyqtgraph takes 'w' for white)."""
+    from PySide6.QtGui import QColor
+    import pyqtgraph as pg
+
+    return QColor(pg.mkColor(name)).name()

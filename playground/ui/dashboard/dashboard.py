@@ -24,6 +24,7 @@ from ...engine.errors import PlaygroundError
 from ...engine.model import Network
 from ...engine.project import validate_project
 from ...engine.trainer import TrainConfig
+from ..theme import current_theme
 from ..worker import Inbox, ProcessTrainingSession as TrainingSession
 from .history import CloneDialog, RunsPanel
 from .loading import DatasetLoader, is_quick, spec_key
@@ -119,6 +120,14 @@ class TrainingDashboard(QWidget):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._tick)
         self._update_actions()
+        theme = current_theme()
+        if theme is not None:
+            theme.changed.connect(self.apply_look)
+
+    def apply_look(self, *_dark) -> None:
+        """Repaint the plots in the app's current look (the system or the user switched light/dark)."""
+        for panel in (self.curves, self.health, self.model_view, self.confusion):
+            panel.apply_look()
 
     # ------------------------------------------------------------------ building
     def _build_actions(self) -> None:

@@ -28,20 +28,71 @@ def class_color(k: int) -> QColor:
     return QColor(CLASS_COLORS[k % len(CLASS_COLORS)])
 
 
+#: the plots' colours in the light and the dark look of the app
+LOOKS = {
+    False: {"bg": "w", "axis": "#555555", "text": "#333333", "title": "#222222", "muted": "#777777",
+            "legend": (255, 255, 255, 200), "cells": ("#ffffff", "#08519c"), "bad": "#bb0000"},
+    True: {"bg": "#1b1e24", "axis": "#8a93a5", "text": "#c9ced8", "title": "#e6e9ef", "muted": "#8a93a5",
+           "legend": (27, 30, 36, 210), "cells": ("#1b1e24", "#2f7fe0"), "bad": "#f87171"},
+}
+
+
+def dark_look() -> bool:
+    """Whether the app shows its dark look (no theme installed: light)."""
+    from ..theme import current_theme
+
+    theme = current_theme()
+    return bool(theme is not None and theme.dark)
+
+
+def look() -> dict:
+    return LOOKS[dark_look()]
+
+
 def _style(w: pg.PlotWidget, title_html: str, left: str, bottom: str, si_prefix: bool = True) -> pg.PlotItem:
-    """The dashboard's look for a plot: white, a bold title, grey axes with their labels."""
-    w.setBackground("w")
+    """The dashboard's look for a plot: a bold title, grey axes with their labels, on the app's look."""
     item = w.getPlotItem()
-    item.setTitle(title_html, size="10pt", color="#222")
+    w._title_html = title_html
     item.setLabel("left", left)
     item.setLabel("bottom", bottom)
     for name in ("left", "bottom"):
-        ax = item.getAxis(name)
-        ax.setPen("#555")
-        ax.setTextPen("#333")
-        ax.enableAutoSIPrefix(si_prefix)
+        item.getAxis(name).enableAutoSIPrefix(si_prefix)
     cache_axes(item)
+    restyle(w)
     return item
+
+
+def set_title(w: pg.PlotWidget, title_html: str) -> None:
+    """A styled plot's title, in the colour of the current look (set only when it changes: a new
+    title lays the plot out again)."""
+    w._title_html = title_html
+    shown = (title_html, look()["title"])
+    if getattr(w, "_title_shown", None) != shown:
+        w._title_shown = shown
+        w.getPlotItem().setTitle(title_html, size="10pt", color=shown[1])
+
+
+def restyle(w: pg.PlotWidget | pg.GraphicsLayoutWidget, items: Iterable[pg.PlotItem] = ()) -> None:
+    """Background, axes, title and legend of ``w`` (and of its plot ``items``) in the current look."""
+    lk = look()
+    w.setBackground(lk["bg"])
+    plots = [w.getPlotItem()] if isinstance(w, pg.PlotWidget) else []
+    for item in plots + list(items):
+        for name in ("left", "bottom"):
+            ax = item.getAxis(name)
+            ax.setPen(lk["axis"])
+            ax.setTextPen(lk["text"])
+            # setPen and setTextPen keep an axis label's own colour: give it the look's
+            ax.labelStyle["color"] = lk["text"]
+            ax._updateLabel()
+        legend = item.legend
+        if legend is not None:
+            legend.setBrush(pg.mkBrush(*lk["legend"]))
+            legend.setLabelTextColor(lk["title"])
+            for _sample, label in legend.items:  # setLabelTextColor alone does not redraw existing labels
+                label.setText(label.text, color=lk["title"])
+    if isinstance(w, pg.PlotWidget) and getattr(w, "_title_html", None):
+        set_title(w, w._title_html)
 
 
 def cache_axes(item: pg.PlotItem) -> None:
@@ -234,8 +285,8 @@ class CurvesPanel(QWidget):
         self.lr = _plot("Learning rate", "η", tip=(
             "The learning rate η of each batch: W ← W − η·∂L/∂W (after the optimizer's own scaling).\n"
             "A schedule (step, cosine) lowers it as training goes on."))
-        self.legend = self.loss.getPlotItem().addLegend(offset=(-8, 8), labelTextColor="#222",
-                                                        brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = self.loss.getPlotItem().addLegend(offset=(-8, 8))
+        restyle(self.loss)
         self.acc.getPlotItem().setYRange(0, 1, padding=0.02)
         for w in (self.acc, self.lr):
             w.setXLink(self.loss)
@@ -253,17 +304,22 @@ class CurvesPanel(QWidget):
         self.regression = False
         self.frames = {"loss": Frame(self.loss), "acc": Frame(self.acc), "lr": Frame(self.lr)}
 
+    def apply_look(self) -> None:
+        """Colours of the app's current look (light or dark)."""
+        for w in (self.loss, self.acc, self.lr):
+            restyle(w)
+
     def set_kind(self, regression: bool) -> None:
         self.regression = regression
         item = self.acc.getPlotItem()
         if regression:
-            item.setTitle("<b>Validation R²</b>", size="10pt", color="#222")
+            set_title(self.acc, "<b>Validation R²</b>")
             item.setLabel("left", "R²")
             self.acc.setToolTip("Coefficient of determination on the validation set after each epoch: "
                                 "R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²; 1 is a perfect fit.")
             item.enableAutoRange(axis="y")
         else:
-            item.setTitle("<b>Accuracy</b>", size="10pt", color="#222")
+            set_title(self.acc, "<b>Accuracy</b>")
             item.setLabel("left", "accuracy")
             item.setYRange(0, 1, padding=0.02)
         for c in self._curves.values():
@@ -329,7 +385,7 @@ class HealthPanel(QWidget):
         self.grad_key.setWordWrap(True)
         self.grad_key.setToolTip(self.grads.toolTip())
         self.hists = pg.GraphicsLayoutWidget()
-        self.hists.setBackground("w")
+        self.hists.setBackground(look()["bg"])
         self.hists.setMinimumSize(220, 150)
         self.hists.setToolTip(
             "Histogram of each activation layer's outputs on the latest statistics batch.\n"
@@ -348,7 +404,7 @@ class HealthPanel(QWidget):
         lay.addWidget(self.hists, 1)
         self.grad_frame = Frame(self.grads)
         self._hist_frames: dict[str, Frame] = {}
-        self._hist_titles: dict[str, str] = {}
+        self._hist_titles: dict[str, tuple[str, str]] = {}  # layer: (text, colour) shown
         self._grad_items: dict[str, pg.PlotDataItem] = {}
         self._hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self._hist_layers: tuple[str, ...] = ()
@@ -362,9 +418,7 @@ class HealthPanel(QWidget):
             item.setData([], [])
         for layer, (plot, curve) in self._hist_plots.items():
             curve.setData([], [])
-            if self._hist_titles.get(layer) != layer:
-                self._hist_titles[layer] = layer
-                plot.setTitle(layer, size="8pt", color="#333")
+            self._hist_title(layer, layer)
         self._drawn = ()
         self.refresh()
 
@@ -425,7 +479,7 @@ class HealthPanel(QWidget):
         self.hists.clear()
         self._hist_plots.clear()
         self._hist_frames = {}
-        self._hist_titles: dict[str, str] = {}
+        self._hist_titles: dict[str, tuple[str, str]] = {}  # layer: (text, colour) shown
         cols = 1 if len(layers) <= 3 else 2
         for i, layer in enumerate(layers):
             plot = self.hists.addPlot(row=i // cols, col=i % cols)
@@ -433,11 +487,7 @@ class HealthPanel(QWidget):
             plot.setMenuEnabled(False)
             plot.getAxis("left").setStyle(showValues=False)
             plot.getAxis("left").setWidth(8)
-            for ax in ("left", "bottom"):
-                plot.getAxis(ax).setPen("#777")
-                plot.getAxis(ax).setTextPen("#333")
             cache_axes(plot)
-            plot.setTitle(layer, size="8pt", color="#333")
             color = LAYER_COLORS[i % len(LAYER_COLORS)]
             fill = QColor(color)
             fill.setAlpha(120)
@@ -445,7 +495,23 @@ class HealthPanel(QWidget):
             plot.addItem(curve)
             self._hist_plots[layer] = (plot, curve)
             self._hist_frames[layer] = Frame(plot)
+            self._hist_title(layer, layer)
         self._hist_layers = layers
+        restyle(self.hists, [plot for plot, _ in self._hist_plots.values()])
+
+    def _hist_title(self, layer: str, text: str) -> None:
+        """A histogram's title (HTML: set only when it changes, each change lays the plots out again)."""
+        shown = (text, look()["text"])
+        if self._hist_titles.get(layer) != shown:
+            self._hist_titles[layer] = shown
+            self._hist_plots[layer][0].setTitle(text, size="8pt", color=shown[1])
+
+    def apply_look(self) -> None:
+        """Colours of the app's current look (light or dark)."""
+        restyle(self.grads)
+        restyle(self.hists, [plot for plot, _ in self._hist_plots.values()])
+        for layer, (text, _color) in list(self._hist_titles.items()):
+            self._hist_title(layer, text)
 
     def _refresh_histograms(self, run: Run) -> None:
         layers = tuple(run.histograms)
@@ -454,7 +520,7 @@ class HealthPanel(QWidget):
         for layer, (counts, edges) in run.histograms.items():
             if layer not in self._hist_plots:
                 continue
-            plot, curve = self._hist_plots[layer]
+            curve = self._hist_plots[layer][1]
             edges, counts = np.asarray(edges, float), np.asarray(counts, float)
             curve.setData(edges, counts)
             if len(edges) and np.isfinite(edges).all():
@@ -469,11 +535,11 @@ class HealthPanel(QWidget):
                 text += f"  μ {st['act_mean']:.2g} σ {st.get('act_std', 0):.2g}"
             if "dead_fraction" in st:
                 dead = st["dead_fraction"]
-                color = "#c00" if dead >= 0.5 else "#333"
-                text += f"  <span style='color:{color}'>dead {100 * dead:.0f}%</span>"
-            if self._hist_titles.get(layer) != text:  # a title is HTML: set it only when it changes
-                self._hist_titles[layer] = text
-                plot.setTitle(text, size="8pt", color="#333")
+                if dead >= 0.5:
+                    text += f"  <span style='color:{look()['bad']}'>dead {100 * dead:.0f}%</span>"
+                else:
+                    text += f"  dead {100 * dead:.0f}%"
+            self._hist_title(layer, text)
 
 
 class _ClickableImage(pg.ImageItem):
@@ -491,8 +557,10 @@ class _ClickableImage(pg.ImageItem):
         ev.ignore()
 
 
-#: a count's colour: on a dark cell, on the diagonal or zero, a misclassification
-_CELL_TEXT = (QColor("#fff"), QColor("#222"), QColor("#b00"))
+def _cell_text_colors() -> tuple[QColor, QColor, QColor]:
+    """A count's colour: on a strongly coloured cell, on the diagonal or zero, a misclassification."""
+    lk = look()
+    return QColor("#ffffff"), QColor(lk["title"]), QColor(lk["bad"])
 
 
 class _CellLabels(pg.GraphicsObject):
@@ -552,8 +620,6 @@ class ConfusionView(pg.PlotWidget):
         self.image = _ClickableImage(axisOrder="row-major")
         self.image.clicked = lambda r, c: self.cell_clicked.emit(r, c)
         item.addItem(self.image)
-        cmap = pg.ColorMap([0.0, 1.0], [QColor("#ffffff"), QColor("#08519c")])
-        self.image.setLookupTable(cmap.getLookupTable(nPts=256))
         self.image.setLevels([0, 1])
         self.labels = _CellLabels()
         item.addItem(self.labels)
@@ -564,10 +630,20 @@ class ConfusionView(pg.PlotWidget):
         self.setToolTip("Rows: the true class; columns: the class the network predicted, on the validation "
                         "set.\nThe diagonal holds the correct answers; color = share of the row (recall).\n"
                         "Click a cell to see its samples: off-diagonal cells are the misclassified ones.")
-        self.empty = pg.TextItem("no predictions yet:\nthey come at the end of each epoch", color="#777",
-                                 anchor=(0.5, 0.5))
+        self.empty = pg.TextItem("no predictions yet:\nthey come at the end of each epoch", anchor=(0.5, 0.5))
         item.addItem(self.empty)
+        self.apply_look()
         self.clear_matrix()
+
+    def apply_look(self) -> None:
+        """Colours of the app's current look: cells from the background to blue, counts to match."""
+        lk = look()
+        restyle(self)
+        cmap = pg.ColorMap([0.0, 1.0], [QColor(lk["cells"][0]), QColor(lk["cells"][1])])
+        self.image.setLookupTable(cmap.getLookupTable(nPts=256))
+        self.empty.setColor(lk["muted"])
+        if self.matrix is not None:
+            self.set_matrix(self.matrix, self.names)
 
     def set_matrix(self, m: np.ndarray, names: tuple[str, ...]) -> None:
         k = m.shape[0]
@@ -586,7 +662,8 @@ class ConfusionView(pg.PlotWidget):
             item.getAxis("left").setTicks([labels])
             item.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
         colors = np.where(frac > 0.55, 0, np.where((np.eye(k, dtype=bool)) | (m == 0), 1, 2))
-        self.labels.set_cells(k, [(r, c, str(int(m[r, c])), _CELL_TEXT[colors[r, c]])
+        palette = _cell_text_colors()
+        self.labels.set_cells(k, [(r, c, str(int(m[r, c])), palette[colors[r, c]])
                                   for r in range(k) for c in range(k)])
 
     def cell_text(self, row: int, col: int) -> str:
@@ -664,13 +741,14 @@ class FitView(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         item = _style(self, "<b>Fitted curve</b>", "y", "x")
-        item.addLegend(offset=(8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+        item.addLegend(offset=(8, 8))
         self.train = pg.ScatterPlotItem(size=5, brush=pg.mkBrush("#1f77b4aa"), pen=None, name="training data")
         self.val = pg.ScatterPlotItem(size=6, symbol="t", brush=pg.mkBrush("#ff7f0ecc"), pen=None,
                                       name="validation data")
         self.curve = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=2.5), name="network ŷ(x)")
         for it in (self.train, self.val, self.curve):
             item.addItem(it)
+        restyle(self)
         self.setMinimumSize(220, 200)
         self.setToolTip("The network's prediction ŷ(x) (red) over the training (blue) and validation (orange) "
                         "samples, redrawn as it trains.")
@@ -694,11 +772,16 @@ class ModelView(QStackedWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note.setStyleSheet("color: #555; padding: 12px;")
+        self.note.setStyleSheet("padding: 12px;")  # the palette's text colour, light or dark
         for w in (self.boundary, self.fit, self.note):
             self.addWidget(w)
         self.set_note("Press Start to train: the decision boundary (2-D data) or the fitted curve "
                       "(1-D regression) appears here.")
+
+    def apply_look(self) -> None:
+        """Colours of the app's current look (light or dark)."""
+        restyle(self.boundary)
+        restyle(self.fit)
 
     def set_note(self, text: str) -> None:
         self.note.setText(text)
