@@ -19,7 +19,9 @@ Trains a project (default: the ``simple-convnet`` preset on MNIST) in the real
   at the end it validates); ``worker_reports_per_s``: how often the worker's
   reports (every batch since the previous one) arrived in that span;
 - ``gui_thread_cpu_share``: the GUI thread's CPU time over the same span, per
-  second (0.12: 12% of one core): what the window takes from training;
+  second (0.12: 12% of one core): what the window takes from training, and
+  ``gui_process_cpu_share``: the same for the window's whole process (its
+  thread that reads the worker's reports included);
 - ``app_vs_headless``: seconds per batch in the app divided by seconds per
   batch of the engine's Trainer alone on the same project in this process
   (goal: at most 1.15). By default both train one whole epoch and the speed is
@@ -140,8 +142,8 @@ def app_segment(app, dash, batches: int | None, probe_ms: int = 5) -> dict:
 
     session.ended.connect(on_ended)
 
-    def mark() -> tuple[int, int, float, float]:
-        return dash.tick_count, dash.refresh_count, time.perf_counter(), time.thread_time()
+    def mark() -> tuple[int, int, float, float, float]:
+        return dash.tick_count, dash.refresh_count, time.perf_counter(), time.thread_time(), time.process_time()
 
     def watch():
         if stamps and "trained0" not in state:  # the first report: the worker process has started training
@@ -176,7 +178,7 @@ def app_segment(app, dash, batches: int | None, probe_ms: int = 5) -> dict:
     trained = [st for st in stamps if st[0] <= state["stop_at"]]
     first = next((i for i, (_, s) in enumerate(trained) if s >= 2), 0)
     (ta, sa), (tb, sb) = trained[first], trained[-1]
-    (ticks0, refresh0, t0, cpu0), (ticks1, refresh1, t1, cpu1) = state["trained0"], state["trained1"]
+    (ticks0, refresh0, t0, cpu0, all0), (ticks1, refresh1, t1, cpu1, all1) = state["trained0"], state["trained1"]
     span = t1 - t0
     if batches is None:
         log = state["epoch_log"]
@@ -190,6 +192,7 @@ def app_segment(app, dash, batches: int | None, probe_ms: int = 5) -> dict:
         "plot_refreshes_per_s": (refresh1 - refresh0) / span,
         "ui_ticks_per_s": (ticks1 - ticks0) / span,
         "gui_thread_cpu_share": (cpu1 - cpu0) / span,
+        "gui_process_cpu_share": (all1 - all0) / span,
         "worker_reports_per_s": sum(t0 < t <= t1 for t, _ in stamps) / span,
         "stop_latency_ms": 1000 * (state["ended_at"] - state["stop_at"]),
         # batches that still ended after Stop was pressed (the one running then, at most)
@@ -247,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "plot_refreshes_per_s": min(s["plot_refreshes_per_s"] for s in segments),
         "ui_ticks_per_s": min(s["ui_ticks_per_s"] for s in segments),
         "gui_thread_cpu_share": statistics.median(s["gui_thread_cpu_share"] for s in segments),
+        "gui_process_cpu_share": statistics.median(s["gui_process_cpu_share"] for s in segments),
         "stop_latency_ms": max(s["stop_latency_ms"] for s in segments),
         "batches_after_stop": max(s["batches_after_stop"] for s in segments),
         "app_seconds_per_batch": app_spb,

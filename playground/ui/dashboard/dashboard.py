@@ -36,7 +36,6 @@ from ...engine.snapshots import SnapshotMaker, copy_network
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 20
 RUNS_LIST_MS = 500  # the live run's row in the runs list, at most this often
-HEALTH_MS = 300  # the health panel (gradient norms, histograms), at most this often
 REFRESH_MS = 40  # a tick 25 times a second: curves and the other panels take turns (see _refresh)
 
 
@@ -105,8 +104,7 @@ class TrainingDashboard(QWidget):
         self._clock = QElapsedTimer()
         self._runs_clock = QElapsedTimer()
         self._runs_clock.start()
-        self._health_clock = QElapsedTimer()
-        self._health_clock.start()
+        self._health_turn = False  # which half of the health panel the next panel turn draws
         self._active_ms = 0.0
         self._paused_clock = True
 
@@ -471,10 +469,9 @@ class TrainingDashboard(QWidget):
         self._progress = {"epoch": 0, "epochs": config.epochs, "batch": 0, "batches": 0, "step": 0}
         self._active_ms = 0.0
         self._clock.start()
-        # the first report lays out every plot anew; the runs list and the health panel wait their
-        # turn so that no single turn of the event loop does it all
+        # the first report lays out every plot anew; the runs list waits its turn so that no single
+        # turn of the event loop does it all
         self._runs_clock.restart()
-        self._health_clock.restart()
         self._paused_clock = step
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -623,8 +620,8 @@ class TrainingDashboard(QWidget):
         everything at once and the window takes little CPU from training (same cores):
 
         - the curves on every other tick (12.5 a second),
-        - the pictures on every fourth (6 a second), and there too the health panel every 300 ms
-          (3 a second) and the live run's row in the runs list every 500 ms,
+        - the pictures on every fourth (6 a second), and there too, taking turns, the gradient norms
+          and the histograms (3 a second each), and the live run's row in the runs list every 500 ms,
         - the progress bar on the remaining fourth (6 a second).
         """
         self._turn = (self._turn + 1) % 4
@@ -637,13 +634,15 @@ class TrainingDashboard(QWidget):
         if force or self._turn == 1:
             if self._panels_dirty or self._pictures or force:
                 self._panels_dirty = False
-                # gradient norms and histograms change slowly; at three refreshes a second they still
-                # follow a run, and the window leaves more of the cores to training
-                if force or self._health_clock.elapsed() >= HEALTH_MS:
-                    self._health_clock.restart()
+                # gradient norms and histograms change slowly: they take turns, each three times a
+                # second, which still follows a run and leaves more of the cores to training (and a
+                # run's first statistics, which lay both out anew, are drawn in two turns, not one)
+                if force:
                     self.health.refresh()
                 else:
-                    self._panels_dirty = True
+                    self._health_turn = not self._health_turn
+                    (self.health.refresh_grads if self._health_turn else self.health.refresh_histograms)()
+                    self._panels_dirty = self._health_turn  # the other half still has to be drawn
                 self._show_pictures()
                 # the runs list shows a number or two per run: twice a second is live enough, and each
                 # change re-measures its columns and repaints its header

@@ -409,7 +409,8 @@ class HealthPanel(QWidget):
         self._hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self._hist_layers: tuple[str, ...] = ()
         self._run: Run | None = None
-        self._drawn: tuple = ()
+        self._drawn_grads: int | None = None  # what is drawn: the number of norms, the histograms' id
+        self._drawn_hists: int | None = None
 
     def set_run(self, run: Run | None) -> None:
         """Show ``run`` (None: nothing). The plots stay, emptied, for a next run of the same layers."""
@@ -419,7 +420,7 @@ class HealthPanel(QWidget):
         for layer, (plot, curve) in self._hist_plots.items():
             curve.setData([], [])
             self._hist_title(layer, layer)
-        self._drawn = ()
+        self._drawn_grads = self._drawn_hists = None
         self.refresh()
 
     def prepare(self, param_layers: list[str], activation_layers: list[str]) -> None:
@@ -452,13 +453,18 @@ class HealthPanel(QWidget):
         return item
 
     def refresh(self) -> None:
+        self.refresh_grads()
+        self.refresh_histograms()
+
+    def refresh_grads(self) -> None:
+        """Redraw the gradient norms if the run has new ones."""
         run = self._run
         if run is None:
             return
-        version = (sum(len(s) for s in run.grad_norms.values()), id(run.histograms))
-        if version == self._drawn:
+        version = sum(len(s) for s in run.grad_norms.values())
+        if version == self._drawn_grads:
             return
-        self._drawn = version
+        self._drawn_grads = version
         lows, highs, right = [], [], 0.0
         for layer, series in run.grad_norms.items():
             y = np.maximum(series.view("norm"), 1e-12)
@@ -471,6 +477,13 @@ class HealthPanel(QWidget):
             lo = np.floor(np.log10(max(min(lows), 1e-12)))
             hi = np.ceil(np.log10(max(max(highs), 1e-12)))
             self.grad_frame.set((0.0, epoch_extent(right, float(run.epochs or 0))), (float(lo), float(max(hi, lo + 1))))
+
+    def refresh_histograms(self) -> None:
+        """Redraw the activation histograms if the run has new ones."""
+        run = self._run
+        if run is None or id(run.histograms) == self._drawn_hists:
+            return
+        self._drawn_hists = id(run.histograms)
         self._refresh_histograms(run)
 
     def _layout_histograms(self, layers: tuple[str, ...]) -> None:
