@@ -81,6 +81,9 @@ def test_training_spiral_updates_plots_and_stops_on_request(qtbot, dashboard):
     assert all(name in key for name in ("dense1", "dense2", "dense3"))
     assert {"dense1_relu", "dense2_relu"} <= set(run.histograms)
     assert "dead_fraction" in run.act_stats["dense1_relu"]
+    dashboard.health.refresh()
+    dead = 100 * run.act_stats["dense1_relu"]["dead_fraction"]
+    assert dashboard.health.hist_title("dense1_relu").endswith(f"dead {dead:.0f}%")
     # decision boundary and confusion matrix
     qtbot.waitUntil(lambda: dashboard.model_view.boundary.image.image is not None
                     and dashboard.confusion.matrix is not None, timeout=TIMEOUT)

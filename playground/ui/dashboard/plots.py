@@ -404,7 +404,8 @@ class HealthPanel(QWidget):
         lay.addWidget(self.hists, 1)
         self.grad_frame = Frame(self.grads)
         self._hist_frames: dict[str, Frame] = {}
-        self._hist_titles: dict[str, tuple[str, str]] = {}  # layer: (text, colour) shown
+        self._hist_titles: dict[str, list[tuple[str, str]]] = {}  # layer: (text, role) pieces shown
+        self._hist_captions: dict[str, _Caption] = {}
         self._grad_items: dict[str, pg.PlotDataItem] = {}
         self._hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self._hist_layers: tuple[str, ...] = ()
@@ -417,9 +418,9 @@ class HealthPanel(QWidget):
         self._run = run
         for item in self._grad_items.values():
             item.setData([], [])
-        for layer, (plot, curve) in self._hist_plots.items():
+        for layer, (_item, curve) in self._hist_plots.items():
             curve.setData([], [])
-            self._hist_title(layer, layer)
+            self._hist_title(layer, [(layer, "")])
         self._drawn_grads = self._drawn_hists = None
         self.refresh()
 
@@ -492,7 +493,8 @@ class HealthPanel(QWidget):
         self.hists.clear()
         self._hist_plots.clear()
         self._hist_frames = {}
-        self._hist_titles: dict[str, tuple[str, str]] = {}  # layer: (text, colour) shown
+        self._hist_titles = {}
+        self._hist_captions = {}
         cols = 1 if len(layers) <= 3 else 2
         for i, layer in enumerate(layers):
             plot = self.hists.addPlot(row=i // cols, col=i % cols)
@@ -506,25 +508,30 @@ class HealthPanel(QWidget):
             fill.setAlpha(120)
             curve = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=fill, pen=_pen(color, 1))
             plot.addItem(curve)
+            plot.setTitle(layer, size="8pt")  # sizes the title row; the caption draws the text
             self._hist_plots[layer] = (plot, curve)
+            self._hist_captions[layer] = _Caption(plot.titleLabel)
             self._hist_frames[layer] = Frame(plot)
-            self._hist_title(layer, layer)
+            self._hist_title(layer, [(layer, "")])
         self._hist_layers = layers
         restyle(self.hists, [plot for plot, _ in self._hist_plots.values()])
 
-    def _hist_title(self, layer: str, text: str) -> None:
-        """A histogram's title (HTML: set only when it changes, each change lays the plots out again)."""
-        shown = (text, look()["text"])
-        if self._hist_titles.get(layer) != shown:
-            self._hist_titles[layer] = shown
-            self._hist_plots[layer][0].setTitle(text, size="8pt", color=shown[1])
+    def _hist_title(self, layer: str, parts: list[tuple[str, str]]) -> None:
+        """A histogram's title: (text, role) pieces, the role "" (text) or "bad" (a warning)."""
+        self._hist_titles[layer] = parts
+        lk = look()
+        self._hist_captions[layer].set_parts([(t, lk[role or "text"]) for t, role in parts])
+
+    def hist_title(self, layer: str) -> str:
+        """The title shown over a layer's histogram."""
+        return self._hist_captions[layer].text()
 
     def apply_look(self) -> None:
         """Colours of the app's current look (light or dark)."""
         restyle(self.grads)
         restyle(self.hists, [plot for plot, _ in self._hist_plots.values()])
-        for layer, (text, _color) in list(self._hist_titles.items()):
-            self._hist_title(layer, text)
+        for layer, parts in list(self._hist_titles.items()):
+            self._hist_title(layer, parts)
 
     def _refresh_histograms(self, run: Run) -> None:
         layers = tuple(run.histograms)
@@ -546,13 +553,11 @@ class HealthPanel(QWidget):
             text = f"{layer}"
             if "act_mean" in st:
                 text += f"  μ {st['act_mean']:.2g} σ {st.get('act_std', 0):.2g}"
+            parts = [(text, "")]
             if "dead_fraction" in st:
                 dead = st["dead_fraction"]
-                if dead >= 0.5:
-                    text += f"  <span style='color:{look()['bad']}'>dead {100 * dead:.0f}%</span>"
-                else:
-                    text += f"  dead {100 * dead:.0f}%"
-            self._hist_title(layer, text)
+                parts.append((f"  dead {100 * dead:.0f}%", "bad" if dead >= 0.5 else ""))
+            self._hist_title(layer, parts)
 
 
 class _ClickableImage(pg.ImageItem):
@@ -568,6 +573,49 @@ class _ClickableImage(pg.ImageItem):
                 self.clicked(r, c)
                 return
         ev.ignore()
+
+
+class _Caption(pg.GraphicsObject):
+    """A line of text in colours, drawn in place of a plot's title.
+
+    A pyqtgraph title is HTML: each new text is parsed and lays the plots out
+    again (1 ms, and the axes redrawn). A histogram's title changes with every
+    statistics batch, so it is drawn here instead; the title label keeps the
+    row's height and hides its own text.
+    """
+
+    def __init__(self, label: pg.LabelItem, size_pt: int = 8):
+        super().__init__(label)
+        self.label = label
+        self.parts: list[tuple[str, str]] = []
+        self.font = QFont()
+        self.font.setPointSize(size_pt)
+        label.item.setVisible(False)
+        label.geometryChanged.connect(self.prepareGeometryChange)
+
+    def set_parts(self, parts: list[tuple[str, str]]) -> None:
+        """``parts``: (text, colour name) pieces written one after the other, centred."""
+        if parts != self.parts:
+            self.parts = parts
+            self.update()
+
+    def text(self) -> str:
+        return "".join(t for t, _ in self.parts)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.label.size().width(), self.label.size().height())
+
+    def paint(self, p, *args) -> None:
+        p.setFont(self.font)
+        fm = p.fontMetrics()
+        width = sum(fm.horizontalAdvance(t) for t, _ in self.parts)
+        rect = self.boundingRect()
+        x = (rect.width() - width) / 2
+        y = (rect.height() + fm.ascent() - fm.descent()) / 2
+        for text, color in self.parts:
+            p.setPen(QColor(color))
+            p.drawText(QPointF(x, y), text)
+            x += fm.horizontalAdvance(text)
 
 
 def _cell_text_colors() -> tuple[QColor, QColor, QColor]:
