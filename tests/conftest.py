@@ -20,6 +20,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 THREAD_GRACE_MS = 3000
 
 
+@pytest.fixture
+def shown(qtbot):
+    """``shown(widget, width, height)``: ``widget`` closed with the test, resized, shown and exposed."""
+    def show(widget, width: int | None = None, height: int | None = None):
+        qtbot.addWidget(widget)
+        if width is not None:
+            widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+    return show
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path_factory, monkeypatch):
     """Point QSettings (INI and native, user and system scope) at a fresh folder."""

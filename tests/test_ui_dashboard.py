@@ -355,15 +355,11 @@ def test_plot_frames_are_round_change_rarely_and_yield_to_the_user(qtbot):
     assert frame.set((0, 4), (0, 5)) is True and vb.viewRange() == [[0, 4], [0, 5]]
 
 
-def test_confusion_counts_are_drawn_at_their_cells(qtbot):
+def test_confusion_counts_are_drawn_at_their_cells(shown):
     """The counts are painted in one item: render it and look for dark ink where a count is."""
     from playground.ui.dashboard.plots import ConfusionView
 
-    view = ConfusionView()
-    qtbot.addWidget(view)
-    view.resize(400, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(ConfusionView(), 400, 400)
     m = np.array([[0, 0], [0, 888]])
     view.set_matrix(m, ("a", "b"))
     assert view.cell_text(1, 1) == "888" and view.cell_text(0, 1) == "0"
@@ -398,16 +394,13 @@ def theme(qapp):
     qapp._playground_theme = None
 
 
-def test_plots_follow_the_light_and_dark_look(qtbot, theme):
+def test_plots_follow_the_light_and_dark_look(shown, theme):
     from playground.ui.dashboard.plots import LOOKS
 
     theme.set_appearance("dark")
     dash = TrainingDashboard()
-    qtbot.addWidget(dash)
-    dash.resize(1200, 800)
     dash.set_project(spiral(epochs=2))
-    dash.show()
-    qtbot.waitExposed(dash)
+    shown(dash, 1200, 800)
 
     def plot_pixel(widget):
         """The colour in the middle of a plot's empty area (top right of its view, under no curve)."""

@@ -54,16 +54,12 @@ def _engine_pool_started():
 
 
 @pytest.fixture
-def make_widget(qtbot, tmp_path):
+def make_widget(shown, tmp_path):
     made = []
 
     def make(network=None, bundled=None, mnist=None):
-        w = DigitPadWidget(bundled_model=bundled or tmp_path / "no-such-model.npz", store_dir=tmp_path / "store",
-                           mnist_dir=mnist)
-        qtbot.addWidget(w)
-        w.resize(1400, 820)
-        w.show()
-        qtbot.waitExposed(w)
+        w = shown(DigitPadWidget(bundled_model=bundled or tmp_path / "no-such-model.npz",
+                                 store_dir=tmp_path / "store", mnist_dir=mnist), 1400, 820)
         if network is not None:
             assert w.set_network(network, "test network")
         made.append(w)

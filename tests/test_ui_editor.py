@@ -56,13 +56,8 @@ class Editor(QWidget):
 
 
 @pytest.fixture
-def editor(qtbot):
-    doc = ProjectDocument(load_preset("spiral"))
-    w = Editor(doc)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def editor(shown):
+    return shown(Editor(ProjectDocument(load_preset("spiral"))))
 
 
 def test_palette_drop_inserts_the_block_where_it_is_dropped(editor):
@@ -124,14 +119,11 @@ def test_foreign_drags_are_refused(editor):
     assert editor.doc.undo_stack.count() == 0
 
 
-def test_invalid_network_turns_the_block_red_and_the_fix_button_inserts_flatten(qtbot):
+def test_invalid_network_turns_the_block_red_and_the_fix_button_inserts_flatten(qtbot, shown):
     project = load_preset("simple-convnet")
     del project["network"]["layers"][2]  # no Flatten between pooling and Dense
     doc = ProjectDocument(project)
-    w = Editor(doc)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = shown(Editor(doc))
     scene = w.canvas.net_scene
     bad = scene.block_for(2)
     assert bad.content.status == "error"

@@ -13,12 +13,8 @@ from playground.ui.optimizer_lab import OptimizerLabWidget, contour_segments, lo
 
 
 @pytest.fixture
-def lab(qtbot):
-    w = OptimizerLabWidget()
-    qtbot.addWidget(w)
-    w.resize(1300, 850)
-    w.show()
-    qtbot.waitExposed(w)
+def lab(shown):
+    w = shown(OptimizerLabWidget(), 1300, 850)
     yield w
     w.pause()
 
