@@ -277,10 +277,10 @@ class CurvesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.loss = _plot("Loss", "loss", tip=(
-            "Training loss L per batch (thin), its moving average (thick) and the validation loss after each "
+            "Training loss L per batch (faint), its moving average (solid) and the validation loss after each "
             "epoch (dashed, dots).\nValidation loss rising while training loss falls means overfitting."))
         self.acc = _plot("Accuracy", "accuracy", tip=(
-            "Fraction of samples classified correctly: training batches (moving average, thick) and the "
+            "Fraction of samples classified correctly: training batches (moving average, solid) and the "
             "validation set after each epoch (dashed, dots)."))
         self.lr = _plot("Learning rate", "η", tip=(
             "The learning rate η of each batch: W ← W − η·∂L/∂W (after the optimizer's own scaling).\n"
