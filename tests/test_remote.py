@@ -13,7 +13,7 @@ import pytest
 from playground.engine import remote
 from playground.engine.datasets import make_dataset
 from playground.engine.model import Network
-from playground.engine.trainer import TrainConfig, Trainer
+from playground.engine.trainer import TrainConfig, TrainControl, Trainer
 from playground.presets import load_preset
 
 
@@ -159,3 +159,42 @@ def test_a_job_that_cannot_be_built_ends_with_an_error_not_a_dead_process():
     assert messages[-1][0] == "ended"
     result, weights = messages[-1][1], messages[-1][2]
     assert result["status"] == "error" and "do not match" in result["message"] and weights is None
+
+
+def test_an_epochs_confusion_matrix_comes_from_the_trainers_validation_pass(monkeypatch):
+    """The relay hands the trainer's validation predictions to the snapshot maker: one pass per epoch."""
+    from playground.engine.snapshots import SnapshotMaker
+
+    project, data, config = spiral_setup(epochs=3)
+    net = Network(project["network"], seed=0)
+    sent, control = [], TrainControl()
+    relay = remote.Relay(lambda kind, payload: sent.append((kind, payload)), net, control)
+    relay.snapshot_fn = SnapshotMaker(data, relay.context, epochs=3)
+    trainer = Trainer(net, data, config, control=control, callbacks=[relay])
+    monkeypatch.setattr(SnapshotMaker, "_confusion_matrix",
+                        lambda *a: pytest.fail("a second validation pass at an epoch's end"))
+    trainer.run()
+    epochs = [p for kind, p in sent if kind == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    for e in epochs:
+        cm = e["extra"]["confusion"]
+        assert cm["epoch"] == e["epoch"] and cm["matrix"].sum() == len(data.y_val)
+        assert np.trace(cm["matrix"]) / len(data.y_val) == pytest.approx(e["val_accuracy"])
+    assert not any("confusion" in (p.get("extra") or {}) for kind, p in sent if kind == "progress")
+
+
+def test_a_long_epochs_last_batch_is_reported_before_its_validation(monkeypatch):
+    """Reports keep to the rate, except that a long epoch's last batch goes out at once."""
+    sent, clock = [], iter([100.0, 101.2, 101.21, 200.0, 200.01, 200.02])
+    monkeypatch.setattr(remote.time, "monotonic", lambda: next(clock))
+    relay = remote.Relay(lambda kind, payload: sent.append(payload["steps"]), None, TrainControl())
+
+    def batch(step, b):
+        relay.on_batch_end(step, {"epoch": 1, "batch": b, "batches": 3, "loss": 1.0, "lr": 0.1})
+
+    for step, b in ((1, 1), (2, 2), (3, 3)):  # an epoch of 1.21 s: its last batch within 10 ms of a report
+        batch(step, b)
+    assert sent == [[1], [2], [3]]
+    for step, b in ((4, 1), (5, 2), (6, 3)):  # an epoch of 20 ms: one report, the rest waits for the rate
+        batch(step, b)
+    assert sent == [[1], [2], [3], [4]]

@@ -63,6 +63,34 @@ def test_epoch_logs_are_flat_and_complete():
     assert rec.end["status"] == "finished"
 
 
+def test_a_callback_may_take_the_validation_predictions_of_each_epoch():
+    """The trainer's own validation pass feeds a confusion matrix: no second pass over the set."""
+    project = load_preset("spiral")
+    data = make_dataset(project["dataset"])
+    net = Network(project["network"], seed=0)
+    events = []
+
+    class Wants(Recorder):
+        wants_val_predictions = True
+
+        def on_val_predictions(self, epoch, pred):
+            events.append(("predictions", epoch, pred, net.predict(data.x_val).argmax(axis=1)))
+
+        def on_epoch_end(self, epoch, logs):
+            events.append(("epoch", epoch, logs))
+
+    plain = Recorder()  # a callback without the attribute is not asked
+    plain.on_val_predictions = lambda *a: pytest.fail("a callback that did not ask got predictions")
+    Trainer(net, data, {**project["training"], "epochs": 2}, callbacks=[Wants(), plain]).run()
+    assert [e[:2] for e in events] == [("predictions", 1), ("epoch", 1), ("predictions", 2), ("epoch", 2)]
+    for _, _, pred, expected in (e for e in events if e[0] == "predictions"):
+        assert np.array_equal(pred, expected) and pred.shape == data.y_val.shape
+    # the epoch's accuracy is the one these predictions give, and the logs stay numbers only
+    _, _, pred, _ = events[2]
+    assert events[3][2]["val_accuracy"] == pytest.approx(np.mean(pred == data.y_val))
+    assert "predictions" not in events[3][2]
+
+
 def test_spiral_preset_learns():
     net, rec = spiral_run(epochs=200)
     project = load_preset("spiral")

@@ -153,7 +153,8 @@ class Relay:
     ``{"steps": [...], "loss": [...], "accuracy": [...], "lr": [...], "epoch_pos": [...],
     "stats": [logs of statistics batches], "last": {latest batch logs}, "extra": snapshot_fn(net)}``.
     It is sent at most ``max_rate_hz`` times a second, and after every batch
-    while paused (a user stepping batch by batch sees each one).
+    while paused (a user stepping batch by batch sees each one), and after the
+    last batch of an epoch that took a second or more (before its validation pass).
     """
 
     def __init__(self, send: Callable[[str, Any], None], net: Network, control: TrainControl,
@@ -165,6 +166,8 @@ class Relay:
         self.period = 1.0 / max_rate_hz
         self.last_emit = 0.0
         self.step = 0
+        self._epoch_extra: dict | None = None
+        self._epoch_began = 0.0
         self._reset()
 
     def _reset(self) -> None:
@@ -191,7 +194,12 @@ class Relay:
         self.last = logs
         self.step = step
         now = time.monotonic()
-        if now - self.last_emit >= self.period or self.control.paused:
+        if logs["batch"] == 1:
+            self._epoch_began = now
+        # a long epoch's last batch goes out at once, before the validation pass that follows (on a
+        # big set it takes a while); a tiny network's epochs stay within the rate
+        long_epoch_done = logs["batch"] == logs["batches"] and now - self._epoch_began >= 1.0
+        if now - self.last_emit >= self.period or self.control.paused or long_epoch_done:
             self.flush(now)
 
     def flush(self, now: float | None = None) -> None:
@@ -205,9 +213,21 @@ class Relay:
         self.last_emit = time.monotonic() if now is None else now
         self._reset()
 
+    @property
+    def wants_val_predictions(self) -> bool:
+        """True when the snapshot function turns the trainer's validation predictions into pictures."""
+        return callable(getattr(self.snapshot_fn, "from_val_predictions", None))
+
+    def on_val_predictions(self, epoch, pred):
+        self._epoch_extra = self.snapshot_fn.from_val_predictions(pred, epoch)
+
     def on_epoch_end(self, epoch, logs):
+        """Sends the epoch's logs, with ``"extra"``: the pictures made from its validation predictions."""
         self.flush()
-        self.send("epoch", dict(logs))
+        message = dict(logs)
+        if self._epoch_extra:
+            message["extra"], self._epoch_extra = self._epoch_extra, None
+        self.send("epoch", message)
 
     def on_warning(self, message):
         self.send("warning", message)

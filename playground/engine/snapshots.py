@@ -5,7 +5,10 @@
 process or thread, where the network may be read safely, and
 returns plain data: class probabilities on a grid (2-D classification), the
 fitted curve (1-D regression), validation predictions for the confusion matrix,
-and a copy of the network the GUI thread may use freely.
+and a copy of the network the GUI thread may use freely. At an epoch's end the
+confusion matrix is made from the trainer's own validation pass
+(:meth:`SnapshotMaker.from_val_predictions`, which the session's relay calls);
+when the user pauses or stops mid-epoch, from a pass of its own.
 
 Expensive parts are throttled by time, so a tiny network that finishes an
 epoch every few milliseconds does not spend its time drawing pictures, and
@@ -77,8 +80,7 @@ class SnapshotMaker:
     """
 
     def __init__(self, data: Any, context: Callable[[], tuple[Mapping[str, Any], bool, bool]],
-                 epochs: int = 0, boundary_period: float = 0.15, confusion_period: float = 0.3,
-                 network_period: float = 0.5):
+                 epochs: int = 0, boundary_period: float = 0.15, network_period: float = 0.5):
         self.data = data
         self.epochs = epochs
         self.context = context
@@ -87,7 +89,6 @@ class SnapshotMaker:
         self.want_boundary = self.classification and shape == (2,)
         self.want_fit = (not self.classification) and shape == (1,) and data.y_train.shape[1:] == (1,)
         self._boundary = Throttle(boundary_period)
-        self._confusion = Throttle(confusion_period)
         self._network = Throttle(network_period)
         if self.want_boundary:
             allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
@@ -116,8 +117,9 @@ class SnapshotMaker:
                 out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
-            if self.classification and len(self.data.x_val) and (exact or epoch_end) \
-                    and self._confusion.due(exact or self._big_val()):
+            # at an epoch's end the trainer predicts the validation set anyway: the confusion matrix
+            # comes from those predictions (from_val_predictions), not from a second pass here
+            if self.classification and len(self.data.x_val) and exact and not epoch_end:
                 cm = self._confusion_matrix(net)
                 if cm is not None:
                     cm["epoch"] = float(last.get("epoch", 0) - 1 + last.get("batch", 0) / max(last.get("batches", 1), 1)) \
@@ -127,9 +129,16 @@ class SnapshotMaker:
             out["network"] = copy_network(net)
         return out
 
+    def from_val_predictions(self, pred: np.ndarray, epoch: int) -> dict[str, Any]:
+        """The pictures made from the trainer's validation predictions after ``epoch``: the confusion matrix."""
+        if not (self.classification and len(self.data.x_val)):
+            return {}
+        k = int(self.data.n_classes or 2)
+        pred = np.clip(np.asarray(pred).reshape(-1), 0, k - 1)
+        return {"confusion": {"matrix": confusion_matrix(pred, self.data.y_val, k), "pred": pred,
+                              "epoch": float(epoch)}}
+
     # ------------------------------------------------------------------ parts
-    def _big_val(self) -> bool:
-        return len(self.data.x_val) > 2000
 
     def _probabilities(self, net: Network, x: np.ndarray) -> np.ndarray:
         p = net.predict(x, batch_size=len(x)).astype(np.float32)

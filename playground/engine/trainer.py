@@ -4,6 +4,8 @@ Progress is reported through callbacks with flat ``logs`` dicts::
 
     on_train_begin(logs)              # {"epochs", "batches", "samples", ...}
     on_batch_end(step, logs)          # loss, accuracy, lr, epoch, batch, [grad_norm/…, act_…/…]
+    on_val_predictions(epoch, pred)   # the validation labels predicted, just before on_epoch_end, for a
+                                      # classifier and a callback whose wants_val_predictions is true
     on_epoch_end(epoch, logs)         # loss, accuracy, val_loss, val_accuracy, lr, seconds, samples, …
     on_warning(message)
     on_train_end(logs)                # {"status": "finished" | "cancelled" | "diverged", "message": …}
@@ -218,10 +220,18 @@ class Trainer:
                   "lr": self.optimizer.lr, "seconds": seconds}
             if status == "diverged":
                 break
-            ep.update(self.evaluate(data.x_val, data.y_val, prefix="val_"))
+            # a callback that shows the validation predictions (a confusion matrix) gets them from this
+            # pass instead of predicting the validation set a second time
+            takers = [c for c in self.callbacks if getattr(c, "wants_val_predictions", False)] \
+                if self.classification else []
+            val = self.evaluate(data.x_val, data.y_val, prefix="val_", return_predictions=bool(takers))
+            predictions = val.pop("predictions", None)
+            ep.update(val)
             if status == "finished" and not cfg.stats_every:
                 ep.update(self._grad_norms())
             self.history.append(ep)
+            if predictions is not None:
+                _call(takers, "on_val_predictions", epoch + 1, predictions)
             _call(self.callbacks, "on_epoch_end", epoch + 1, ep)
             if status != "finished":
                 break
@@ -290,11 +300,11 @@ class Trainer:
         return out
 
     def evaluate(self, x: np.ndarray | None, y: np.ndarray | None, prefix: str = "",
-                 batch_size: int = EVAL_BATCH) -> dict[str, Any]:
+                 batch_size: int = EVAL_BATCH, return_predictions: bool = False) -> dict[str, Any]:
         """Loss (with regularization) and accuracy or regression metrics on (x, y)."""
         if x is None or y is None or len(x) == 0:
             return {}
-        return evaluate(self.net, x, y, self.classification, prefix, batch_size)
+        return evaluate(self.net, x, y, self.classification, prefix, batch_size, return_predictions)
 
     def _grad_norms(self) -> dict[str, float]:
         out = {}

@@ -505,6 +505,7 @@ class TrainingDashboard(QWidget):
             if kind == "epoch":
                 run.add_epoch(payload)
                 epoch_logs = (run, payload) if session is self._session else epoch_logs
+                extras.update(payload.get("extra") or {})  # the confusion matrix of the epoch's validation
                 continue
             run.add_batches(payload)
             last = payload["last"]
