@@ -302,42 +302,56 @@ class ProcessTrainingSession(_Session):
                 self._send((command, seq + i))
 
     def _read(self, error: str | None) -> None:
-        if error is None:
-            error = self._send_job()
-        result = {"status": "error", "message": error} if error else None
-        while result is None:
+        try:
+            result = {"status": "error", "message": error} if error else self._follow()
+        except Exception as e:  # a bug or a garbled message: end the run with a message, never hang
+            result = {"status": "error", "message": f"the window could not follow the training process "
+                      f"({type(e).__name__}: {e}); train again"}
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            if self._process is not None:
+                if self._process.is_alive() and self._process.exitcode is None:
+                    self._process.join(2.0)
+                if self._process.is_alive():
+                    self._process.terminate()
+            self._release()
+            self._ended = True
+        self._emit("ended", result)
+
+    def _follow(self) -> dict:
+        """Send the job, then hand on the worker's messages until it ends; return its result."""
+        error = self._send_job()
+        if error:
+            return {"status": "error", "message": error}
+        while True:
             try:
                 message = self._conn.recv()
             except (EOFError, OSError):
-                code = self._process.exitcode if self._process is not None else None
-                if self._process is not None and code is None:
+                code = self._process.exitcode
+                if code is None:
                     self._process.join(1.0)
                     code = self._process.exitcode
                 if self._cancelled:
-                    result = {"status": "cancelled", "message": "stopped by request"}
-                else:
-                    result = {"status": "error", "message": f"the training process ended unexpectedly "
-                              f"(exit code {code}); train again, and if it happens again, with a smaller network"}
-                break
+                    return {"status": "cancelled", "message": "stopped by request"}
+                return {"status": "error", "message": f"the training process ended unexpectedly "
+                        f"(exit code {code}); train again, and if it happens again, with a smaller network"}
             kind = message[0]
             if kind == "ended":
                 result, weights = message[1], message[2]
                 if weights is not None:
                     self.net.set_weights(weights)
-                break
+                return result
             if kind == "idle":
                 self._steps_done = message[1]
                 self._idle = (message[2], message[1])
                 continue
+            if kind not in _SIGNALS:
+                raise ValueError(f"the training process sent a message of kind {kind!r}; expected one of "
+                                 "began, progress, epoch, warning, idle or ended")
             payload = message[1]
             if kind == "progress":
                 self._steps_done = payload["steps"][-1]
                 if "extra" in payload:
                     payload["extra"] = remote.unpack_extra(payload["extra"])
             self._emit(kind, payload)
-        self._conn.close()
-        if self._process is not None:
-            self._process.join(2.0)
-        self._release()
-        self._ended = True
-        self._emit("ended", result)
