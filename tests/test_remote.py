@@ -77,6 +77,11 @@ def run_worker(job):
     """Run ``serve`` in a spawned process; return every message it sent."""
     process, conn = remote.spawn_worker()
     conn.send(job)
+    return rest_of(process, conn)
+
+
+def rest_of(process, conn):
+    """Every message the worker still sends until it closes the pipe; it must then end cleanly."""
     messages = []
     while True:
         try:
@@ -140,13 +145,7 @@ def test_the_worker_obeys_commands_and_says_when_it_is_paused():
     conn.send((("step", 2), 2))
     assert until_idle() == ([2, 3], ("idle", 3, 2))
     conn.send(("stop", 3))
-    rest = []
-    while True:
-        try:
-            rest.append(conn.recv())
-        except EOFError:
-            break
-    process.join(10)
+    rest = rest_of(process, conn)
     assert rest[-1][0] == "ended" and rest[-1][1]["status"] == "cancelled" and rest[-1][1]["steps"] == 3
 
 
