@@ -430,3 +430,31 @@ def pg_color(name: str) -> str:
     import pyqtgraph as pg
 
     return QColor(pg.mkColor(name)).name()
+
+
+def test_the_health_panel_draws_every_new_histogram(qtbot):
+    """New statistics are noticed by a version number, not by the identity of a dict (which Python reuses)."""
+    from playground.ui.dashboard.plots import HealthPanel
+    from playground.ui.dashboard.runs import RUN_COLORS, Run
+
+    run = Run(number=1, project=load_preset("spiral"), color=RUN_COLORS[0])
+    panel = HealthPanel()
+    qtbot.addWidget(panel)
+    panel.prepare(["d1"], ["r1"])
+    panel.set_run(run)
+    rng = np.random.default_rng(0)
+    step = 0
+    for _ in range(2000):
+        for _ in range(rng.integers(1, 5)):  # the reports one refresh takes in, some with statistics
+            k = int(rng.integers(0, 4))
+            steps = list(range(step + 1, step + 1 + max(k, 1)))
+            step = steps[-1]
+            stats = [{"epoch": 1, "batch": s, "batches": 10**6, "grad_norm/d1": 1.0,
+                      "histograms": {"r1": (np.array([float(s), 1.0]), np.array([0.0, 1.0, 2.0]))}}
+                     for s in steps[:k]]
+            run.add_batches({"steps": steps, "loss": [1.0] * len(steps), "accuracy": [0.5] * len(steps),
+                             "lr": [0.1] * len(steps), "epoch_pos": [s / 10**6 for s in steps], "stats": stats,
+                             "last": {}})
+        panel.refresh_histograms()
+        newest = run.histograms["r1"][0][0]
+        assert panel._hist_plots["r1"][1].getData()[1][0] == newest, f"step {step}: an older histogram is shown"

@@ -410,8 +410,8 @@ class HealthPanel(QWidget):
         self._hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self._hist_layers: tuple[str, ...] = ()
         self._run: Run | None = None
-        self._drawn_grads: int | None = None  # what is drawn: the number of norms, the histograms' id
-        self._drawn_hists: int | None = None
+        self._drawn_grads: int | None = None  # what is drawn: the number of norms,
+        self._drawn_hists: tuple | None = None  # and (run number, statistics version) of the histograms
 
     def set_run(self, run: Run | None) -> None:
         """Show ``run`` (None: nothing). The plots stay, emptied, for a next run of the same layers."""
@@ -482,9 +482,9 @@ class HealthPanel(QWidget):
     def refresh_histograms(self) -> None:
         """Redraw the activation histograms if the run has new ones."""
         run = self._run
-        if run is None or id(run.histograms) == self._drawn_hists:
+        if run is None or (run.number, run.stats_version) == self._drawn_hists:
             return
-        self._drawn_hists = id(run.histograms)
+        self._drawn_hists = (run.number, run.stats_version)
         self._refresh_histograms(run)
 
     def _layout_histograms(self, layers: tuple[str, ...]) -> None:

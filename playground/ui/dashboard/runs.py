@@ -91,6 +91,7 @@ class Run:
     histograms: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     act_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     shown: bool = False  # overlaid in the plots although not the current run
+    stats_version: int = 0  # counts the statistics batches taken in (the health panel redraws on a change)
 
     def __post_init__(self):
         self._loss_s = Smoother()
@@ -119,6 +120,7 @@ class Run:
                     self.act_stats.setdefault(layer, {})[kind] = value
             if logs.get("histograms"):
                 self.histograms = dict(logs["histograms"])
+            self.stats_version += 1
 
     def add_epoch(self, logs: dict[str, Any]) -> None:
         self.epoch.append(x=float(logs["epoch"]), loss=logs.get("loss"), acc=logs.get("accuracy"),
