@@ -5,6 +5,7 @@ real ``spawn`` process and a pipe, as the app's session drives it.
 """
 
 import dataclasses
+import threading
 from multiprocessing import shared_memory
 
 import numpy as np
@@ -197,3 +198,35 @@ def test_a_long_epochs_last_batch_is_reported_before_its_validation(monkeypatch)
     for step, b in ((4, 1), (5, 2), (6, 3)):  # an epoch of 20 ms: one report, the rest waits for the rate
         batch(step, b)
     assert sent == [[1], [2], [3], [4]]
+
+
+def test_idle_is_reported_after_every_batch_is(monkeypatch):
+    """Pause pressed just after the relay looked (so the batch stayed in its buffer): the paused
+    worker first sends that batch, then says it is idle, never the other way round."""
+    sent, control = [], TrainControl()
+    monkeypatch.setattr(remote.time, "monotonic", lambda: 100.0)  # no report is due by the rate
+    relay = remote.Relay(lambda kind, payload: sent.append((kind, payload["steps"])), None, control)
+    relay.last_emit = 100.0
+    relay.on_batch_end(7, {"epoch": 1, "batch": 7, "batches": 50, "loss": 1.0, "lr": 0.1})
+    control.pause()
+    assert sent == []  # the batch waits in the relay
+    state = {"seq": 4, "sent_seq": -1}
+    on_block = remote.idle_reporter(relay, state, lambda *message: sent.append(message))
+    on_block()
+    on_block()  # a quarter second later, still paused: nothing new to say
+    assert sent == [("progress", [7]), ("idle", 7, 4)]
+
+
+def test_the_blocked_trainer_reports_without_holding_the_control():
+    """on_block runs without the control's lock, so Resume (from the command thread) never waits for it."""
+    control, resumed = TrainControl(), []
+    control.pause()
+
+    def on_block():
+        t = threading.Thread(target=lambda: (control.resume(), resumed.append(True)))
+        t.start()
+        t.join(2)  # under the lock this would time out: resume() needs it
+        assert resumed, "resume() waited for on_block"
+
+    control.on_block = on_block
+    assert control.wait() is True and resumed

@@ -291,12 +291,7 @@ def serve(conn) -> None:
                 make, kwargs = factory
                 relay.snapshot_fn = make(data, relay.context, **kwargs)
 
-            def on_block() -> None:  # paused between batches: say so once per command seen
-                if state["seq"] != state["sent_seq"]:
-                    state["sent_seq"] = state["seq"]
-                    send("idle", relay.step, state["seq"])
-
-            control.on_block = on_block
+            control.on_block = idle_reporter(relay, state, send)
             trainer = Trainer(net, data, job["config"], control=control, callbacks=[relay])
             trainer.run()
             result = dict(trainer.status)
@@ -315,6 +310,19 @@ def serve(conn) -> None:
                 shm.close()
             except BufferError:  # views of it are still alive; the process exit unmaps it
                 pass
+
+
+def idle_reporter(relay: Relay, state: dict, send: Callable[..., None]) -> Callable[[], None]:
+    """The worker's ``on_block``: paused between batches, report every batch not yet sent, then
+    ``("idle", step, seq)`` once per command seen (``state``: the latest command's ``seq`` and the
+    ``sent_seq`` of the last idle report). A Pause that arrives just after the relay looked at the
+    control leaves the batch's report in the relay: "idle" must never overtake it."""
+    def on_block() -> None:
+        relay.flush()
+        if state["seq"] != state["sent_seq"]:
+            state["sent_seq"] = state["seq"]
+            send("idle", relay.step, state["seq"])
+    return on_block
 
 
 def spawn_worker() -> tuple[Any, Any]:

@@ -99,7 +99,7 @@ class TrainControl:
         self._cancelled = False
         self._steps = 0
         self._blocked = False
-        #: called (with the lock held, so keep it short) when :meth:`wait` starts to block,
+        #: called (in the training thread, without the lock) when :meth:`wait` starts to block,
         #: and again every quarter second while it blocks
         self.on_block: Callable[[], None] | None = None
 
@@ -143,7 +143,14 @@ class TrainControl:
             while self._paused and not self._cancelled and self._steps == 0:
                 self._blocked = True
                 if self.on_block is not None:
-                    self.on_block()
+                    # outside the lock: it may report (pipe I/O) while Resume or Stop come in
+                    self._cond.release()
+                    try:
+                        self.on_block()
+                    finally:
+                        self._cond.acquire()
+                    if not (self._paused and not self._cancelled and self._steps == 0):
+                        break
                 self._cond.wait(0.25)
             self._blocked = False
             if self._steps:
