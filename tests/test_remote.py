@@ -145,8 +145,14 @@ def test_the_worker_obeys_commands_and_says_when_it_is_paused():
     assert until_idle() == ([1], ("idle", 1, 1))
     conn.send((("step", 2), 2))
     assert until_idle() == ([2, 3], ("idle", 3, 2))
-    conn.send(("stop", 3))
+    # a message it does not understand is reported, and it still obeys the next one
+    conn.send((("dance", 1), 3))
+    conn.send("stop")
+    conn.send(("stop", 4))
     rest = rest_of(process, conn)
+    warnings = [m[1] for m in rest if m[0] == "warning"]
+    assert len(warnings) == 2 and "expected a command 'pause', 'resume', 'stop' or ('step', n), got ('dance', 1)" \
+        in warnings[0] and "expected (command, sequence number), got 'stop'" in warnings[1]
     assert rest[-1][0] == "ended" and rest[-1][1]["status"] == "cancelled" and rest[-1][1]["steps"] == 3
 
 

@@ -100,11 +100,16 @@ class SharedDataset:
             return
         self.shm = shared_memory.SharedMemory(create=True, size=max(total, 1))
         layout, offset = {}, 0
-        for name, a in arrays.items():
-            a = np.ascontiguousarray(a)
-            np.ndarray(a.shape, a.dtype, buffer=self.shm.buf, offset=offset)[...] = a
-            layout[name] = (offset, a.shape, a.dtype.str)
-            offset += -(-a.nbytes // _ALIGN) * _ALIGN
+        try:
+            for name, a in arrays.items():
+                a = np.ascontiguousarray(a)
+                np.ndarray(a.shape, a.dtype, buffer=self.shm.buf, offset=offset)[...] = a
+                layout[name] = (offset, a.shape, a.dtype.str)
+                offset += -(-a.nbytes // _ALIGN) * _ALIGN
+        except BaseException:  # no block left behind in /dev/shm
+            self.shm.close()
+            self.shm.unlink()
+            raise
         empty = {name: np.empty((0,) + a.shape[1:], a.dtype) for name, a in arrays.items()}
         self.descriptor = {"name": self.shm.name, "layout": layout, "template": dataclasses.replace(data, **empty)}
 
@@ -247,7 +252,7 @@ def apply_command(control: TrainControl, command: Any) -> None:
     elif isinstance(command, (tuple, list)) and command[0] == "step":
         control.step(int(command[1]))
     else:
-        raise ValueError(f"unknown command {command!r}")
+        raise ValueError(f"expected a command 'pause', 'resume', 'stop' or ('step', n), got {command!r}")
 
 
 def serve(conn) -> None:
@@ -271,11 +276,18 @@ def serve(conn) -> None:
         def listen() -> None:
             while True:
                 try:
-                    command, seq = conn.recv()
+                    message = conn.recv()
                 except (EOFError, OSError):  # the window went away: stop training
                     control.cancel()
                     return
-                apply_command(control, command)
+                try:
+                    if not (isinstance(message, (tuple, list)) and len(message) == 2):
+                        raise ValueError(f"expected (command, sequence number), got {message!r}")
+                    command, seq = message
+                    apply_command(control, command)
+                except (TypeError, ValueError, IndexError) as e:  # keep listening: Stop must still work
+                    send("warning", f"the training process ignored a message from the window: {e}")
+                    continue
                 state["seq"] = seq
                 if command == "stop":
                     return
@@ -335,6 +347,9 @@ def spawn_worker() -> tuple[Any, Any]:
     process = ctx.Process(target=serve, args=(child,), name="playground-trainer", daemon=True)
     try:
         process.start()
+    except BaseException:
+        conn.close()
+        raise
     finally:
         child.close()
     return process, conn
