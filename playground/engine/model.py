@@ -453,6 +453,25 @@ def _backward(steps: list, grad: np.ndarray) -> np.ndarray | None:
     return grad
 
 
+def network_image(net: Network) -> dict[str, Any]:
+    """Everything needed to rebuild ``net`` elsewhere, as plain data: spec (with its input shape), seed,
+    dtype, weights and batch-norm statistics (copies), weight decay."""
+    return {"spec": net.spec, "seed": net.seed, "dtype": net.dtype.str, "weights": net.get_weights(),
+            "weight_decay": net.weight_decay}
+
+
+def network_from_image(image: Mapping[str, Any]) -> Network:
+    net = Network(image["spec"], seed=image["seed"], dtype=np.dtype(image["dtype"]))
+    net.set_weights(image["weights"])
+    net.weight_decay = image.get("weight_decay", 0.0)
+    return net
+
+
+def copy_network(net: Network) -> Network:
+    """An independent copy: same spec, seed, dtype, weights and statistics, sharing no array with ``net``."""
+    return network_from_image(network_image(net))
+
+
 def check_spec(spec: Mapping[str, Any], input_shape: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Build ``spec`` once (seed 0) and return its summary; raise on the first problem."""
     return Network(spec, seed=0, input_shape=input_shape).summary()

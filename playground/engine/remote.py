@@ -40,7 +40,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import PlaygroundError
-from .model import Network
+from .model import Network, network_from_image, network_image
 from .trainer import TrainConfig, TrainControl, Trainer
 
 #: data sets smaller than this travel inside the job message instead of shared memory
@@ -49,23 +49,15 @@ _ALIGN = 64
 
 
 # ---------------------------------------------------------------------- networks as plain data
-def network_image(net: Network) -> dict[str, Any]:
-    """Everything needed to rebuild ``net`` elsewhere: spec, seed, dtype, weights (copies)."""
-    return {"spec": net.spec, "seed": net.seed, "dtype": net.dtype.str, "weights": net.get_weights(),
-            "weight_decay": net.weight_decay}
-
-
-def network_from_image(image: dict[str, Any]) -> Network:
-    net = Network(image["spec"], seed=image["seed"], dtype=np.dtype(image["dtype"]))
-    net.set_weights(image["weights"])
-    net.weight_decay = image.get("weight_decay", 0.0)
-    return net
+def packed_network(net: Network) -> dict[str, Any]:
+    """``net`` as a tagged :func:`~.model.network_image`, which :func:`unpack_extra` turns back into a Network."""
+    return {"__network__": network_image(net)}
 
 
 def pack_extra(extra: Any) -> Any:
     """A snapshot's extra with every Network replaced by a tagged image (to pickle it cheaply)."""
     if isinstance(extra, dict):
-        return {k: ({"__network__": network_image(v)} if isinstance(v, Network) else v) for k, v in extra.items()}
+        return {k: (packed_network(v) if isinstance(v, Network) else v) for k, v in extra.items()}
     return extra
 
 

@@ -26,18 +26,11 @@ import numpy as np
 
 from .metrics import confusion_matrix, predicted_labels
 from .model import Network
+from .remote import packed_network
 from .trainer import EVAL_BATCH
 
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
-
-
-def copy_network(net: Network) -> Network:
-    """A new Network with the same spec, seed and weights, sharing no array with ``net``."""
-    clone = Network(net.spec, seed=net.seed, dtype=net.dtype)
-    clone.set_weights(net.get_weights())
-    clone.weight_decay = net.weight_decay
-    return clone
 
 
 def plot_bounds(x: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
@@ -76,7 +69,8 @@ class SnapshotMaker:
       row ``i`` is the i-th x2 value, column ``j`` the j-th x1 value
     - ``"fit"``: ``{"x": (FIT_POINTS,), "y": (FIT_POINTS,)}``
     - ``"confusion"``: ``{"matrix": (K, K) int64 m[true, pred], "pred": (N_val,), "epoch": float}``
-    - ``"network"``: a :func:`copy_network` copy, safe to hand to the GUI thread
+    - ``"network"``: the network as :func:`~.remote.packed_network` data, which the session turns
+      back into a Network of the GUI's own (:func:`~.remote.unpack_extra`)
     """
 
     def __init__(self, data: Any, context: Callable[[], tuple[Mapping[str, Any], bool, bool]],
@@ -126,7 +120,7 @@ class SnapshotMaker:
                         if last else 0.0
                     out["confusion"] = cm
         if (exact or epoch_end) and self._network.due(exact):
-            out["network"] = copy_network(net)
+            out["network"] = packed_network(net)  # the session rebuilds it: one copy, not two
         return out
 
     def from_val_predictions(self, pred: np.ndarray, epoch: int) -> dict[str, Any]:

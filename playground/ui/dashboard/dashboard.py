@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QSizeP
                                QToolButton, QVBoxLayout, QWidget)
 
 from ...engine.errors import PlaygroundError
-from ...engine.model import Network
+from ...engine.model import Network, copy_network
 from ...engine.project import validate_project
 from ...engine.trainer import TrainConfig
 from ..theme import current_theme
@@ -31,7 +31,7 @@ from .loading import DatasetLoader, is_quick, spec_key
 from .plots import ConfusionView, CurvesPanel, HealthPanel, ModelView
 from .runs import RUN_COLORS, Run
 from .samples import SamplesDialog
-from ...engine.snapshots import SnapshotMaker, copy_network
+from ...engine.snapshots import SnapshotMaker
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 20

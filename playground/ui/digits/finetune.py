@@ -18,9 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from ...engine.datasets import Dataset
 from ...engine.errors import PlaygroundError
 from ...engine.mnist import load_mnist
-from ...engine.model import Network
+from ...engine.model import Network, copy_network
 from ..worker import TrainingSession
-from .models import copy_network
 from .store import UserDigitStore
 
 #: share of every batch taken from the user's digits

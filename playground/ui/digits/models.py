@@ -89,13 +89,6 @@ def digit_network_problem(net: Network) -> str:
     return " and ".join(problems)
 
 
-def copy_network(net: Network) -> Network:
-    """An independent copy (same spec, seed, dtype, weights and batch-norm statistics)."""
-    twin = Network(net.spec, seed=net.seed, dtype=net.dtype, input_shape=net.input_shape)
-    twin.set_weights(net.get_weights())
-    return twin
-
-
 def as_input(net: Network, final: np.ndarray) -> np.ndarray:
     """The 28 x 28 image as a batch of one in the network's input shape."""
     return np.asarray(final, dtype=net.dtype).reshape((1,) + tuple(net.input_shape))

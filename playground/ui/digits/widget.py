@@ -18,7 +18,8 @@ from ...engine.errors import PlaygroundError
 from ...engine.model import Network
 from ...engine.preprocess import BOX, CENTRE, FIELD, MARGIN, DigitSteps, load_image, preprocess_digit_steps
 from .finetune import FineTuner
-from .models import as_input, copy_network, digit_network_problem, first_conv_maps, load_bundled, saliency
+from ...engine.model import copy_network
+from .models import as_input, digit_network_problem, first_conv_maps, load_bundled, saliency
 from .pad import SIDE, DrawingPad
 from .store import UserDigitStore, default_store_dir
 from .views import PixelView, ProbabilityBars, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay
