@@ -31,7 +31,7 @@ def profile(name: str, batch: int, repeats: int, warmup: int = 5) -> list[tuple[
     x = rng.random((batch, *net.input_shape), dtype=np.float32)
     y = rng.integers(0, net.output_shape[0], batch)
     opt = get_optimizer({"type": "adam", "lr": 0.001})
-    params, grads, decay = net.params(), net.grads(), net.decay()
+    params, grads, decay = net.optimizer_arrays()  # the flat arrays the trainer steps
     names = [layer.name for layer in net.train_layers] + ["loss", "adam"]
     fwd: dict[str, list[float]] = {k: [] for k in names}
     bwd: dict[str, list[float]] = {k: [] for k in names}

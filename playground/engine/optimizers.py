@@ -76,8 +76,8 @@ class Optimizer:
         weight, so they are dropped every few steps.
         """
         for slots in self.state.values():
-            for buf in slots.values():
-                if buf.dtype.kind == "f":
+            for name, buf in slots.items():
+                if buf.dtype.kind == "f" and name != "tmp":  # "tmp" is scratch, written before each read
                     buf[np.abs(buf) < np.finfo(buf.dtype).tiny] = 0
 
     def _step(self, key: str, w: np.ndarray, g: np.ndarray, decay_mult: float) -> None:

@@ -30,7 +30,7 @@ from .layers import ReLU
 from .memory import keep_freed_memory
 from .metrics import predicted_labels
 from .fused import Recorder
-from .model import Network, seed_streams
+from .model import SHARD_MIN_BATCH, Network, seed_streams
 from .optimizers import AdamW, clip_by_global_norm, get_optimizer, get_schedule
 from .parallel import shard_pool
 
@@ -218,7 +218,8 @@ class Trainer:
         status, message = "finished", ""
         for epoch in range(cfg.epochs):
             perm = self.rng.permutation(n)
-            with shard_pool(net.shardable) as pool:
+            # no thread (and OpenBLAS keeps its threads) when no batch is big enough to be split
+            with shard_pool(net.shardable and bs >= SHARD_MIN_BATCH) as pool:
                 status, message, seconds, loss_sum, correct, seen = self._epoch(epoch, perm, batches, bs, pool)
             if status == "cancelled":
                 break  # a stop ends at once: no validation pass over a partial epoch
