@@ -7,16 +7,14 @@ import copy
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
-
-from playground.engine.model import Network  # noqa: E402
-from playground.presets import load_preset  # noqa: E402
-from playground.ui.dashboard import TrainingDashboard  # noqa: E402
-from playground.ui.dashboard.plots import nice_ceil  # noqa: E402
-from playground.ui.dashboard.runs import Series, clone_project, clone_settings  # noqa: E402
+from playground.engine.model import Network
+from playground.presets import load_preset
+from playground.ui.dashboard import TrainingDashboard
+from playground.ui.dashboard.plots import nice_ceil
+from playground.ui.dashboard.runs import Series, clone_project, clone_settings
 
 TIMEOUT = 30000  # ms; generous for a busy 2-core machine
 
@@ -388,10 +386,22 @@ def theme(qapp):
     """The app's Theme, installed for one test and taken away after it."""
     from playground.ui.theme import Theme
 
+    import pyqtgraph as pg
+    from PySide6.QtGui import QGuiApplication
+
+    style, palette = qapp.style().name(), qapp.palette()
+    colors = {k: pg.getConfigOption(k) for k in ("background", "foreground")}
     theme = Theme(qapp, appearance="light")
     yield theme
-    theme.set_appearance("light")
+    hints = QGuiApplication.styleHints()
+    if hasattr(hints, "colorSchemeChanged"):
+        hints.colorSchemeChanged.disconnect(theme._system_changed)
     qapp._playground_theme = None
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+    for key, value in colors.items():
+        pg.setConfigOption(key, value)
+    theme.deleteLater()
 
 
 def test_plots_follow_the_light_and_dark_look(shown, theme):

@@ -8,18 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
+from PIL import Image
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
-from PIL import Image  # noqa: E402
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QMouseEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from playground.engine.model import Network  # noqa: E402
-from playground.engine.project import save_model  # noqa: E402
-from playground.presets import load_preset  # noqa: E402
-from playground.ui.digits import DigitPadWidget  # noqa: E402
-from playground.ui.digits.store import UserDigitStore  # noqa: E402
+from playground.engine.model import Network
+from playground.engine.project import save_model
+from playground.presets import load_preset
+from playground.ui.digits import DigitPadWidget
+from playground.ui.digits.store import UserDigitStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

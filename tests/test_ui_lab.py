@@ -3,13 +3,11 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
+from PySide6.QtCore import QPointF, Qt
 
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
-
-from playground.engine.lab import FUNCTIONS, LAB_OPTIMIZERS, run_paths  # noqa: E402
-from playground.ui import optimizer_lab  # noqa: E402
-from playground.ui.optimizer_lab import OptimizerLabWidget, contour_segments, log_heat  # noqa: E402
+from playground.engine.lab import FUNCTIONS, LAB_OPTIMIZERS, run_paths
+from playground.ui import optimizer_lab
+from playground.ui.optimizer_lab import OptimizerLabWidget, contour_segments, log_heat
 
 
 @pytest.fixture

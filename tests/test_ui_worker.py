@@ -5,13 +5,11 @@ from multiprocessing import shared_memory
 
 import pytest
 
-pytest.importorskip("pytestqt")
-
-from playground.engine import remote  # noqa: E402
-from playground.engine.datasets import make_dataset  # noqa: E402
-from playground.engine.model import Network  # noqa: E402
-from playground.presets import load_preset  # noqa: E402
-from playground.ui.worker import ProcessTrainingSession  # noqa: E402
+from playground.engine import remote
+from playground.engine.datasets import make_dataset
+from playground.engine.model import Network
+from playground.presets import load_preset
+from playground.ui.worker import ProcessTrainingSession
 
 TIMEOUT = 30000
 

@@ -25,7 +25,7 @@ from ...engine.model import Network, copy_network
 from ...engine.project import validate_project
 from ...engine.trainer import TrainConfig
 from ..theme import current_theme
-from ..worker import Inbox, ProcessTrainingSession as TrainingSession
+from ..worker import Inbox, ProcessTrainingSession
 from .history import CloneDialog, RunsPanel
 from .loading import DatasetLoader, is_quick, spec_key
 from .plots import ConfusionView, CurvesPanel, HealthPanel, ModelView
@@ -85,8 +85,8 @@ class TrainingDashboard(QWidget):
         self._project: dict | None = None
         self._runs: list[Run] = []
         self._live: Run | None = None
-        self._session: TrainingSession | None = None
-        self._stopping: list[TrainingSession] = []
+        self._session: ProcessTrainingSession | None = None
+        self._stopping: list[ProcessTrainingSession] = []
         self._data = None
         self._network: Network | None = None
         self._pending: tuple[Run, str, bool] | None = None  # run waiting for its data set
@@ -454,7 +454,7 @@ class TrainingDashboard(QWidget):
         self.health.prepare([l.name for l in net.layers if l.params], [l.name for l in net.activation_layers()])
         self.curves.set_kind(data.kind != "classification")
         # the worker process computes the pictures beside the trainer (SnapshotMaker has no Qt)
-        session = TrainingSession(net, data, config, parent=self, snapshot=(SnapshotMaker, {"epochs": config.epochs}),
+        session = ProcessTrainingSession(net, data, config, parent=self, snapshot=(SnapshotMaker, {"epochs": config.epochs}),
                                   start_paused=step, shared=self.loader.shared(data))
         session.began.connect(partial(self._began, session))
         # progress and epochs are pulled by the UI timer from an inbox the session's reader thread fills: however
@@ -486,7 +486,7 @@ class TrainingDashboard(QWidget):
         self._update_actions()
 
     # ------------------------------------------------------------------ worker signals
-    def _began(self, session: TrainingSession, logs: dict) -> None:
+    def _began(self, session: ProcessTrainingSession, logs: dict) -> None:
         if session is not self._session or self._live is None:
             return
         self._live.batches = int(logs["batches"])
@@ -523,12 +523,12 @@ class TrainingDashboard(QWidget):
             run, logs = epoch_logs
             self._set_status(f"{run.name}: epoch {logs['epoch']}/{run.epochs} · {run.result()}")
 
-    def _on_warning(self, session: TrainingSession, message: str) -> None:
+    def _on_warning(self, session: ProcessTrainingSession, message: str) -> None:
         if self._run_of(session) is not None:
             self.banner.show_message("warning", "Warning:", message)
             self.status_message.emit(f"Warning: {message}")
 
-    def _on_ended(self, session: TrainingSession, result: dict) -> None:
+    def _on_ended(self, session: ProcessTrainingSession, result: dict) -> None:
         self._drain()  # everything the worker sent before it ended
         run = self._run_of(session)
         if session in self._stopping:
@@ -551,7 +551,7 @@ class TrainingDashboard(QWidget):
             start()
         self._update_actions()
 
-    def _run_of(self, session: TrainingSession) -> Run | None:
+    def _run_of(self, session: ProcessTrainingSession) -> Run | None:
         """The run a session trains (the live run), or None for a session reset away."""
         if (session is self._session or session in self._stopping) and self._live is not None:
             return self._live

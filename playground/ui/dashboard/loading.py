@@ -123,9 +123,14 @@ class DatasetLoader(QObject):
         return shared.acquire()
 
     def close(self) -> None:
-        """Release every shared block (closing the window)."""
+        """Release every shared block (closing the window), also those of loads whose end was not
+        yet taken in."""
         for key in list(self._shared):
             self._drop_shared(key)
+        for thread in self._threads.values():
+            shared, thread.shared = thread.shared, None
+            if shared is not None:
+                shared.release()
 
     def busy(self) -> bool:
         return bool(self._threads)

@@ -322,8 +322,6 @@ class CurvesPanel(QWidget):
             set_title(self.acc, "<b>Accuracy</b>")
             item.setLabel("left", "accuracy")
             item.setYRange(0, 1, padding=0.02)
-        for c in self._curves.values():
-            c.drawn = (-1, -1)
 
     def show_runs(self, runs: Iterable[Run], live: Run | None) -> None:
         """Show exactly ``runs`` (the live one drawn with its per-batch loss too)."""
