@@ -405,7 +405,7 @@ def theme(qapp):
 
 
 def test_plots_follow_the_light_and_dark_look(shown, theme):
-    from playground.ui.dashboard.plots import LOOKS
+    from playground.ui.plotlook import LOOKS
 
     theme.set_appearance("dark")
     dash = TrainingDashboard()

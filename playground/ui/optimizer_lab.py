@@ -36,6 +36,8 @@ from ..engine.errors import SpecError
 from ..engine.lab import (DEFAULT_TOLERANCE, FUNCTIONS, LAB_OPTIMIZERS, OPTIMIZER_INFO, ExpressionError,
                           LabFunction, PathLab, get_function, parse_expression)
 from ..engine.optimizers import OPTIMIZERS
+from .plotlook import dark_look, restyle
+from .theme import current_theme
 
 __all__ = ["OptimizerLabWidget", "contour_segments", "heat_offset", "log_heat", "symlog", "main"]
 
@@ -199,7 +201,7 @@ class OptimizerLabWidget(QWidget):
         self.lab = PathLab(function)
         self.tolerance = DEFAULT_TOLERANCE
         self._reached: dict[str, tuple[int, int | None]] = {}  # name → (points checked, first step within tol)
-        self._dark = self._theme_is_dark()
+        self._dark = dark_look()
         self._gl: Any = None
         self._gl_items: dict[str, Any] = {}
         self._gl_problem = _opengl_problem()
@@ -215,7 +217,7 @@ class OptimizerLabWidget(QWidget):
         self.set_speed(DEFAULT_SPEED)
         self._apply_plot_colors()
         self._show_function()
-        theme = self._theme()
+        theme = current_theme()
         if theme is not None:
             theme.changed.connect(self._theme_changed)
 
@@ -1011,36 +1013,15 @@ class OptimizerLabWidget(QWidget):
             line.setData(pos=np.column_stack([X, Y, Z + 0.08]))
 
     # ------------------------------------------------------------ theme
-    @staticmethod
-    def _theme():
-        try:
-            from .theme import current_theme
-        except ImportError:
-            return None
-        return current_theme()
-
-    def _theme_is_dark(self) -> bool:
-        theme = self._theme()
-        return bool(theme.dark) if theme is not None else False
-
     def _theme_changed(self, dark: bool) -> None:
         self._dark = dark
         self._apply_plot_colors()
         self._paint_map()
 
     def _apply_plot_colors(self) -> None:
-        """Background and axis colours from the light or dark look, whatever pyqtgraph's global config says."""
-        bg, fg = ("#1b1e24", "#d6dae2") if self._dark else ("w", "#333333")
-        for widget in (self.plot, self.fplot):
-            widget.setBackground(bg)
-            for side in ("left", "bottom"):
-                axis = widget.getAxis(side)
-                axis.setPen(fg)
-                axis.setTextPen(fg)
-        self.legend.setLabelTextColor(fg)
-        for _sample, label in self.legend.items:  # setLabelTextColor alone does not redraw existing labels
-            label.setText(label.text, color=fg)
-        self.legend.setBrush(pg.mkBrush(27, 30, 36, 200) if self._dark else pg.mkBrush(255, 255, 255, 200))
+        """Background, axes and legend in the app's light or dark look, whatever pyqtgraph's defaults say."""
+        restyle(self.plot)
+        restyle(self.fplot)
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name): a hidden tab does not keep playing
         self.pause()

@@ -135,8 +135,10 @@ def apply_pyqtgraph_theme(dark: bool) -> None:
     """pyqtgraph's default background and foreground for plots created from now on."""
     import pyqtgraph as pg
 
-    pg.setConfigOption("background", "#1b1e24" if dark else "w")
-    pg.setConfigOption("foreground", "#d6dae2" if dark else "#333333")
+    from .plotlook import LOOKS
+
+    pg.setConfigOption("background", LOOKS[dark]["bg"])
+    pg.setConfigOption("foreground", LOOKS[dark]["text"])
 
 
 def current_theme() -> Theme | None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from ..plotlook import look, restyle, set_title
 from .runs import Run
 
 #: class colors for points, decision regions and the confusion-matrix axes
@@ -28,27 +29,6 @@ def class_color(k: int) -> QColor:
     return QColor(CLASS_COLORS[k % len(CLASS_COLORS)])
 
 
-#: the plots' colours in the light and the dark look of the app
-LOOKS = {
-    False: {"bg": "w", "axis": "#555555", "text": "#333333", "title": "#222222", "muted": "#777777",
-            "legend": (255, 255, 255, 200), "cells": ("#ffffff", "#08519c"), "bad": "#bb0000"},
-    True: {"bg": "#1b1e24", "axis": "#8a93a5", "text": "#c9ced8", "title": "#e6e9ef", "muted": "#8a93a5",
-           "legend": (27, 30, 36, 210), "cells": ("#1b1e24", "#2f7fe0"), "bad": "#f87171"},
-}
-
-
-def dark_look() -> bool:
-    """Whether the app shows its dark look (no theme installed: light)."""
-    from ..theme import current_theme
-
-    theme = current_theme()
-    return bool(theme is not None and theme.dark)
-
-
-def look() -> dict:
-    return LOOKS[dark_look()]
-
-
 def _style(w: pg.PlotWidget, title_html: str, left: str, bottom: str, si_prefix: bool = True) -> pg.PlotItem:
     """The dashboard's look for a plot: a bold title, grey axes with their labels, on the app's look."""
     item = w.getPlotItem()
@@ -60,39 +40,6 @@ def _style(w: pg.PlotWidget, title_html: str, left: str, bottom: str, si_prefix:
     cache_axes(item)
     restyle(w)
     return item
-
-
-def set_title(w: pg.PlotWidget, title_html: str) -> None:
-    """A styled plot's title, in the colour of the current look (set only when it changes: a new
-    title lays the plot out again)."""
-    w._title_html = title_html
-    shown = (title_html, look()["title"])
-    if getattr(w, "_title_shown", None) != shown:
-        w._title_shown = shown
-        w.getPlotItem().setTitle(title_html, size="10pt", color=shown[1])
-
-
-def restyle(w: pg.PlotWidget | pg.GraphicsLayoutWidget, items: Iterable[pg.PlotItem] = ()) -> None:
-    """Background, axes, title and legend of ``w`` (and of its plot ``items``) in the current look."""
-    lk = look()
-    w.setBackground(lk["bg"])
-    plots = [w.getPlotItem()] if isinstance(w, pg.PlotWidget) else []
-    for item in plots + list(items):
-        for name in ("left", "bottom"):
-            ax = item.getAxis(name)
-            ax.setPen(lk["axis"])
-            ax.setTextPen(lk["text"])
-            # setPen and setTextPen keep an axis label's own colour: give it the look's
-            ax.labelStyle["color"] = lk["text"]
-            ax._updateLabel()
-        legend = item.legend
-        if legend is not None:
-            legend.setBrush(pg.mkBrush(*lk["legend"]))
-            legend.setLabelTextColor(lk["title"])
-            for _sample, label in legend.items:  # setLabelTextColor alone does not redraw existing labels
-                label.setText(label.text, color=lk["title"])
-    if isinstance(w, pg.PlotWidget) and getattr(w, "_title_html", None):
-        set_title(w, w._title_html)
 
 
 def cache_axes(item: pg.PlotItem) -> None:
