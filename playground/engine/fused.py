@@ -159,7 +159,9 @@ class ConvReluMaxPool:
         if not conv.need_input_grad:
             return None
         dcol = np.matmul(conv.params["W"].reshape(f, conv.k).T, dout)  # (N, K, q²·windows), window order
-        full = np.zeros((n, conv.k, conv.oh, conv.ow), dtype=dcol.dtype)
-        std = dcol.reshape(n, conv.k, q, q, self.ph, self.pw).transpose(0, 1, 4, 2, 5, 3)
-        full[:, :, :q * self.ph, :q * self.pw] = std.reshape(n, conv.k, q * self.ph, q * self.pw)
+        # window order → the conv's (rows, cols) layout in one copy; only rows and columns outside
+        # every window are zeroed (the pooling layer's own backward does the same)
+        full = self.pool._tiled_dx((n, conv.k, conv.oh, conv.ow), dcol.dtype)
+        six = full[:, :, :q * self.ph, :q * self.pw].reshape(n, conv.k, self.ph, q, self.pw, q)
+        np.copyto(six, dcol.reshape(n, conv.k, q, q, self.ph, self.pw).transpose(0, 1, 4, 2, 5, 3))
         return fold(full.reshape(n, conv.k, -1), self.x_shape, conv.kh, conv.kw, conv.stride, conv.pad)
