@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .layers import Conv2D, Layer, MaxPool2D, ReLU, fold
+from .layers import Conv2D, Layer, MaxPool2D, ReLU, first_max_masks, fold
 
 
 class Recorder(list):
@@ -142,17 +142,8 @@ class ConvReluMaxPool:
             g = g * (self.pooled > 0)
         blocks, pooled = self.blocks, self.pooled
         dblocks = np.empty_like(blocks)
-        free = None  # windows whose maximum is not claimed yet
-        for k in range(q * q):
-            if k == q * q - 1 and free is not None:
-                hit = free
-            else:
-                hit = np.equal(blocks[:, :, k], pooled)
-                if free is None:
-                    free = ~hit
-                else:
-                    hit &= free
-                    free ^= hit
+        candidates = (blocks[:, :, k] for k in range(q * q))
+        for k, hit in enumerate(first_max_masks(candidates, pooled, q * q)):
             np.multiply(g, hit, out=dblocks[:, :, k])
         dout = dblocks.reshape(n, f, -1)
         conv.set_weight_grads(dout, self._col)

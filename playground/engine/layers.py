@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable, Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -500,23 +500,10 @@ class MaxPool2D(_Pool):
             np.maximum(out, rowmax[:, :, _offset_slice(i, oh, p)], out=out)
 
     def _first_max(self):
-        """(rows, cols, mask) per window offset: mask marks the windows whose first maximum sits there.
-
-        Each window gets exactly one offset: when none before the last matched,
-        the last (the maximum must be there).
-        """
-        free = None  # windows whose maximum is still unclaimed
-        offsets = list(self._windows())
-        for k, (_, _, rs, cs) in enumerate(offsets):
-            if k == len(offsets) - 1 and free is not None:
-                hit = free
-            else:
-                hit = np.equal(self.xp[:, :, rs, cs], self.out)
-                if free is None:
-                    free = ~hit
-                else:
-                    hit &= free
-                    free ^= hit
+        """(rows, cols, mask) per window offset: mask marks the windows whose first maximum sits there."""
+        offsets = [(rs, cs) for _, _, rs, cs in self._windows()]
+        values = (self.xp[:, :, rs, cs] for rs, cs in offsets)
+        for (rs, cs), hit in zip(offsets, first_max_masks(values, self.out, len(offsets))):
             yield rs, cs, hit
 
     def backward(self, grad):
@@ -530,6 +517,24 @@ class MaxPool2D(_Pool):
         for rs, cs, hit in self._first_max():
             dx[:, :, rs, cs] += np.multiply(grad, hit)
         return self._unpad(dx)
+
+
+def first_max_masks(values: Iterable[np.ndarray], maximum: np.ndarray, count: int) -> Iterator[np.ndarray]:
+    """For ``count`` candidate arrays in window order, the mask of where each holds its window's first
+    maximum (``maximum``): every window goes to exactly one candidate, the last one when none before
+    it matched (the maximum must be there), so ties send the gradient to one place only."""
+    free = None  # windows whose maximum is still unclaimed
+    for k, v in enumerate(values):
+        if k == count - 1 and free is not None:
+            hit = free
+        else:
+            hit = np.equal(v, maximum)
+            if free is None:
+                free = ~hit
+            else:
+                hit &= free
+                free ^= hit
+        yield hit
 
 
 class AvgPool2D(_Pool):
