@@ -257,8 +257,7 @@ def serve(conn) -> None:
 
     control = TrainControl()
     state = {"seq": 0, "sent_seq": -1}
-    weights = None
-    shm = None
+    held: dict[str, Any] = {}  # the shared memory attached and the trained weights
     try:
         job = conn.recv()
         state["seq"] = job.get("seq", 0)
@@ -285,8 +284,9 @@ def serve(conn) -> None:
                     return
 
         threading.Thread(target=listen, name="playground-control", daemon=True).start()
-        try:
-            data, shm = attach_dataset(job["data"])
+
+        def train() -> dict:
+            data, held["shm"] = attach_dataset(job["data"])
             net = network_from_image(job["network"])
             relay = Relay(lambda kind, payload: send(kind, _packed(kind, payload)), net, control,
                           max_rate_hz=job.get("max_rate_hz", 20.0))
@@ -294,26 +294,33 @@ def serve(conn) -> None:
             if factory is not None:
                 make, kwargs = factory
                 relay.snapshot_fn = make(data, relay.context, **kwargs)
-
             control.on_block = idle_reporter(relay, state, send)
             trainer = Trainer(net, data, job["config"], control=control, callbacks=[relay])
             trainer.run()
-            result = dict(trainer.status)
-            weights = net.get_weights()
-        except PlaygroundError as e:
-            result = {"status": "error", "message": str(e)}
-        except Exception as e:  # a bug: report it instead of dying silently
-            result = {"status": "error", "message": f"{type(e).__name__}: {e}"}
-        send("ended", result, weights)
+            held["weights"] = net.get_weights()
+            return dict(trainer.status)
+
+        send("ended", run_reporting_errors(train), held.get("weights"))
     except (EOFError, OSError, BrokenPipeError):
         pass  # the window is gone; nobody to report to
     finally:
         conn.close()
-        if shm is not None:
+        if held.get("shm") is not None:
             try:
-                shm.close()
+                held["shm"].close()
             except BufferError:  # views of it are still alive; the process exit unmaps it
                 pass
+
+
+def run_reporting_errors(work: Callable[[], dict]) -> dict:
+    """``work()``'s result, or the error it raised as ``{"status": "error", "message": ...}``: a user's
+    mistake (a PlaygroundError) as it is, a bug with its type, so a run never ends without a word."""
+    try:
+        return work()
+    except PlaygroundError as e:
+        return {"status": "error", "message": str(e)}
+    except Exception as e:
+        return {"status": "error", "message": f"{type(e).__name__}: {e}"}
 
 
 def idle_reporter(relay: Relay, state: dict, send: Callable[..., None]) -> Callable[[], None]:

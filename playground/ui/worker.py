@@ -36,7 +36,6 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QThread, Signal
 
 from ..engine import remote
-from ..engine.errors import PlaygroundError
 from ..engine.model import Network
 from ..engine.trainer import TrainConfig, TrainControl, Trainer
 
@@ -83,15 +82,13 @@ class _Thread(QThread):
         self.session = session
 
     def run(self):
-        s = self.session
-        try:
-            s.trainer.run()
-            result = dict(s.trainer.status)
-        except PlaygroundError as e:
-            result = {"status": "error", "message": str(e)}
-        except Exception as e:  # a bug: report it instead of killing the app
-            result = {"status": "error", "message": f"{type(e).__name__}: {e}"}
-        s.ended.emit(result)
+        trainer = self.session.trainer
+
+        def train() -> dict:
+            trainer.run()
+            return dict(trainer.status)
+
+        self.session._emit("ended", remote.run_reporting_errors(train))
 
 
 class TrainingSession(_Session):
