@@ -362,3 +362,28 @@ def test_piecewise_activations_are_exact(dtype):
             np.testing.assert_allclose(dx[~pos], g[~pos] * alpha * np.exp(x[~pos]), rtol=1e-6)
         assert y.dtype == dtype and dx.dtype == dtype
 
+
+
+def test_nothing_computes_the_input_gradient_in_training_but_a_saliency_map_gets_it():
+    """Behind a Flatten the first Dense layer's input gradient would be thrown away: training skips
+    that product (as big as the layer's own), input_gradient still gets it right."""
+    net = Network({"input_shape": [1, 4, 4], "layers": [
+        {"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "tanh"}, {"type": "Dense", "units": 3},
+        {"type": "Softmax"}], "loss": "softmax_cross_entropy"}, dtype=np.float64)
+    assert [l.need_input_grad for l in net.layers[:3]] == [False, False, True]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 1, 4, 4))
+    out = net.forward(x, training=True)
+    _, g = net.loss(out, np.array([0, 2]))
+    assert net.backward(g) is None
+    dx, scores = net.input_gradient(x, np.array([1, 1]))
+    assert [l.need_input_grad for l in net.layers[:3]] == [False, False, True]
+    eps = 1e-6
+    for i in [(0, 0, 1, 2), (1, 0, 3, 0)]:
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        numeric = (net.forward(xp)[i[0], 1] - net.forward(xm)[i[0], 1]) / (2 * eps)
+        assert dx[i] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    report = gradient_check(net, x, np.array([0, 2]), check_input=True)
+    assert "input" in " ".join(report.errors) and not report.failures(1e-6), str(report)

@@ -55,9 +55,7 @@ def gradient_check(net: Network, x: np.ndarray, y: np.ndarray, eps: float = 1e-5
 
     # analytic
     x_cur = x
-    first = net.train_layers[0]
-    saved = first.need_input_grad
-    first.need_input_grad = check_input
+    net.need_input_grads(check_input)
     try:
         for i, d in enumerate(dropouts):
             d.rng = np.random.default_rng(1000 + i)
@@ -66,7 +64,7 @@ def gradient_check(net: Network, x: np.ndarray, y: np.ndarray, eps: float = 1e-5
         dx = net.backward(g)
         net._add_regularization_grads()
     finally:
-        first.need_input_grad = saved
+        net.need_input_grads(False)
     analytic = {k: v.copy() for k, v in net.grads().items()}
     rng = np.random.default_rng(seed)
     errors: dict[str, float] = {}

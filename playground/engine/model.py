@@ -145,8 +145,9 @@ class Network:
             if isinstance(layer, Dropout):
                 layer.rng = streams["dropout"]
         self.output_shape = shape
-        if self.layers:
-            self.layers[0].need_input_grad = False
+        # nothing before the first layer with parameters learns, so nothing needs the gradient of
+        # its input (for mlp-mnist, behind a Flatten, that product is as big as the first layer's own)
+        self.need_input_grads(False)
         # the final Softmax/Sigmoid is folded into a fused loss while training
         last = self.layers[-1]
         self.fused_tail = bool(self.loss.fused_output and last.type_name == self.loss.fused_output)
@@ -382,9 +383,7 @@ class Network:
         The score is the output before the final softmax. Returns (gradient, scores).
         """
         x = np.asarray(x, dtype=self.dtype)
-        first = self.train_layers[0]
-        saved = first.need_input_grad
-        first.need_input_grad = True
+        self.need_input_grads(True)
         try:
             out = self.forward(x, training=False)
             if target is None:
@@ -393,8 +392,20 @@ class Network:
             g[np.arange(out.shape[0]), np.asarray(target).reshape(-1)] = 1
             dx = self.backward(g)
         finally:
-            first.need_input_grad = saved
+            self.need_input_grads(False)
         return dx, out
+
+    def need_input_grads(self, wanted: bool) -> None:
+        """Whether backward goes on to the gradient of the network's input (for saliency maps and
+        gradient checks) or stops at the first layer with parameters (for training)."""
+        for layer in self.layers:
+            layer.need_input_grad = wanted
+            if layer.params:
+                break
+        for twin in getattr(self, "_twins", None) or ():
+            twin.need_input_grad = wanted
+            if twin.params:
+                break
 
     def zero_gradient_layers(self) -> list[str]:
         """Names of layers through which no gradient can flow (Step)."""
