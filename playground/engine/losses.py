@@ -53,6 +53,14 @@ class Loss:
         return y.astype(out.dtype, copy=False)
 
 
+_ROWS = np.arange(1024)
+
+
+def _rows(n: int) -> np.ndarray:
+    """0, 1, …, n − 1 (a view of a cached array for batch-sized n)."""
+    return _ROWS[:n] if n <= _ROWS.size else np.arange(n)
+
+
 class SoftmaxCrossEntropy(Loss):
     name, fused_output = "softmax_cross_entropy", "Softmax"
     formula = "L = −Σ t log softmax(z)"
@@ -65,8 +73,10 @@ class SoftmaxCrossEntropy(Loss):
             if idx.size and (idx.min() < 0 or idx.max() >= out.shape[1]):
                 raise SpecError(f"labels run from {int(idx.min())} to {int(idx.max())} but the network has "
                                 f"{out.shape[1]} outputs; make the last Dense layer's units match the classes")
-            rows = np.arange(n)
-            loss = -float(np.mean(np.log(p[rows, idx] + 1e-12)))
+            rows = _rows(n)
+            picked = p[rows, idx]
+            picked += 1e-12
+            loss = -float(np.log(picked, out=picked).sum()) / max(n, 1)
             grad = p
             grad[rows, idx] -= 1
         else:

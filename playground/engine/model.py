@@ -278,6 +278,8 @@ class Network:
     def regularization(self) -> float:
         """Σ (λ₂/2)·‖W‖² + λ₁·‖W‖₁ over weights (never biases)."""
         total = 0.0
+        if not (self.weight_decay or any(l.l1 or l.l2 for l in self.layers)):
+            return total
         for layer in self.layers:
             l2 = layer.l2 + self.weight_decay
             for k, w in layer.params.items():
@@ -290,6 +292,8 @@ class Network:
         return total
 
     def _add_regularization_grads(self) -> None:
+        if not (self.weight_decay or any(l.l1 or l.l2 for l in self.layers)):
+            return
         for layer in self.layers:
             l2 = layer.l2 + self.weight_decay
             if not (l2 or layer.l1):
