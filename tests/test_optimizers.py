@@ -168,3 +168,23 @@ def test_flat_pieces_on_two_threads_give_the_per_layer_numbers(name):
             opt_b.update(*b.optimizer_arrays(), pool=pool)
     for key, w in a.params().items():
         np.testing.assert_array_equal(b.params()[key], w, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_follows_the_textbook_rule_over_many_steps(name):
+    """The state is kept scaled (fewer passes); the weights must still be the paper's, step for step."""
+    rng = np.random.default_rng(0)
+    lr, b1, b2, eps, wd = 0.01, 0.9, 0.999, 1e-8, 0.1
+    opt = get_optimizer({"type": name, "lr": lr, **({"weight_decay": wd} if name == "adamw" else {})})
+    w = rng.normal(size=20)
+    p = {"w": w.copy()}
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t in range(1, 60):
+        g = rng.normal(size=20) * (10.0 ** rng.integers(-4, 2))
+        opt.update(p, {"w": g}, {"w": 1.0})
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        step = lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        w = (w * (1 - lr * wd) if name == "adamw" else w) - step
+        np.testing.assert_allclose(p["w"], w, rtol=1e-12, atol=1e-15, err_msg=f"step {t}")
