@@ -24,9 +24,9 @@ so above 1 always means we are faster. PyTorch is not a dependency: without
 it the result says how to get it.
 
 Our threads follow ``OPENBLAS_NUM_THREADS`` (or ``OMP_NUM_THREADS``), else
-the CPUs this process may use: matrix products on OpenBLAS's threads, and for
+the CPUs this process may use: matrix products on OpenBLAS's threads; for
 convolutional networks the two halves of each batch on two threads (see
-:mod:`.parallel`).
+:mod:`.parallel`), for dense ones on two processes (see :mod:`.halfbatch`).
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ def peak_rss_mb() -> float:
 class OtherLoad:
     """How busy the other processes kept the CPUs while a measurement ran (Linux).
 
-    The share of all CPU time spent outside this process: 0 on a quiet machine;
+    The share of all CPU time spent outside this process and the helper
+    processes it started and ended meanwhile (see halfbatch.py): 0 on a quiet machine;
     at 0.5 on two CPUs another job had a whole CPU, and the figures measured
     meanwhile are low, those with threads the most. None where /proc is missing.
     """
@@ -127,7 +128,7 @@ class OtherLoad:
 
     @staticmethod
     def _sample() -> tuple[float, float, float] | None:
-        """(all CPU seconds, busy CPU seconds, this process's CPU seconds) since boot."""
+        """(all CPU seconds, busy CPU seconds, CPU seconds of this process and its ended children)."""
         try:
             with open("/proc/stat") as f:
                 ticks = [int(v) for v in f.readline().split()[1:]]
@@ -136,7 +137,7 @@ class OtherLoad:
             return None
         own = os.times()
         idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-        return sum(ticks) / hz, (sum(ticks) - idle) / hz, own.user + own.system
+        return sum(ticks) / hz, (sum(ticks) - idle) / hz, own.user + own.system + own.children_user + own.children_system
 
 
 def random_mnist(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ import numpy as np
 
 from .errors import ShapeError, SpecError
 from .fused import Recorder, plan_steps, wants
+from .halfbatch import HalfBatchHelper
 from .layers import (Activation, BatchNorm, Conv2D, Dense, Dropout, Layer, Step, activation_class, layer_class)
 from .losses import Loss, get_loss
 
@@ -170,16 +171,18 @@ class Network:
                              layer_index=len(entries) - 1, layer_name=self.layers[-1].name,
                              fix={"insert": {"type": "Flatten"}, "at": len(entries)})
 
-    def _flatten_parameters(self) -> None:
+    def _flatten_parameters(self, flat_p: np.ndarray | None = None, flat_g: np.ndarray | None = None) -> None:
         """Keep every parameter in one array and every gradient in another, layers holding views.
 
         An optimizer step is then a dozen whole-array operations instead of a
         dozen per parameter, which is most of its cost on small networks.
+        ``flat_p`` and ``flat_g``, when given, are the arrays to use (see
+        :meth:`adopt_flat_arrays`).
         """
         pairs = [(layer, key) for layer in self.layers for key in layer.params]
         total = sum(layer.params[key].size for layer, key in pairs)
-        self._flat_p = np.empty(total, dtype=self.dtype)
-        self._flat_g = np.zeros(total, dtype=self.dtype)
+        self._flat_p = np.empty(total, dtype=self.dtype) if flat_p is None else flat_p
+        self._flat_g = np.empty(total, dtype=self.dtype) if flat_g is None else flat_g
         self._flat_decay = np.empty(total, dtype=bool)
         self._flat_mult = {float(layer.decay[key]) for layer, key in pairs}
         lo = 0
@@ -187,10 +190,21 @@ class Network:
             value = layer.params[key]
             hi = lo + value.size
             self._flat_p[lo:hi] = value.reshape(-1)
+            self._flat_g[lo:hi] = layer.grads[key].reshape(-1)
             self._flat_decay[lo:hi] = bool(layer.decay[key])
             layer.params[key] = self._flat_p[lo:hi].reshape(value.shape)
             layer.grads[key] = self._flat_g[lo:hi].reshape(value.shape)
             lo = hi
+
+    def adopt_flat_arrays(self, flat_p: np.ndarray, flat_g: np.ndarray) -> None:
+        """Move the parameters into ``flat_p`` and the gradients into ``flat_g`` (memory shared with
+        another process, see :mod:`.halfbatch`); both must be 1-D, of this network's dtype and size."""
+        size = self._flat_p.size
+        for a in (flat_p, flat_g):
+            if a.shape != (size,) or a.dtype != self.dtype:
+                raise ValueError(f"expected a flat {self.dtype} array of {size} values, got {a.dtype} {a.shape}")
+        self._twins = None  # they hold views of the old arrays
+        self._flatten_parameters(flat_p, flat_g)
 
     @staticmethod
     def _auto_name(cls: type[Layer], counts: dict[str, int]) -> str:
@@ -208,24 +222,35 @@ class Network:
     def decay(self) -> dict[str, float]:
         return {f"{l.name}.{k}": v for l in self.layers for k, v in l.decay.items()}
 
-    def optimizer_arrays(self, parts: int = 2) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
+    def optimizer_arrays(self, parts: int = 2, min_part: int = PARTS_MIN_SIZE, first: float | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
         """(params, grads, decay) for an optimizer: all parameters as one flat array.
 
-        With ``parts`` > 1 and enough parameters the flat arrays come in that many
+        With ``parts`` > 1 and at least ``min_part`` parameters a piece the flat arrays come in that many
         contiguous pieces (keys ``all@0``, ``all@1``, …) that an optimizer may
         update on different threads; the pieces do not depend on whether it
         does, so neither do the numbers. ``decay`` maps each piece to a
         boolean mask of the entries weight decay applies to.
         """
-        if not self._flat_p.size or not self._flat_mult <= {0.0, 1.0}:
+        pieces = self.flat_parts(parts, min_part, first)
+        if pieces is None:
             return self.params(), self.grads(), self.decay()
+        return ({k: self._flat_p[c] for k, c in pieces}, {k: self._flat_g[c] for k, c in pieces},
+                {k: self._flat_decay[c] for k, c in pieces})
+
+    def flat_parts(self, parts: int = 2, min_part: int = PARTS_MIN_SIZE,
+                   first: float | None = None) -> list[tuple[str, slice]] | None:
+        """The keys and slices of :meth:`optimizer_arrays`'s pieces, or None when it gives one array
+        per parameter (no parameters, or per-layer decay multipliers other than 0 and 1). The pieces
+        are equal, or with ``first`` and two pieces, the first holds that share of the parameters."""
+        if not self._flat_p.size or not self._flat_mult <= {0.0, 1.0}:
+            return None
         n = self._flat_p.size
-        parts = parts if n >= PARTS_MIN_SIZE * parts else 1
+        parts = parts if n >= min_part * parts else 1
         bounds = [n * i // parts for i in range(parts + 1)]
+        if first is not None and parts == 2:
+            bounds[1] = min(max(int(n * first), 1), n - 1)
         keys = ["all"] if parts == 1 else [f"all@{i}" for i in range(parts)]
-        cut = [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
-        return ({k: self._flat_p[c] for k, c in zip(keys, cut)}, {k: self._flat_g[c] for k, c in zip(keys, cut)},
-                {k: self._flat_decay[c] for k, c in zip(keys, cut)})
+        return [(k, slice(bounds[i], bounds[i + 1])) for i, k in enumerate(keys)]
 
     def state(self) -> dict[str, np.ndarray]:
         """Non-trainable arrays saved with the model (batch-norm running statistics)."""
@@ -233,6 +258,10 @@ class Network:
 
     def param_count(self) -> int:
         return sum(l.param_count() for l in self.layers)
+
+    def mult_adds(self) -> int:
+        """Multiply-adds of one forward pass for one sample."""
+        return sum(l.mult_adds() for l in self.layers)
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and state array."""
@@ -308,7 +337,8 @@ class Network:
                     g += layer.l1 * np.sign(w)
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, training: bool = True,
-                       record: list | None = None, pool: Executor | None = None) -> tuple[float, float, np.ndarray]:
+                       record: list | None = None,
+                       pool: Executor | HalfBatchHelper | None = None) -> tuple[float, float, np.ndarray]:
         """Forward, loss, backward. Returns (data loss, regularization, outputs).
 
         Parameter gradients are left in each layer's ``grads``. A training batch
@@ -316,9 +346,11 @@ class Network:
         samples is split in two halves whose gradients are added (see
         :meth:`_sharded`); with ``pool`` (an executor with a free thread) the
         second half runs there while this thread does the first. The result is
-        the same, bit for bit, with or without ``pool``.
+        the same, bit for bit, with or without ``pool``. A dense network's
+        batches are split only when ``pool`` is a :class:`~.halfbatch.HalfBatchHelper`,
+        a process of its own for the second half.
         """
-        if training and self.shardable and x.shape[0] >= SHARD_MIN_BATCH:
+        if training and (self.shardable or isinstance(pool, HalfBatchHelper)) and x.shape[0] >= SHARD_MIN_BATCH:
             loss, out = self._sharded(x, y, record, pool)
         else:
             out = self.forward(x, training, record)
@@ -328,7 +360,7 @@ class Network:
         return loss, self.regularization(), out
 
     def _sharded(self, x: np.ndarray, y: np.ndarray, record: list | None,
-                 pool: Executor | None) -> tuple[float, np.ndarray]:
+                 pool: Executor | HalfBatchHelper | None) -> tuple[float, np.ndarray]:
         """Forward and backward over two halves of the batch; gradients and loss as for the whole.
 
         Each half's loss gradient is scaled by its share of the batch, so the
@@ -342,10 +374,12 @@ class Network:
         if self._twins is None:
             self._twins = [layer.replicate() for layer in self.train_layers]
             self._twin_steps = plan_steps(self._twins)
+        keeps = {}
         for layer, twin in zip(self.train_layers, self._twins):
             if isinstance(layer, Dropout) and layer.rate:
                 keep = layer.draw_keep(n)
                 layer.preset_keep, twin.preset_keep = keep[:h], keep[h:]
+                keeps[layer.name] = keep[h:]
         errstate = np.geterr()  # error handling is per thread: the caller's applies to both halves
 
         def run(steps: list, lo: int, hi: int, rec: list | None) -> tuple[float, np.ndarray]:
@@ -362,24 +396,43 @@ class Network:
             rec0, rec1 = Recorder(record.names), Recorder(record.names)
         else:
             rec0, rec1 = [], []
-        if pool is not None:
+        if isinstance(pool, HalfBatchHelper) and pool.alive and record is None:
+            # a process computes the second half meanwhile (on a batch with statistics to record the
+            # twins compute it here instead, with the same numbers)
+            pool.start(x[h:], y[h:], n, keeps)
+            loss0, out0 = run(self._steps, 0, h, rec0)
+            done = pool.finish()
+            if done is not None:
+                loss1, out1, flat_g = done
+                self._flat_g += flat_g
+                for twin in self._twins:
+                    if isinstance(twin, Dropout):
+                        twin.preset_keep = None
+            else:  # the helper failed (pool.failure says why): this thread computes its half
+                loss1, out1 = run(self._twin_steps, h, n, rec1)
+                self._add_twin_grads()
+        elif pool is not None and not isinstance(pool, HalfBatchHelper):
             second = pool.submit(run, self._twin_steps, h, n, rec1)
             try:
                 loss0, out0 = run(self._steps, 0, h, rec0)
             finally:
                 loss1, out1 = second.result()
+            self._add_twin_grads()
         else:
             loss0, out0 = run(self._steps, 0, h, rec0)
             loss1, out1 = run(self._twin_steps, h, n, rec1)
-        for layer, twin in zip(self.train_layers, self._twins):
-            for key, g in layer.grads.items():
-                g += twin.grads[key]
+            self._add_twin_grads()
         if isinstance(record, Recorder):  # each half under its name: statistics take both
             record.extend(rec0)
             record.extend(rec1)
         elif record is not None:
             record.extend((name, np.concatenate([a, b])) for (name, a), (_, b) in zip(rec0, rec1))
         return (loss0 * h + loss1 * (n - h)) / n, np.concatenate([out0, out1])
+
+    def _add_twin_grads(self) -> None:
+        for layer, twin in zip(self.train_layers, self._twins):
+            for key, g in layer.grads.items():
+                g += twin.grads[key]
 
     def input_gradient(self, x: np.ndarray, target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """d(score of ``target`` class)/d(input) for each sample: the saliency map.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import Executor
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class Optimizer:
         self.lr = _positive(lr, "lr", self.name)
         self.t = 0  # number of updates done
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        #: where a new state array comes from: ``slot_memory(key, slot, like)`` returns the array to use
+        #: (memory shared with a helper process, see halfbatch.py) or None for a new zeroed one
+        self.slot_memory: Callable[[str, str, np.ndarray], np.ndarray | None] | None = None
 
     def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray],
                decay: Mapping[str, Any] | None = None, pool: Executor | None = None) -> None:
@@ -46,6 +49,8 @@ class Optimizer:
         the entries to decay. With ``pool`` (an executor with a free thread)
         the second half of the keys is updated there meanwhile; each entry is
         updated by the same operations either way, so the result is the same.
+        A ``pool`` with an ``update_elsewhere`` method (a helper process, see
+        halfbatch.py) is asked to update them instead, and may decline.
         """
         self.t += 1
         keys = list(params)
@@ -56,11 +61,16 @@ class Optimizer:
 
         if pool is not None and len(keys) > 1:
             half = len(keys) // 2
-            second = pool.submit(run, keys[half:])
-            try:
-                run(keys[:half])
-            finally:
-                second.result()
+            elsewhere = getattr(pool, "update_elsewhere", None)
+            second = (elsewhere(self, keys[half:], run) if elsewhere is not None
+                      else pool.submit(run, keys[half:]))
+            if second is None:  # declined
+                run(keys)
+            else:
+                try:
+                    run(keys[:half])
+                finally:
+                    second.result()
         else:
             run(keys)
         if self.t % FLUSH_EVERY == 0:
@@ -87,7 +97,10 @@ class Optimizer:
         per = self.state.setdefault(key, {})
         buf = per.get(slot)
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-            buf = per[slot] = np.zeros_like(like)
+            buf = self.slot_memory(key, slot, like) if self.slot_memory is not None else None
+            if buf is None:
+                buf = np.zeros_like(like)
+            per[slot] = buf
         return buf
 
     def reset(self) -> None:

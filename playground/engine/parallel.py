@@ -7,7 +7,9 @@ used, :func:`shard_pool` gives the trainer an executor whose thread runs the
 second half of each batch while the trainer's thread runs the first; NumPy
 releases the GIL inside its loops, so the halves run side by side.
 Meanwhile OpenBLAS is held to one thread per half (its own threads would
-compete with ours and spin between products).
+compete with ours and spin between products). A dense network, whose steps
+are many small calls that need the GIL, is split over two processes instead
+(see :mod:`.halfbatch`).
 """
 
 from __future__ import annotations

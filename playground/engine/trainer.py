@@ -16,6 +16,7 @@ in ``logs["histograms"]`` on the batches where statistics are gathered.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -32,7 +33,9 @@ from .metrics import predicted_labels
 from .fused import Recorder
 from .model import SHARD_MIN_BATCH, Network, seed_streams
 from .optimizers import AdamW, clip_by_global_norm, get_optimizer, get_schedule
-from .parallel import shard_pool
+from .parallel import shard_pool, worker_threads
+from . import halfbatch
+from .halfbatch import HalfBatchHelper, HelperError
 
 
 
@@ -206,7 +209,6 @@ class Trainer:
             net._check_input(x[:1])
         bs = min(cfg.batch_size, n)
         batches = math.ceil(n / bs)
-        self._pgd = net.optimizer_arrays()
         self._stat_layers = [l.name for l in net.activation_layers()]
         _call(self.callbacks, "on_train_begin", {"epochs": cfg.epochs, "batches": batches, "samples": n,
                                                  "batch_size": bs, "params": net.param_count()})
@@ -215,6 +217,41 @@ class Trainer:
             _call(self.callbacks, "on_warning",
                   f"{', '.join(dead)}: the Step function's gradient is zero everywhere, so no layer before it "
                   f"can learn by backpropagation; use Sigmoid or ReLU to train, Step to demonstrate why")
+        with contextlib.ExitStack() as stack:
+            self._helper = self._start_helper(stack, bs)
+            # the optimizer's view of the parameters: flat pieces, as the helper splits them when there is one
+            self._pgd = self._helper.optimizer_arrays() if self._helper else net.optimizer_arrays()
+            try:
+                status, message = self._epochs(batches, bs)
+            finally:
+                self._pgd = None  # views of the helper's shared block, which closes now
+        end = {"status": status, "message": message, "epochs_done": len(self.history), "steps": self.step}
+        _call(self.callbacks, "on_train_end", end)
+        self.status = end
+        return self.history
+
+    def _start_helper(self, stack: contextlib.ExitStack, bs: int) -> HalfBatchHelper | None:
+        """A process for the second half of each batch of a dense network, when it is worth one
+        (see :mod:`.halfbatch`); None, with a warning when it could not start, otherwise."""
+        self._helper_warned = False
+        if not halfbatch.worth_it(self.net, bs, worker_threads()):
+            return None
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # declared as a dependency; without it the batches are simply not split
+            return None
+        try:
+            helper = stack.enter_context(HalfBatchHelper(self.net, bs, self.data.y_train[:1], self.optimizer))
+        except (HelperError, OSError) as e:
+            _call(self.callbacks, "on_warning", f"training runs on one core: {e}")
+            return None
+        # OpenBLAS on one thread here too: the helper has the other core, and both halves get the same numbers
+        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+        return helper
+
+    def _epochs(self, batches: int, bs: int) -> tuple[str, str]:
+        net, cfg, data = self.net, self.config, self.data
+        n = data.x_train.shape[0]
         status, message = "finished", ""
         for epoch in range(cfg.epochs):
             perm = self.rng.permutation(n)
@@ -243,10 +280,7 @@ class Trainer:
             _call(self.callbacks, "on_epoch_end", epoch + 1, ep)
             if status != "finished":
                 break
-        end = {"status": status, "message": message, "epochs_done": len(self.history), "steps": self.step}
-        _call(self.callbacks, "on_train_end", end)
-        self.status = end
-        return self.history
+        return status, message
 
     def _epoch(self, epoch: int, perm: np.ndarray, batches: int, bs: int,
                pool) -> tuple[str, str, float, float, float, float]:
@@ -270,8 +304,9 @@ class Trainer:
             want_stats = cfg.stats_every and (self.step % cfg.stats_every == 0)
             record = Recorder(self._stat_layers) if want_stats else None
             # overflow is detected below from the loss itself, with a message that says what to do
+            helper = self._helper
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record, pool=pool)
+                loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record, pool=helper or pool)
             total_loss = loss + reg
             if not math.isfinite(total_loss):
                 status = "diverged"
@@ -285,7 +320,11 @@ class Trainer:
                 logs.update(self._grad_norms())
             if cfg.clip_norm:
                 logs["grad_norm"] = clip_by_global_norm(grads, cfg.clip_norm)
-            self.optimizer.update(params, grads, decay, pool)
+            self.optimizer.update(params, grads, decay, helper or pool)
+            if helper is not None and helper.failure and not self._helper_warned:
+                # the batches are still split, now computed here (see halfbatch.py)
+                self._helper_warned = True
+                _call(self.callbacks, "on_warning", f"training goes on on one core: {helper.failure}")
             seconds += time.perf_counter() - t0
             m = xb.shape[0]
             loss_sum += total_loss * m
