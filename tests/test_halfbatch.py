@@ -14,6 +14,7 @@ from playground.engine.model import Network
 from playground.engine.optimizers import get_optimizer
 from playground.engine.parallel import worker_threads
 from playground.engine.trainer import TrainConfig, Trainer
+from test_remote import run_worker
 
 pytestmark = pytest.mark.skipif(not halfbatch.available(), reason="the helper needs Linux (memfd_create, eventfd)")
 
@@ -255,18 +256,9 @@ def test_the_apps_worker_process_trains_with_a_helper_to_the_same_bits():
     start = net.get_weights()
     shared = remote.SharedDataset(data, min_bytes=0)
     try:
-        process, conn = remote.spawn_worker()
-        conn.send(remote.make_job(net, shared.descriptor, config, max_rate_hz=1000.0))
-        messages = []
-        while True:
-            try:
-                messages.append(conn.recv())
-            except EOFError:
-                break
-        process.join(10)
+        messages = run_worker(remote.make_job(net, shared.descriptor, config, max_rate_hz=1000.0))
     finally:
         shared.release()
-    assert process.exitcode == 0
     result, weights = messages[-1][1], messages[-1][2]
     assert result["status"] == "finished", result
     assert not [m for m in messages if m[0] == "warning"]
