@@ -468,3 +468,26 @@ def test_the_health_panel_draws_every_new_histogram(qtbot):
         panel.refresh_histograms()
         newest = run.histograms["r1"][0][0]
         assert panel._hist_plots["r1"][1].getData()[1][0] == newest, f"step {step}: an older histogram is shown"
+
+
+def test_a_caption_too_wide_for_its_plot_ends_in_an_ellipsis_inside_it(qapp):
+    """Four histograms side by side leave each caption ~150 px: a long one must not run into the next."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from playground.ui.dashboard.plots import fit_parts
+
+    font = QFont()
+    font.setPointSize(8)
+    fm = QFontMetricsF(font)
+    parts = [("dense1_relu  μ 0.4 σ 0.72", "#000000"), ("  dead 12%", "#aa0000")]  # as the panel writes it
+    total = sum(fm.horizontalAdvance(t) for t, _ in parts)
+    placed = fit_parts(parts, fm, total * 0.6)  # the first piece gives way: the dead share stays whole
+    assert len(placed) == 2 and 0 <= placed[0][0] < 3 and placed[0][1].endswith("…")
+    assert placed[0][1].startswith("dense1_") and placed[1][1] == "  dead 12%"
+    x, last, _ = placed[-1]
+    assert x + fm.horizontalAdvance(last) <= total * 0.6
+    room = fm.horizontalAdvance("  dead 1")  # not even the warning fits: cut where the room ends
+    tiny = fit_parts(parts, fm, room)
+    assert tiny[-1][1].endswith("…") and tiny[-1][0] + fm.horizontalAdvance(tiny[-1][1]) <= room
+    centred = fit_parts(parts, fm, total + 40)  # room enough: centred, whole
+    assert [t for _, t, _ in centred] == [t for t, _ in parts] and centred[0][0] == pytest.approx(20)

@@ -553,14 +553,41 @@ class _Caption(pg.GraphicsObject):
     def paint(self, p, *args) -> None:
         p.setFont(self.font)
         fm = p.fontMetrics()
-        width = sum(fm.horizontalAdvance(t) for t, _ in self.parts)
         rect = self.boundingRect()
-        x = (rect.width() - width) / 2
         y = (rect.height() + fm.ascent() - fm.descent()) / 2
-        for text, color in self.parts:
+        for x, text, color in fit_parts(self.parts, fm, rect.width()):
             p.setPen(QColor(color))
             p.drawText(QPointF(x, y), text)
-            x += fm.horizontalAdvance(text)
+
+
+def fit_parts(parts: list[tuple[str, str]], fm, width: float) -> list[tuple[float, str, str]]:
+    """(x, text, colour) of each piece of a caption centred in ``width``.
+
+    A caption too wide (next to it is the next plot's) starts at the left and
+    shortens its first piece with "…", so that the later pieces, a warning such
+    as the dead-unit share, stay whole; where even they do not fit, it is cut
+    with "…" where the room ends.
+    """
+    widths = [fm.horizontalAdvance(t) for t, _ in parts]
+    total = sum(widths)
+    if total > width and len(parts) > 1:
+        room = width - sum(widths[1:])
+        first = fm.elidedText(parts[0][0], Qt.TextElideMode.ElideRight, int(room)) if room > 0 else ""
+        if first:
+            parts = [(first, parts[0][1])] + list(parts[1:])
+            widths[0] = fm.horizontalAdvance(first)
+            total = sum(widths)
+    x = max((width - total) / 2, 0.0)
+    out = []
+    for (text, color), advance in zip(parts, widths):
+        if x + advance > width:
+            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, int(width - x))
+            if text:
+                out.append((x, text, color))
+            break
+        out.append((x, text, color))
+        x += advance
+    return out
 
 
 def _cell_text_colors() -> tuple[QColor, QColor, QColor]:
