@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from playground.engine.model import Network
+    from playground.engine.nn.network import Network
     from playground.engine.project import load_model
-    from playground.presets import load_preset
+    from playground.engine.project import load_preset
     from playground.ui.digits import DigitPadWidget
 
     store = tempfile.mkdtemp(prefix="digit-latency-")

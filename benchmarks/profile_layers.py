@@ -20,9 +20,9 @@ import time
 import numpy as np
 
 from playground.engine.bench import preset_spec
-from playground.engine.memory import keep_freed_memory
-from playground.engine.model import Network
-from playground.engine.optimizers import get_optimizer
+from playground.engine.train.memory import keep_freed_memory
+from playground.engine.nn.network import Network
+from playground.engine.nn.optimizers import get_optimizer
 
 
 def profile(name: str, batch: int, repeats: int, warmup: int = 5) -> list[tuple[str, list[float], list[float]]]:

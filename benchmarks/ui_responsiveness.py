@@ -70,8 +70,8 @@ def headless_seconds_per_batch(project: dict, data, batches: int | None) -> floa
     With ``batches`` None, one whole epoch as ``playground train`` times it: the
     epoch's training seconds (validation excluded) over its batches.
     """
-    from playground.engine.model import Network
-    from playground.engine.trainer import TrainConfig, Trainer
+    from playground.engine.nn.network import Network
+    from playground.engine.train.trainer import TrainConfig, Trainer
 
     net = Network(project["network"], seed=project["training"]["seed"])
     if batches is None:
@@ -219,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from playground.engine.datasets import make_dataset
-    from playground.presets import resolve_project
+    from playground.engine.data.datasets import make_dataset
+    from playground.engine.project import resolve_project
     from playground.ui.dashboard import TrainingDashboard
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

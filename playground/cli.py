@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--url", help="base URL of a mirror holding the four .gz files")
 
     pa = sub.add_parser("paths", help="optimizer paths on a 2-D function, as JSON")
-    from .lab_cli import add_paths_arguments
+    from playground.lab_cli import add_paths_arguments
     add_paths_arguments(pa)
     return p
 
@@ -108,11 +108,11 @@ def _jsonable(o: Any) -> Any:
 # ------------------------------------------------------------------ commands
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .engine.datasets import make_dataset
-    from .engine.model import Network
-    from .engine.project import save_model
-    from .engine.trainer import TrainConfig, Trainer
-    from .presets import resolve_project
+    from playground.engine.data.datasets import make_dataset
+    from playground.engine.nn.network import Network
+    from playground.engine.project import save_model
+    from playground.engine.train.trainer import TrainConfig, Trainer
+    from playground.engine.project import resolve_project
 
     project = resolve_project(args.project)
     training = dict(project["training"])
@@ -162,8 +162,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _model_dataset(meta: dict, data_dir: str | None):
-    from .engine.datasets import make_dataset
-    from .engine.errors import FileFormatError
+    from playground.engine.data.datasets import make_dataset
+    from playground.engine.errors import FileFormatError
 
     spec = dict(meta.get("dataset") or {})
     if not spec.get("name"):
@@ -177,9 +177,9 @@ def _model_dataset(meta: dict, data_dir: str | None):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .engine.metrics import confusion_matrix, precision_recall_f1
-    from .engine.project import load_model
-    from .engine.trainer import evaluate
+    from playground.engine.metrics import confusion_matrix, precision_recall_f1
+    from playground.engine.project import load_model
+    from playground.engine.train.trainer import evaluate
 
     net, meta = load_model(args.model)
     data = _model_dataset(meta, args.data_dir)
@@ -201,9 +201,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .engine.errors import SpecError
-    from .engine.preprocess import load_image, preprocess_digit
-    from .engine.project import load_model
+    from playground.engine.errors import SpecError
+    from playground.engine.data.preprocess import load_image, preprocess_digit
+    from playground.engine.project import load_model
 
     net, _ = load_model(args.model)
     if int(np.prod(net.input_shape)) != 28 * 28 or net.output_shape != (10,):
@@ -218,14 +218,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .engine.bench import run_bench
+    from playground.engine.bench import run_bench
 
     _print(run_bench(vs_torch=args.vs_torch, seconds_per_case=args.seconds))
     return 0
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from .engine.mnist import DEFAULT_URL, download_mnist
+    from playground.engine.data.mnist import DEFAULT_URL, download_mnist
 
     bar = _ProgressBar()
     folder = download_mnist(args.dest, base_url=args.url or DEFAULT_URL, progress=bar)
@@ -261,7 +261,7 @@ class _ProgressBar:
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
-    from .lab_cli import run_paths_command
+    from playground.lab_cli import run_paths_command
 
     return run_paths_command(args)
 
@@ -273,14 +273,14 @@ HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
-        from .ui.app import run_app
+        from playground.ui.app import run_app
 
         return run_app(argv)
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
         return 0
-    from .engine.errors import PlaygroundError
+    from playground.engine.errors import PlaygroundError
 
     try:
         return HANDLERS[args.command](args)

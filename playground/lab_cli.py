@@ -15,7 +15,8 @@ import argparse
 import json
 import sys
 
-from .engine.lab import FUNCTIONS, LAB_OPTIMIZERS, parse_lr_assignments, run_paths
+from playground.engine.lab.functions import FUNCTIONS
+from playground.engine.lab.paths import LAB_OPTIMIZERS, parse_lr_assignments, run_paths
 
 __all__ = ["add_paths_arguments", "run_paths_command"]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from playground.engine import bench
-from playground.engine.bench import BUILTIN_SPECS, CASES, TORCH_HINT, preset_spec, run_bench
-from playground.engine.model import Network
+from playground.engine.bench import CASES, TORCH_HINT, preset_spec, run_bench
+from playground.engine.nn.network import Network
 
 FIGURES = ("train_images_per_s", "infer_images_per_s", "latency_ms")
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -106,20 +106,9 @@ def test_torch_model_computes_what_our_network_computes(name):
     np.testing.assert_allclose(net.forward(x), theirs, rtol=1e-4, atol=1e-4)
 
 
-def test_preset_spec_falls_back_to_the_built_in_specs_only_without_the_presets(monkeypatch):
-    from_presets = {name: preset_spec(name) for name in CASES}
-    monkeypatch.setitem(sys.modules, "playground.presets", None)
-    for name in CASES:
-        built_in = preset_spec(name)
-        assert built_in == BUILTIN_SPECS[name] and built_in is not BUILTIN_SPECS[name]
-        # the fallback describes the same network as the preset file
-        assert built_in["layers"] == from_presets[name]["layers"]
-        assert list(built_in["input_shape"]) == list(from_presets[name]["input_shape"])
-
-
 def test_optimizer_state_keeps_no_subnormal_floats():
     """A dead unit's moments decay through the subnormal floats, where arithmetic is slow: they are dropped."""
-    from playground.engine.optimizers import FLUSH_EVERY, get_optimizer
+    from playground.engine.nn.optimizers import FLUSH_EVERY, get_optimizer
 
     for name in ("adam", "momentum"):
         opt = get_optimizer({"type": name, "lr": 0.01})

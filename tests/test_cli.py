@@ -89,7 +89,7 @@ def digit_model(tmp_path_factory):
 
 
 def test_predict_reads_drawn_digits_of_any_size_and_polarity(digit_model, tmp_path):
-    from playground.engine.mnist import load_mnist
+    from playground.engine.data.mnist import load_mnist
 
     path, folder = digit_model
     x, y = load_mnist(folder, "test", limit=40)
@@ -125,8 +125,8 @@ def test_predict_rejects_files_that_are_not_images(digit_model, tmp_path):
 
 
 def test_engine_never_imports_qt():
-    code = ("import sys, playground.engine.trainer, playground.engine.project, playground.engine.data, "
-            "playground.engine.gradcheck, playground.presets, playground.cli; "
+    code = ("import sys, playground.engine.train.trainer, playground.engine.project, playground.engine.data.mnist, "
+            "playground.engine.nn.gradcheck, playground.engine.lab.paths, playground.cli; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'PyQt5', 'PyQt6')]; "
             "print(','.join(bad))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

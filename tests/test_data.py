@@ -22,25 +22,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground.engine.data import (
-    DATASET_KINDS,
-    DATASETS,
-    DEFAULT_URL,
-    MNIST_GZ_FILES,
-    MNIST_SHA256,
-    default_mnist_dir,
-    default_spec,
-    download_mnist,
-    find_mnist_dir,
-    load_image,
-    load_mnist,
-    make_dataset,
-    preprocess_digit,
-    preprocess_digit_steps,
-    read_idx,
-    spiral,
-    user_cache_dir,
-)
+from playground.engine.data.datasets import DATASET_KINDS, DATASETS, default_spec, make_dataset, spiral
+from playground.engine.data.mnist import (DEFAULT_URL, MNIST_GZ_FILES, MNIST_SHA256, default_mnist_dir, download_mnist, find_mnist_dir, load_mnist, read_idx, user_cache_dir)
+from playground.engine.data.preprocess import load_image, preprocess_digit, preprocess_digit_steps
 from playground.engine.errors import DataError, FileFormatError, SpecError
 
 REPO = Path(__file__).resolve().parents[1]

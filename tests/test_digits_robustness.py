@@ -21,8 +21,8 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
-from playground.engine.mnist import load_mnist
-from playground.engine.preprocess import preprocess_digit
+from playground.engine.data.mnist import load_mnist
+from playground.engine.data.preprocess import preprocess_digit
 from playground.engine.project import load_model
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,11 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from playground.engine.fused import ConvReluMaxPool, plan_steps
-from playground.engine.layers import Layer
-from playground.engine.model import SHARD_MIN_BATCH, Network
-from playground.engine.parallel import shard_pool
-from playground.engine.trainer import Trainer
+from playground.engine.nn.fused import ConvReluMaxPool, plan_steps
+from playground.engine.nn.base import Layer
+from playground.engine.nn.network import SHARD_MIN_BATCH, Network
+from playground.engine.train.parallel import shard_pool
+from playground.engine.train.trainer import Trainer
 
 from test_layers import check
 

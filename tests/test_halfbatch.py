@@ -1,4 +1,4 @@
-"""A helper process for the second half of each batch of a dense network (engine/halfbatch.py)."""
+"""A helper process for the second half of each batch of a dense network (engine/train/halfbatch.py)."""
 
 import os
 import sys
@@ -7,13 +7,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from playground.engine import halfbatch
-from playground.engine.datasets import Dataset
-from playground.engine.halfbatch import HalfBatchHelper, HelperError, Layout
-from playground.engine.model import Network
-from playground.engine.optimizers import get_optimizer
-from playground.engine.parallel import worker_threads
-from playground.engine.trainer import TrainConfig, Trainer
+from playground.engine.train import halfbatch
+from playground.engine.data.datasets import Dataset
+from playground.engine.train.halfbatch import HalfBatchHelper, HelperError, Layout
+from playground.engine.nn.network import Network
+from playground.engine.nn.optimizers import get_optimizer
+from playground.engine.train.parallel import worker_threads
+from playground.engine.train.trainer import TrainConfig, Trainer
 from test_remote import run_worker
 
 pytestmark = pytest.mark.skipif(not halfbatch.available(), reason="the helper needs Linux (memfd_create, eventfd)")
@@ -215,9 +215,9 @@ def test_the_helper_ends_when_its_trainer_process_dies(tmp_path):
     script = tmp_path / "parent.py"
     script.write_text(
         "import sys, numpy as np\n"
-        "from playground.engine.halfbatch import HalfBatchHelper\n"
-        "from playground.engine.model import Network\n"
-        "from playground.engine.optimizers import get_optimizer\n"
+        "from playground.engine.train.halfbatch import HalfBatchHelper\n"
+        "from playground.engine.nn.network import Network\n"
+        "from playground.engine.nn.optimizers import get_optimizer\n"
         f"net = Network({MLP!r})\n"
         "h = HalfBatchHelper(net, 50, np.zeros(1, np.int64), get_optimizer('adam'))\n"
         "print(h._proc.pid, flush=True)\n"
@@ -240,7 +240,7 @@ def test_the_helper_ends_when_its_trainer_process_dies(tmp_path):
 @pytest.mark.skipif(worker_threads() < 2, reason="a helper needs two CPUs")
 def test_the_apps_worker_process_trains_with_a_helper_to_the_same_bits():
     """The app trains in a worker process, which starts its own helper: the same weights as here."""
-    from playground.engine import remote
+    from playground.engine.train import remote
 
     spec = {"input_shape": [1, 28, 28], "loss": "softmax_cross_entropy",
             "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 128, "activation": "relu"},

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from playground.engine.errors import SpecError
-from playground.engine.lab import (DIVERGENCE_BOUND, FUNCTIONS, LAB_OPTIMIZERS, ExpressionError, PathLab,
-                                   get_function, numeric_gradient, parse_expression, parse_lr_assignments,
-                                   run_paths)
+from playground.engine.lab.paths import (DIVERGENCE_BOUND, LAB_OPTIMIZERS, PathLab, parse_lr_assignments, run_paths)
+from playground.engine.lab.functions import FUNCTIONS, get_function
+from playground.engine.lab.expressions import ExpressionError, numeric_gradient, parse_expression
 from playground.lab_cli import add_paths_arguments, run_paths_command
 
 BOOK_RATES = {"sgd": 0.95, "momentum": 0.1, "adagrad": 1.5, "adam": 0.3}

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from playground.engine.errors import ShapeError, SpecError
-from playground.engine.gradcheck import gradient_check
-from playground.engine.layers import col2im, im2col
-from playground.engine.model import Network
+from playground.engine.nn.gradcheck import gradient_check
+from playground.engine.nn.conv import col2im, im2col
+from playground.engine.nn.network import Network
 
 TOL = 1e-6
 
@@ -223,7 +223,7 @@ def test_initializer_scales(init, std):
 # ---------------------------------------------------------------- fast paths and layouts
 
 def test_unfold_fold_are_adjoint_and_im2col_is_the_transposed_unfold():
-    from playground.engine.layers import fold, unfold
+    from playground.engine.nn.conv import fold, unfold
     rng = np.random.default_rng(0)
     for c, kh, kw, stride, pad in [(1, 5, 5, 1, 0), (3, 3, 2, 2, 1), (2, 2, 3, 3, 2)]:
         x = rng.standard_normal((2, c, 9, 8))
@@ -341,7 +341,7 @@ def test_backward_returns_a_new_array_and_leaves_the_gradient_alone(layer_spec):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_piecewise_activations_are_exact(dtype):
-    from playground.engine.layers import ELU, LeakyReLU, ReLU
+    from playground.engine.nn.activations import ELU, LeakyReLU, ReLU
     x = np.array([-3.0, -1e-3, -0.0, 0.0, 1e-3, 2.5, 1e30], dtype=dtype)
     g = np.linspace(-1, 1, x.size).astype(dtype)
     for cls, alpha in ((ReLU, None), (LeakyReLU, 0.01), (LeakyReLU, 2.0), (ELU, 0.7)):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from playground.engine.errors import SpecError
-from playground.engine.optimizers import (Cosine, StepDecay, clip_by_global_norm, get_optimizer, get_schedule)
+from playground.engine.nn.optimizers import (Cosine, StepDecay, clip_by_global_norm, get_optimizer, get_schedule)
 
 W0 = np.array([1.0, -2.0])
 G1 = np.array([0.5, -1.0])
@@ -128,7 +128,7 @@ def test_clip_by_global_norm():
 # ---------------------------------------------------------------- one flat array, in two pieces
 
 def _net():
-    from playground.engine.model import Network
+    from playground.engine.nn.network import Network
     spec = {"input_shape": [300], "layers": [{"type": "Dense", "units": 500, "activation": "relu"},
                                              {"type": "Dense", "units": 5}, {"type": "Softmax"}]}
     return Network(spec, seed=1)
@@ -147,7 +147,7 @@ def test_network_parameters_live_in_one_array_in_two_pieces():
     mask = np.concatenate(list(decay.values()))
     assert mask.sum() == net.params()["dense1.W"].size + net.params()["dense2.W"].size
     small = {"input_shape": [3], "layers": [{"type": "Dense", "units": 2}]}
-    from playground.engine.model import Network
+    from playground.engine.nn.network import Network
     assert list(Network(small).optimizer_arrays()[0]) == ["all"]
 
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from playground.engine.errors import FileFormatError, PlaygroundError
-from playground.engine.model import Network
+from playground.engine.nn.network import Network
 from playground.engine.project import (load_model, load_project, save_model, save_project, validate_project)
-from playground.presets import load_preset, preset_names, resolve_project
+from playground.engine.project import load_preset, resolve_project
+from playground.assets import preset_names
 
 
 def test_every_preset_is_a_valid_project_that_builds():

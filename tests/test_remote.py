@@ -1,6 +1,6 @@
 """Training in a worker process: data through shared memory, networks as plain data, the protocol.
 
-No Qt here: the worker side (:mod:`playground.engine.remote`) is driven through a
+No Qt here: the worker side (:mod:`playground.engine.train.remote`) is driven through a
 real ``spawn`` process and a pipe, as the app's session drives it.
 """
 
@@ -11,11 +11,11 @@ from multiprocessing import shared_memory
 import numpy as np
 import pytest
 
-from playground.engine import remote
-from playground.engine.datasets import make_dataset
-from playground.engine.model import Network
-from playground.engine.trainer import TrainConfig, TrainControl, Trainer
-from playground.presets import load_preset
+from playground.engine.train import remote
+from playground.engine.data.datasets import make_dataset
+from playground.engine.nn.network import Network
+from playground.engine.train.trainer import TrainConfig, TrainControl, Trainer
+from playground.engine.project import load_preset
 
 
 def spiral_setup(epochs=2, **training):
@@ -169,7 +169,7 @@ def test_a_job_that_cannot_be_built_ends_with_an_error_not_a_dead_process():
 
 def test_an_epochs_confusion_matrix_comes_from_the_trainers_validation_pass(monkeypatch):
     """The relay hands the trainer's validation predictions to the snapshot maker: one pass per epoch."""
-    from playground.engine.snapshots import SnapshotMaker
+    from playground.engine.train.snapshots import SnapshotMaker
 
     project, data, config = spiral_setup(epochs=3)
     net = Network(project["network"], seed=0)

@@ -5,11 +5,11 @@ import threading
 import numpy as np
 import pytest
 
-from playground.engine.datasets import make_dataset
+from playground.engine.data.datasets import make_dataset
 from playground.engine.metrics import confusion_matrix, precision_recall_f1, regression_metrics
-from playground.engine.model import Network
-from playground.engine.trainer import TrainConfig, TrainControl, Trainer
-from playground.presets import load_preset
+from playground.engine.nn.network import Network
+from playground.engine.train.trainer import TrainConfig, TrainControl, Trainer
+from playground.engine.project import load_preset
 
 
 class Recorder:

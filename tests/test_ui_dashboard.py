@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from playground.engine.model import Network
-from playground.presets import load_preset
+from playground.engine.nn.network import Network
+from playground.engine.project import load_preset
 from playground.ui.dashboard import TrainingDashboard
 from playground.ui.dashboard.plots import nice_ceil
 from playground.ui.dashboard.runs import Series, clone_project, clone_settings

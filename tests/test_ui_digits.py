@@ -13,9 +13,9 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from playground.engine.model import Network
+from playground.engine.nn.network import Network
 from playground.engine.project import save_model
-from playground.presets import load_preset
+from playground.engine.project import load_preset
 from playground.ui.digits import DigitPadWidget
 from playground.ui.digits.store import UserDigitStore
 

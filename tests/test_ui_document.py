@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from playground.engine.errors import FileFormatError
-from playground.engine.model import Network
-from playground.presets import load_preset
-from playground.ui.commands import (ApplyFix, DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer, SetActivation,
-                                    SetAllInitializers, SetDataset, SetLayerOption, SetTrainingOption)
-from playground.ui.document import ProjectDocument
+from playground.engine.nn.network import Network
+from playground.engine.project import load_preset
+from playground.ui.builder.commands import (ApplyFix, DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer, SetActivation, SetAllInitializers, SetDataset, SetLayerOption, SetTrainingOption)
+from playground.ui.builder.document import ProjectDocument
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
-from playground.engine.layers import LAYERS
-from playground.presets import load_preset
-from playground.ui.document import ProjectDocument
-from playground.ui.editor import Inspector, LayerPalette, NetworkCanvas
-from playground.ui.editor.catalog import GROUPS, MIME_TYPE, encode_payload
-from playground.ui.editor.items import BlockItem
+from playground.engine.nn.layers import LAYERS
+from playground.engine.project import load_preset
+from playground.ui.builder.document import ProjectDocument
+from playground.ui.builder import Inspector, LayerPalette, NetworkCanvas
+from playground.ui.builder.catalog import GROUPS, MIME_TYPE, encode_payload
+from playground.ui.builder.items import BlockItem
 
 
 def deliver_drag(view, mime: QMimeData, scene_pos: QPointF, action=Qt.DropAction.CopyAction) -> bool:
@@ -212,7 +212,7 @@ def test_palette_double_click_asks_to_add(editor, qtbot):
 
 def test_palette_drag_starts_from_a_real_mouse_press(editor, qtbot, monkeypatch):
     """Mouse press and move on the palette start its drag; the data it carries drops onto the canvas."""
-    from playground.ui.editor.palette import _BlockTree
+    from playground.ui.builder.palette import _BlockTree
 
     captured = []
     original = _BlockTree.mimeData

@@ -5,9 +5,10 @@ import pytest
 
 from PySide6.QtCore import QPointF, Qt
 
-from playground.engine.lab import FUNCTIONS, LAB_OPTIMIZERS, run_paths
-from playground.ui import optimizer_lab
-from playground.ui.optimizer_lab import OptimizerLabWidget, contour_segments, log_heat
+from playground.engine.lab.functions import FUNCTIONS
+from playground.engine.lab.paths import LAB_OPTIMIZERS, run_paths
+from playground.ui.optimizer_lab import widget as optimizer_lab
+from playground.ui.optimizer_lab.widget import OptimizerLabWidget, contour_segments, log_heat
 
 
 @pytest.fixture

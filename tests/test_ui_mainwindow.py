@@ -9,11 +9,11 @@ from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from playground.engine.model import Network
+from playground.engine.nn.network import Network
 from playground.engine.project import load_project, save_model
-from playground.presets import load_preset
+from playground.engine.project import load_preset
 from playground.ui.app import make_application
-from playground.ui.commands import InsertLayer, SetLayerOption
+from playground.ui.builder.commands import InsertLayer, SetLayerOption
 from playground.ui import mainwindow
 from playground.ui.mainwindow import MainWindow
 from playground.ui.settings import SETTINGS_VERSION, AppSettings

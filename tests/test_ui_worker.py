@@ -5,10 +5,10 @@ from multiprocessing import shared_memory
 
 import pytest
 
-from playground.engine import remote
-from playground.engine.datasets import make_dataset
-from playground.engine.model import Network
-from playground.presets import load_preset
+from playground.engine.train import remote
+from playground.engine.data.datasets import make_dataset
+from playground.engine.nn.network import Network
+from playground.engine.project import load_preset
 from playground.ui.worker import ProcessTrainingSession
 
 TIMEOUT = 30000

@@ -26,12 +26,11 @@ it the result says how to get it.
 Our threads follow ``OPENBLAS_NUM_THREADS`` (or ``OMP_NUM_THREADS``), else
 the CPUs this process may use: matrix products on OpenBLAS's threads; for
 convolutional networks the two halves of each batch on two threads (see
-:mod:`.parallel`), for dense ones on two processes (see :mod:`.halfbatch`).
+:mod:`playground.engine.train.parallel`), for dense ones on two processes (see :mod:`playground.engine.train.halfbatch`).
 """
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 import os
@@ -46,48 +45,20 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .errors import SpecError
-from .memory import keep_freed_memory
-from .parallel import usable_cpus, worker_threads
-from .model import Network
-from .trainer import TrainConfig, TrainControl, Trainer
+from playground.engine.errors import SpecError
+from playground.engine.project import load_preset
+from playground.engine.train.memory import keep_freed_memory
+from playground.engine.train.parallel import usable_cpus, worker_threads
+from playground.engine.nn.network import Network
+from playground.engine.train.trainer import TrainConfig, TrainControl, Trainer
 
 CASES = ("mlp-mnist", "simple-convnet")
 TORCH_HINT = "not installed: pip install torch==2.13.0 (CPU build)"
 INFER_BATCH = 1000
 WARMUP_BATCHES = 3
 
-_DENSE_RELU = {"type": "Dense", "units": 100, "activation": "relu", "init": "he_normal"}
-#: used only when the presets cannot be imported (the engine alone, without the app)
-BUILTIN_SPECS: dict[str, dict[str, Any]] = {
-    "mlp-mnist": {
-        "input_shape": [1, 28, 28],
-        "layers": [{"type": "Flatten"}] + [dict(_DENSE_RELU) for _ in range(4)]
-                  + [{"type": "Dense", "units": 10, "init": "he_normal"}, {"type": "Softmax"}],
-        "loss": "softmax_cross_entropy",
-    },
-    "simple-convnet": {
-        "input_shape": [1, 28, 28],
-        "layers": [{"type": "Conv2D", "filters": 30, "kernel": 5, "stride": 1, "padding": 0,
-                    "activation": "relu", "init": "he_normal"},
-                   {"type": "MaxPool2D", "pool": 2, "stride": 2},
-                   {"type": "Flatten"},
-                   dict(_DENSE_RELU),
-                   {"type": "Dense", "units": 10, "init": "he_normal"},
-                   {"type": "Softmax"}],
-        "loss": "softmax_cross_entropy",
-    },
-}
-
-
 def preset_spec(name: str) -> dict[str, Any]:
-    """The network spec of the preset ``name`` (from resources/presets when the app is there)."""
-    try:
-        from playground.presets import load_preset
-    except ImportError:
-        if name not in BUILTIN_SPECS:
-            raise SpecError(f"unknown benchmark network {name!r}; known: {', '.join(BUILTIN_SPECS)}") from None
-        return copy.deepcopy(BUILTIN_SPECS[name])
+    """The network spec of the bundled preset ``name``."""
     return load_preset(name)["network"]
 
 

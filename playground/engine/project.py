@@ -27,10 +27,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .datasets import DATASETS
-from .errors import FileFormatError, PlaygroundError, SpecError
-from .model import Network, normalize_spec
-from .trainer import TrainConfig
+from playground.assets import preset_names, resources_dir
+from playground.engine.data.datasets import DATASETS
+from playground.engine.errors import FileFormatError, PlaygroundError, SpecError
+from playground.engine.nn.network import Network, normalize_spec
+from playground.engine.train.trainer import TrainConfig
 
 PROJECT_FORMAT = "numpy-nn-playground/project"
 MODEL_FORMAT = "numpy-nn-playground/model"
@@ -222,3 +223,22 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, tuple):
         return list(o)
     raise TypeError(f"cannot store {type(o).__name__} in a model file")
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    """The validated project dict of a bundled preset (its spec is ``project["network"]``)."""
+    path = resources_dir() / "presets" / f"{name}.json"
+    if not path.is_file():
+        raise FileFormatError(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
+    return load_project(path)
+
+
+def resolve_project(name_or_path: str) -> dict[str, Any]:
+    """A project from a file path, or a preset name when no such file exists."""
+    path = Path(name_or_path)
+    if path.suffix.lower() == ".json" or path.exists():
+        return load_project(path)
+    if name_or_path in preset_names():
+        return load_preset(name_or_path)
+    raise FileFormatError(f"{name_or_path!r} is neither a project file nor a preset; "
+                          f"presets: {', '.join(preset_names())}")

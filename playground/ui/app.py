@@ -18,8 +18,8 @@ APP_NAME = "NumPy Neural Network Playground"
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication (reused if one exists) with the app's names and look."""
-    from .settings import APPLICATION, ORGANIZATION, AppSettings
-    from .theme import Theme, current_theme, load_icon
+    from playground.ui.settings import APPLICATION, ORGANIZATION, AppSettings
+    from playground.ui.theme import Theme, current_theme, load_icon
 
     app = QApplication.instance()
     if app is None:
@@ -36,9 +36,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 def open_main_window(argv: list[str]):
     """Create and show the main window; open ``argv[0]`` (a project file or preset name) if given."""
-    from ..engine.errors import PlaygroundError
-    from ..presets import resolve_project
-    from .mainwindow import MainWindow
+    from playground.engine.errors import PlaygroundError
+    from playground.engine.project import resolve_project
+    from playground.ui.mainwindow import MainWindow
 
     project, path, problem = None, None, None
     if argv:

@@ -17,17 +17,18 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QSho
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget,
                                QToolBar, QUndoView, QWidget)
 
-from ..engine.errors import PlaygroundError
-from ..engine.project import load_model, load_project, save_model, save_project, validate_project
-from ..presets import load_preset, preset_names
-from .commands import DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceProject
-from .document import ProjectDocument
-from .editor import Inspector, LayerPalette, NetworkCanvas
-from .editor.catalog import new_entry
-from .settings import SETTINGS_VERSION, AppSettings
-from .theme import current_theme, load_icon
-from .training_panel import TrainingPanel
-from .layout import scrolling
+from playground.engine.errors import PlaygroundError
+from playground.engine.project import load_model, load_project, save_model, save_project, validate_project
+from playground.engine.project import load_preset
+from playground.assets import preset_names
+from playground.ui.builder.commands import DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceProject
+from playground.ui.builder.document import ProjectDocument
+from playground.ui.builder import Inspector, LayerPalette, NetworkCanvas
+from playground.ui.builder.catalog import new_entry
+from playground.ui.settings import SETTINGS_VERSION, AppSettings
+from playground.ui.theme import current_theme, load_icon
+from playground.ui.builder.training_panel import TrainingPanel
+from playground.ui.layout import scrolling
 
 APP_TITLE = "NumPy Neural Network Playground"
 DEFAULT_PRESET = "spiral"
@@ -67,8 +68,8 @@ class MainWindow(QMainWindow):
         self.inspector.setMinimumWidth(300)
         self.training_panel.setMinimumWidth(300)
         self.dashboard = self._make_dashboard()
-        from .digits import DigitPadWidget
-        from .optimizer_lab import OptimizerLabWidget
+        from playground.ui.digits import DigitPadWidget
+        from playground.ui.optimizer_lab.widget import OptimizerLabWidget
 
         self.digit_pad = DigitPadWidget(self)
         self.optimizer_lab = OptimizerLabWidget(self)
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ parts
     def _make_dashboard(self) -> QWidget:
-        from .dashboard import TrainingDashboard
+        from playground.ui.dashboard import TrainingDashboard
 
         return TrainingDashboard(self)
 

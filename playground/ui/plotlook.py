@@ -22,7 +22,7 @@ LOOKS = {
 
 def dark_look() -> bool:
     """Whether the app shows its dark look (no theme installed: light)."""
-    from .theme import current_theme
+    from playground.ui.theme import current_theme
 
     theme = current_theme()
     return bool(theme is not None and theme.dark)

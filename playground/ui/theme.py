@@ -135,7 +135,7 @@ def apply_pyqtgraph_theme(dark: bool) -> None:
     """pyqtgraph's default background and foreground for plots created from now on."""
     import pyqtgraph as pg
 
-    from .plotlook import LOOKS
+    from playground.ui.plotlook import LOOKS
 
     pg.setConfigOption("background", LOOKS[dark]["bg"])
     pg.setConfigOption("foreground", LOOKS[dark]["text"])
@@ -151,6 +151,6 @@ def load_icon(name: str):
     """An icon from resources/icons/<name>.svg (FileNotFoundError lists the known names)."""
     from PySide6.QtGui import QIcon
 
-    from ..assets import resource_path
+    from playground.assets import resource_path
 
     return QIcon(str(resource_path("icons", f"{name}.svg")))

@@ -13,7 +13,7 @@ The worker owns the network while it trains: the GUI never reads it then.
 What the GUI needs (curves, gradient norms, histograms, a decision boundary,
 a prediction) is computed beside the trainer between batches by a snapshot
 function and sent as plain data, throttled to ``max_rate_hz``
-(:class:`playground.engine.remote.Relay`).
+(:class:`playground.engine.train.remote.Relay`).
 
 Signals (payloads are dicts of plain data; receivers with a context in the
 GUI thread get them queued):
@@ -35,9 +35,9 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from ..engine import remote
-from ..engine.model import Network
-from ..engine.trainer import TrainConfig, TrainControl, Trainer
+from playground.engine.train import remote
+from playground.engine.nn.network import Network
+from playground.engine.train.trainer import TrainConfig, TrainControl, Trainer
 
 _SIGNALS = {"began": "began", "progress": "progress", "epoch": "epoch_done", "warning": "warning",
             "ended": "ended"}

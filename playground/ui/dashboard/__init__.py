@@ -4,6 +4,6 @@ The main window embeds :class:`TrainingDashboard`; ``python -m playground.ui.das
 opens it alone on the ``spiral`` preset.
 """
 
-from .dashboard import TrainingDashboard
+from playground.ui.dashboard.dashboard import TrainingDashboard
 
 __all__ = ["TrainingDashboard"]

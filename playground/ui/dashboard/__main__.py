@@ -6,9 +6,9 @@ import sys
 
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from ...engine.errors import PlaygroundError
-from ...presets import resolve_project
-from .dashboard import TrainingDashboard
+from playground.engine.errors import PlaygroundError
+from playground.engine.project import resolve_project
+from playground.ui.dashboard.dashboard import TrainingDashboard
 
 
 class _Window(QMainWindow):

@@ -20,18 +20,18 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QSplitter, QStyle,
                                QToolButton, QVBoxLayout, QWidget)
 
-from ...engine.errors import PlaygroundError
-from ...engine.model import Network, copy_network
-from ...engine.project import validate_project
-from ...engine.trainer import TrainConfig
-from ..theme import current_theme
-from ..worker import Inbox, ProcessTrainingSession
-from .history import CloneDialog, RunsPanel
-from .loading import DatasetLoader, is_quick, spec_key
-from .plots import ConfusionView, CurvesPanel, HealthPanel, ModelView
-from .runs import RUN_COLORS, Run
-from .samples import SamplesDialog
-from ...engine.snapshots import SnapshotMaker
+from playground.engine.errors import PlaygroundError
+from playground.engine.nn.network import Network, copy_network
+from playground.engine.project import validate_project
+from playground.engine.train.trainer import TrainConfig
+from playground.ui.theme import current_theme
+from playground.ui.worker import Inbox, ProcessTrainingSession
+from playground.ui.dashboard.history import CloneDialog, RunsPanel
+from playground.ui.dashboard.loading import DatasetLoader, is_quick, spec_key
+from playground.ui.dashboard.plots import ConfusionView, CurvesPanel, HealthPanel, ModelView
+from playground.ui.dashboard.runs import RUN_COLORS, Run
+from playground.ui.dashboard.samples import SamplesDialog
+from playground.engine.train.snapshots import SnapshotMaker
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 20

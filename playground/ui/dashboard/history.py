@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QLabel, QLineEdit, QPushButton, QSpinBox, QStackedWidget, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ...engine.errors import SpecError
-from .runs import Run, Setting, clone_project, clone_settings
+from playground.engine.errors import SpecError
+from playground.ui.dashboard.runs import Run, Setting, clone_project, clone_settings
 
 STATUS_TEXT = {"starting": "loading…", "running": "training", "paused": "paused", "finished": "finished",
                "cancelled": "stopped", "diverged": "diverged", "error": "error"}

@@ -19,9 +19,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from ...engine.datasets import Dataset, make_dataset
-from ...engine.errors import PlaygroundError
-from ...engine.remote import SharedDataset
+from playground.engine.data.datasets import Dataset, make_dataset
+from playground.engine.errors import PlaygroundError
+from playground.engine.train.remote import SharedDataset
 
 CACHE_SIZE = 3
 #: generated sets up to this many samples are built on the spot (they take milliseconds)

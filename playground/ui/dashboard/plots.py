@@ -15,8 +15,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from ..plotlook import look, restyle, set_title
-from .runs import Run
+from playground.ui.plotlook import look, restyle, set_title
+from playground.ui.dashboard.runs import Run
 
 #: class colors for points, decision regions and the confusion-matrix axes
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -747,7 +747,7 @@ class BoundaryView(pg.PlotWidget):
         self.val.setData(pos=data.x_val[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_val])
         self.marked.setData(pos=np.zeros((0, 2)))
         self.image.clear()
-        from ...engine.snapshots import plot_bounds
+        from playground.engine.train.snapshots import plot_bounds
         allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
         x0, x1, y0, y1 = plot_bounds(allx)
         self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...engine.errors import SpecError
-from ...engine.optimizers import OPTIMIZERS as _OPTIMIZER_CLASSES, get_optimizer
+from playground.engine.errors import SpecError
+from playground.engine.nn.optimizers import OPTIMIZERS as _OPTIMIZER_CLASSES, get_optimizer
 
 #: distinct colors for runs (Tableau 10), cycled
 RUN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",

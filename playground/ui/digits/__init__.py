@@ -6,6 +6,6 @@ convolution layer's feature maps, and a panel to save one's own digits and
 fine-tune on them. ``python -m playground.ui.digits`` opens it alone.
 """
 
-from .widget import DigitPadWidget
+from playground.ui.digits.widget import DigitPadWidget
 
 __all__ = ["DigitPadWidget"]

@@ -20,12 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("numpy-nn-playground")
     app.setApplicationName("numpy-nn-playground")
-    from .widget import DigitPadWidget
+    from playground.ui.digits.widget import DigitPadWidget
 
     w = DigitPadWidget(bundled_model=args.bundled, store_dir=args.store, mnist_dir=args.mnist)
     if args.model:
-        from ...engine.errors import PlaygroundError
-        from ...engine.project import load_model
+        from playground.engine.errors import PlaygroundError
+        from playground.engine.project import load_model
 
         try:
             net, meta = load_model(args.model)

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ...engine.datasets import Dataset
-from ...engine.errors import PlaygroundError
-from ...engine.mnist import load_mnist
-from ...engine.model import Network, copy_network
-from ..worker import TrainingSession
-from .store import UserDigitStore
+from playground.engine.data.datasets import Dataset
+from playground.engine.errors import PlaygroundError
+from playground.engine.data.mnist import load_mnist
+from playground.engine.nn.network import Network, copy_network
+from playground.ui.worker import TrainingSession
+from playground.ui.digits.store import UserDigitStore
 
 #: share of every batch taken from the user's digits
 USER_SHARE = 0.25

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ...assets import resources_dir
-from ...engine.errors import PlaygroundError
-from ...engine.layers import Activation, Conv2D
-from ...engine.model import Network
-from ...engine.project import load_model
+from playground.assets import resources_dir
+from playground.engine.errors import PlaygroundError
+from playground.engine.nn.activations import Activation
+from playground.engine.nn.conv import Conv2D
+from playground.engine.nn.network import Network
+from playground.engine.project import load_model
 
 BUNDLED_NAME = "digits.npz"
 #: used when the README cannot be read

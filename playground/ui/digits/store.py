@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ...engine.errors import DataError, PlaygroundError
-from ...engine.preprocess import load_image, preprocess_digit
+from playground.engine.errors import DataError, PlaygroundError
+from playground.engine.data.preprocess import load_image, preprocess_digit
 
 #: folder name under the app's data folder
 STORE_NAME = "my-digits"

@@ -14,15 +14,15 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QGr
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from ...engine.errors import PlaygroundError
-from ...engine.model import Network
-from ...engine.preprocess import BOX, CENTRE, FIELD, MARGIN, DigitSteps, load_image, preprocess_digit_steps
-from .finetune import FineTuner
-from ...engine.model import copy_network
-from .models import as_input, digit_network_problem, first_conv_maps, load_bundled, saliency
-from .pad import SIDE, DrawingPad
-from .store import UserDigitStore, default_store_dir
-from .views import PixelView, ProbabilityBars, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay
+from playground.engine.errors import PlaygroundError
+from playground.engine.nn.network import Network
+from playground.engine.data.preprocess import (BOX, CENTRE, FIELD, MARGIN, DigitSteps, load_image, preprocess_digit_steps)
+from playground.ui.digits.finetune import FineTuner
+from playground.engine.nn.network import copy_network
+from playground.ui.digits.models import (as_input, digit_network_problem, first_conv_maps, load_bundled, saliency)
+from playground.ui.digits.pad import SIDE, DrawingPad
+from playground.ui.digits.store import UserDigitStore, default_store_dir
+from playground.ui.digits.views import (PixelView, ProbabilityBars, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay)
 
 #: while a stroke is drawn, the slower views (pipeline, saliency, feature maps) follow at most this often
 EXPLAIN_MS = 120
@@ -249,7 +249,7 @@ class DigitPadWidget(QWidget):
         right = QVBoxLayout()
         right.setSpacing(8)
         pipe = QGroupBox("What the network is given")
-        pipe.setToolTip("The same preprocessing as `playground predict` (engine/preprocess.py), step by step")
+        pipe.setToolTip("The same preprocessing as `playground predict` (engine/data/preprocess.py), step by step")
         pl = QGridLayout(pipe)
         self.view_bbox = PixelView(smooth=True)
         self.view_fit = PixelView(grid=True)

@@ -1,0 +1,306 @@
+"""Data sets by name: generated 2-D classification and 1-D regression sets, and MNIST.
+
+Every generator takes ``n_samples``, ``noise`` and ``seed`` (an int or a
+``numpy.random.Generator``) and returns ``(x, y)``: ``x`` float32; ``y`` int64
+class indices of shape ``(N,)`` for classification, float32 targets of shape
+``(N, 1)`` for regression. The same seed gives the same arrays, bit for bit.
+Classification sets have (nearly) equal class counts and come shuffled.
+
+:func:`make_dataset` builds a :class:`Dataset` with a train/validation split
+from a spec such as ``{"name": "spiral", "n_samples": 600, "noise": 0.1,
+"val_split": 0.2, "seed": 0}``; :data:`DATASETS` gives each name's default
+parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from playground.engine.errors import SpecError
+from playground.engine.data.mnist import IMAGE_SIZE, N_CLASSES, load_mnist
+
+Seed = int | np.random.Generator | None
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+# ---------------------------------------------------------------- generators
+
+def _rng(seed: Seed) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def _class_sizes(n_samples: int, n_classes: int) -> list[int]:
+    base, extra = divmod(n_samples, n_classes)
+    return [base + (k < extra) for k in range(n_classes)]
+
+
+def _finish(rng: np.random.Generator, points: list[np.ndarray], noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stack per-class clean points, add Gaussian noise of std ``noise``, shuffle."""
+    x = np.concatenate(points)
+    y = np.concatenate([np.full(len(p), k, dtype=np.int64) for k, p in enumerate(points)])
+    x = x + noise * rng.standard_normal(x.shape)
+    order = rng.permutation(len(x))
+    return x[order].astype(np.float32), y[order]
+
+
+def circle(n_samples: int = 400, noise: float = 0.05, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Class 0: a ring of radius 0.7..1; class 1: a disc of radius 0..0.5 inside it."""
+    rng = _rng(seed)
+    n_ring, n_disc = _class_sizes(n_samples, 2)
+
+    def annulus(n: int, r0: float, r1: float) -> np.ndarray:
+        r = np.sqrt(rng.uniform(r0 * r0, r1 * r1, n))  # uniform over the area
+        t = rng.uniform(0, 2 * np.pi, n)
+        return np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
+
+    return _finish(rng, [annulus(n_ring, 0.7, 1.0), annulus(n_disc, 0.0, 0.5)], noise)
+
+
+def xor(n_samples: int = 400, noise: float = 0.05, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Points in [-1, 1]^2 (kept 0.05 off the axes); class 1 where x1 * x2 < 0."""
+    rng = _rng(seed)
+    n0, n1 = _class_sizes(n_samples, 2)
+
+    def quadrants(n: int, same_sign: bool) -> np.ndarray:
+        mag = rng.uniform(0.05, 1.0, (n, 2))
+        s1 = rng.choice([-1.0, 1.0], n)
+        s2 = s1 if same_sign else -s1
+        return mag * np.stack([s1, s2], axis=1)
+
+    return _finish(rng, [quadrants(n0, True), quadrants(n1, False)], noise)
+
+
+def gaussians(n_samples: int = 400, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two round Gaussian blobs of std 0.25 centred at (-0.5, -0.5) and (0.5, 0.5)."""
+    rng = _rng(seed)
+    n0, n1 = _class_sizes(n_samples, 2)
+    blobs = [centre + 0.25 * rng.standard_normal((n, 2))
+             for centre, n in ((np.array([-0.5, -0.5]), n0), (np.array([0.5, 0.5]), n1))]
+    return _finish(rng, blobs, noise)
+
+
+def spiral(n_samples: int = 600, noise: float = 0.1, seed: Seed = 0,
+           n_classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """``n_classes`` interleaved arms of 1 3/4 turns each, from the centre out to radius 1.
+
+    The noise shrinks towards the centre (std ``noise * r``) where the arms
+    crowd together, so the classes stay separable: with the default noise
+    0.1, a small MLP (2-16-16-2, tanh, Adam) fits the 2-arm training set to
+    over 98% in a few hundred full-batch steps, while a linear model cannot.
+    """
+    rng = _rng(seed)
+    turns = 1.75
+    arms = []
+    for k, n in enumerate(_class_sizes(n_samples, n_classes)):
+        r = np.sqrt(rng.uniform(0.0025, 1.0, n))  # even density along the arm's length
+        t = 2 * np.pi * (turns * r + k / n_classes)
+        clean = np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
+        arms.append(clean + (noise * r)[:, None] * rng.standard_normal((n, 2)))
+    return _finish(rng, arms, 0.0)
+
+
+def moons(n_samples: int = 400, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles of radius 1, centred on the origin."""
+    rng = _rng(seed)
+    n0, n1 = _class_sizes(n_samples, 2)
+    t0 = rng.uniform(0, np.pi, n0)
+    t1 = rng.uniform(0, np.pi, n1)
+    upper = np.stack([np.cos(t0) - 0.5, np.sin(t0) - 0.25], axis=1)
+    lower = np.stack([0.5 - np.cos(t1), 0.25 - np.sin(t1)], axis=1)
+    return _finish(rng, [upper, lower], noise)
+
+
+def _regression(fn: Callable[[np.ndarray], np.ndarray], low: float, high: float):
+    def make(n_samples: int = 200, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+        rng = _rng(seed)
+        x = rng.uniform(low, high, (n_samples, 1))
+        y = fn(x) + noise * rng.standard_normal((n_samples, 1))
+        return x.astype(np.float32), y.astype(np.float32)
+
+    return make
+
+
+sin = _regression(np.sin, -np.pi, np.pi)
+sin.__name__ = "sin"
+sin.__doc__ = "y = sin(x) + noise, x uniform in [-pi, pi]."
+
+xsin = _regression(lambda x: x * np.sin(x), -2 * np.pi, 2 * np.pi)
+xsin.__name__ = "xsin"
+xsin.__doc__ = "y = x sin(x) + noise, x uniform in [-2 pi, 2 pi]."
+
+step = _regression(lambda x: np.where(x < 0, -1.0, 1.0), -2.0, 2.0)
+step.__name__ = "step"
+step.__doc__ = "y = -1 for x < 0, else 1, plus noise; x uniform in [-2, 2]."
+
+
+# ---------------------------------------------------------------- registry
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str
+    make: Callable[..., tuple[np.ndarray, np.ndarray]] | None
+    defaults: dict[str, Any]
+    description: str
+    class_names: tuple[str, ...] = ()
+
+
+def _generated(n_samples: int, noise: float, **extra: Any) -> dict[str, Any]:
+    return {"n_samples": n_samples, "noise": noise, "val_split": 0.2, "seed": 0, **extra}
+
+
+_REGISTRY: dict[str, _Entry] = {
+    "circle": _Entry(CLASSIFICATION, circle, _generated(400, 0.05),
+                     "a disc inside a ring", ("ring", "disc")),
+    "xor": _Entry(CLASSIFICATION, xor, _generated(400, 0.05),
+                  "the four quadrants, opposite ones alike", ("same sign", "opposite sign")),
+    "gaussians": _Entry(CLASSIFICATION, gaussians, _generated(400, 0.1),
+                        "two Gaussian blobs", ("blob A", "blob B")),
+    "spiral": _Entry(CLASSIFICATION, spiral, _generated(600, 0.1, n_classes=2),
+                     "interleaved spiral arms"),
+    "moons": _Entry(CLASSIFICATION, moons, _generated(400, 0.1),
+                    "two interleaved half moons", ("upper moon", "lower moon")),
+    "sin": _Entry(REGRESSION, sin, _generated(200, 0.1), "y = sin x"),
+    "xsin": _Entry(REGRESSION, xsin, _generated(200, 0.1), "y = x sin x"),
+    "step": _Entry(REGRESSION, step, _generated(200, 0.1), "a step from -1 to 1 at x = 0"),
+    "mnist": _Entry(CLASSIFICATION, None, {"data_dir": None, "limit": None, "val_limit": None},
+                    "handwritten digits 0-9, 28 x 28 (validation: the t10k files)",
+                    tuple(str(d) for d in range(N_CLASSES))),
+}
+
+#: name -> default parameters (everything a spec may hold besides "name").
+#: Copy before editing, or use :func:`default_spec`.
+DATASETS: dict[str, dict[str, Any]] = {name: entry.defaults for name, entry in _REGISTRY.items()}
+
+#: name -> "classification" or "regression"
+DATASET_KINDS: dict[str, str] = {name: entry.kind for name, entry in _REGISTRY.items()}
+
+#: name -> a short description, for menus and tooltips
+DATASET_DESCRIPTIONS: dict[str, str] = {name: entry.description for name, entry in _REGISTRY.items()}
+
+
+def default_spec(name: str) -> dict[str, Any]:
+    """A fresh spec ``{"name": name, **defaults}`` for :func:`make_dataset`."""
+    return {"name": name, **dict(_entry(name).defaults)}
+
+
+def _entry(name: Any) -> _Entry:
+    if name not in _REGISTRY:
+        raise SpecError(f"unknown data set {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+# ---------------------------------------------------------------- Dataset
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Training and validation arrays plus what a network needs to know about them.
+
+    ``x_*`` float32 of shape ``(N, *input_shape)``; ``y_*`` int64 ``(N,)``
+    class indices (classification) or float32 ``(N, 1)`` targets
+    (regression). ``n_classes`` is None for regression.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    kind: str
+    n_classes: int | None
+    input_shape: tuple[int, ...]
+    name: str
+    class_names: tuple[str, ...] = ()
+    #: the full spec this was made from, defaults filled in
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the network's last layer: classes, or target columns."""
+        return self.n_classes if self.n_classes is not None else int(self.y_train.shape[1])
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name!r}, {self.kind}, train={len(self.x_train)}, val={len(self.x_val)}, "
+                f"input_shape={self.input_shape}, n_classes={self.n_classes})")
+
+
+def _int_param(spec: dict, key: str, name: str, minimum: int) -> int:
+    value = spec[key]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise SpecError(f"data set {name!r}: {key} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _optional_int(spec: dict, key: str, name: str, minimum: int) -> int | None:
+    return None if spec[key] is None else _int_param(spec, key, name, minimum)
+
+
+def _float_param(spec: dict, key: str, name: str, low: float, high: float | None, bounds: str) -> float:
+    value = spec[key]
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    v = float(value) if ok else math.nan
+    if not (math.isfinite(v) and v >= low and (high is None or v < high)):
+        raise SpecError(f"data set {name!r}: {key} must be a number {bounds}, got {value!r}")
+    return v
+
+
+def make_dataset(spec: dict[str, Any]) -> Dataset:
+    """Build the data set a spec names, e.g. ``{"name": "moons", "noise": 0.2}``.
+
+    Missing parameters take their :data:`DATASETS` defaults. Generated sets
+    are split at random (from ``seed``) into ``1 - val_split`` training and
+    ``val_split`` validation samples. For ``"mnist"`` the training set is the
+    train files and validation the t10k files; ``data_dir`` (default: see
+    :func:`~playground.engine.data.mnist.find_mnist_dir`), ``limit`` and
+    ``val_limit`` (keep the first N of each) are its parameters.
+    Raises :class:`SpecError` for an unknown name, an unknown key or a bad value.
+    """
+    if not isinstance(spec, dict):
+        raise SpecError(f"a data set spec must be a dict with a 'name', got {type(spec).__name__}")
+    if "name" not in spec:
+        raise SpecError(f"a data set spec needs a 'name' (one of {', '.join(sorted(_REGISTRY))}), "
+                        f"got keys {sorted(spec)}")
+    name = spec["name"]
+    entry = _entry(name)
+    unknown = sorted(set(spec) - set(entry.defaults) - {"name"})
+    if unknown:
+        raise SpecError(f"data set {name!r} does not take {', '.join(map(repr, unknown))}; "
+                        f"its parameters are {', '.join(sorted(entry.defaults))}")
+    full = {"name": name, **entry.defaults, **spec}
+    if name == "mnist":
+        return _make_mnist(full)
+
+    n = _int_param(full, "n_samples", name, 2)
+    noise = _float_param(full, "noise", name, 0.0, None, ">= 0")
+    val_split = _float_param(full, "val_split", name, 0.0, 1.0, "in [0, 1)")
+    seed = full["seed"]
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise SpecError(f"data set {name!r}: seed must be a whole number >= 0 or None, got {seed!r}")
+    extra = {}
+    if "n_classes" in entry.defaults:
+        extra["n_classes"] = _int_param(full, "n_classes", name, 2)
+
+    rng = np.random.default_rng(seed)
+    x, y = entry.make(n_samples=n, noise=noise, seed=rng, **extra)
+    # The generators return i.i.d. samples in random order: the tail is a random validation set.
+    n_val = min(n - 1, max(1, round(n * val_split))) if val_split > 0 else 0
+    train, val = slice(0, n - n_val), slice(n - n_val, n)
+    n_classes = extra.get("n_classes", 2) if entry.kind == CLASSIFICATION else None
+    class_names = entry.class_names or (tuple(f"arm {k + 1}" for k in range(n_classes)) if n_classes else ())
+    return Dataset(x[train], y[train], x[val], y[val], kind=entry.kind, n_classes=n_classes,
+                   input_shape=x.shape[1:], name=name, class_names=class_names, spec=full)
+
+
+def _make_mnist(spec: dict[str, Any]) -> Dataset:
+    limit = _optional_int(spec, "limit", "mnist", 1)
+    val_limit = _optional_int(spec, "val_limit", "mnist", 1)
+    folder = spec["data_dir"] or None
+    x_train, y_train = load_mnist(folder, "train", limit=limit)
+    x_val, y_val = load_mnist(folder, "test", limit=val_limit)
+    return Dataset(x_train, y_train, x_val, y_val, kind=CLASSIFICATION, n_classes=N_CLASSES,
+                   input_shape=(1, IMAGE_SIZE, IMAGE_SIZE), name="mnist",
+                   class_names=_REGISTRY["mnist"].class_names, spec=spec)

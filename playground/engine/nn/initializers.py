@@ -1,0 +1,83 @@
+"""Weight initializers. Each takes the weight shape, fan-in, fan-out and a Generator.
+
+- normal:       W ~ N(0, std²), the book's std = 0.01
+- xavier / glorot: Var(W) = 2 / (fan_in + fan_out)   (normal or uniform)
+- he / kaiming:  Var(W) = 2 / fan_in                  (normal or uniform), for ReLU
+- lecun:         Var(W) = 1 / fan_in                  (normal or uniform), for SELU/tanh
+
+A uniform draw on [−a, a] has variance a²/3, so a = √(3·Var).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from playground.engine.errors import SpecError
+
+_VARIANCE = {
+    "xavier": lambda fi, fo: 2.0 / (fi + fo),
+    "he": lambda fi, fo: 2.0 / fi,
+    "lecun": lambda fi, fo: 1.0 / fi,
+}
+
+INITIALIZERS = ("normal", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform",
+                "lecun_normal", "lecun_uniform", "zeros")
+
+ALIASES = {"glorot_normal": "xavier_normal", "glorot_uniform": "xavier_uniform",
+           "kaiming_normal": "he_normal", "kaiming_uniform": "he_uniform",
+           "xavier": "xavier_normal", "glorot": "xavier_normal", "he": "he_normal",
+           "lecun": "lecun_normal"}
+
+#: the default initializer for each activation when the spec says "auto"
+AUTO_FOR_ACTIVATION = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",
+                       "sigmoid": "xavier_normal", "tanh": "xavier_normal"}
+
+
+def normalize_init(spec: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return ``{"type": name, ...}`` for a name or dict; raise SpecError if unknown."""
+    if spec is None:
+        spec = "auto"
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"an initializer must be a name or a dict, got {spec!r}")
+    cfg = dict(spec)
+    name = str(cfg.get("type", "auto")).lower()
+    name = ALIASES.get(name, name)
+    if name != "auto" and name not in INITIALIZERS:
+        raise SpecError(f"unknown initializer {name!r}; known: auto, {', '.join(INITIALIZERS)}")
+    cfg["type"] = name
+    if name == "normal":
+        std = cfg.get("std", 0.01)
+        try:
+            std = float(std)
+        except (TypeError, ValueError):
+            std = -1.0
+        if not (std > 0 and math.isfinite(std)):
+            raise SpecError(f"initializer 'normal' needs a std > 0, got {cfg.get('std')!r}")
+        cfg["std"] = std
+    return cfg
+
+
+def initialize(spec: str | Mapping[str, Any] | None, shape: tuple[int, ...], fan_in: int, fan_out: int,
+               rng: np.random.Generator, dtype=np.float32, activation: str | None = None) -> np.ndarray:
+    """Draw a weight array of ``shape`` with the chosen initializer."""
+    cfg = normalize_init(spec)
+    name = cfg["type"]
+    if name == "auto":
+        name = AUTO_FOR_ACTIVATION.get(activation or "", "xavier_normal")
+    if name == "zeros":
+        return np.zeros(shape, dtype=dtype)
+    if name == "normal":
+        return (rng.standard_normal(shape) * cfg["std"]).astype(dtype)
+    family, dist = name.split("_")
+    var = _VARIANCE[family](fan_in, fan_out)
+    if dist == "normal":
+        w = rng.standard_normal(shape) * math.sqrt(var)
+    else:
+        a = math.sqrt(3.0 * var)
+        w = rng.uniform(-a, a, size=shape)
+    return w.astype(dtype)

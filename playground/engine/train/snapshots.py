@@ -1,0 +1,153 @@
+"""What the dashboard asks the training worker to compute between batches (no Qt here).
+
+:class:`SnapshotMaker` is the ``snapshot_fn`` of a training session
+(:mod:`playground.ui.worker`). It runs beside the trainer, in the worker
+process or thread, where the network may be read safely, and
+returns plain data: class probabilities on a grid (2-D classification), the
+fitted curve (1-D regression), validation predictions for the confusion matrix,
+and a copy of the network the GUI thread may use freely. At an epoch's end the
+confusion matrix is made from the trainer's own validation pass
+(:meth:`SnapshotMaker.from_val_predictions`, which the session's relay calls);
+when the user pauses or stops mid-epoch, from a pass of its own.
+
+Expensive parts are throttled by time, so a tiny network that finishes an
+epoch every few milliseconds does not spend its time drawing pictures, and
+are always computed when the user pauses or stops (then the picture must be
+exact). The validation pass for MNIST gives up as soon as Stop is pressed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from playground.engine.metrics import confusion_matrix, predicted_labels
+from playground.engine.nn.network import Network
+from playground.engine.train.remote import packed_network
+from playground.engine.train.trainer import EVAL_BATCH
+
+GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
+FIT_POINTS = 200
+
+
+def plot_bounds(x: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) around the first two features, padded by ``pad`` of the range."""
+    lo, hi = x[:, :2].min(axis=0).astype(float), x[:, :2].max(axis=0).astype(float)
+    span = np.maximum(hi - lo, 1e-6)
+    lo, hi = lo - pad * span, hi + pad * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+@dataclass
+class Throttle:
+    """True at most once per ``period`` seconds (unless forced)."""
+
+    period: float
+    last: float = -1e9
+
+    def due(self, force: bool = False) -> bool:
+        now = time.monotonic()
+        if force or now - self.last >= self.period:
+            self.last = now
+            return True
+        return False
+
+
+class SnapshotMaker:
+    """``snapshot_fn(net) -> dict`` for one run; called only from the worker thread.
+
+    ``context()`` returns ``(last_logs, paused, cancelled)`` at the moment of the
+    call: ``last_logs`` are the newest batch logs (``batch == batches`` at an
+    epoch's end).
+
+    The returned dict may hold:
+
+    - ``"boundary"``: ``{"probs": (GRID, GRID, K) float32, "bounds": (x0, x1, y0, y1)}``,
+      row ``i`` is the i-th x2 value, column ``j`` the j-th x1 value
+    - ``"fit"``: ``{"x": (FIT_POINTS,), "y": (FIT_POINTS,)}``
+    - ``"confusion"``: ``{"matrix": (K, K) int64 m[true, pred], "pred": (N_val,), "epoch": float}``
+    - ``"network"``: the network as :func:`~.remote.packed_network` data, which the session turns
+      back into a Network of the GUI's own (:func:`~.remote.unpack_extra`)
+    """
+
+    def __init__(self, data: Any, context: Callable[[], tuple[Mapping[str, Any], bool, bool]],
+                 epochs: int = 0, boundary_period: float = 0.15, network_period: float = 0.5):
+        self.data = data
+        self.epochs = epochs
+        self.context = context
+        self.classification = data.kind == "classification"
+        shape = tuple(data.input_shape)
+        self.want_boundary = self.classification and shape == (2,)
+        self.want_fit = (not self.classification) and shape == (1,) and data.y_train.shape[1:] == (1,)
+        self._boundary = Throttle(boundary_period)
+        self._network = Throttle(network_period)
+        if self.want_boundary:
+            allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
+            self.bounds = plot_bounds(allx)
+            x0, x1, y0, y1 = self.bounds
+            gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
+            self.grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+        if self.want_fit:
+            allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
+            lo, hi = float(allx.min()), float(allx.max())
+            pad = 0.05 * max(hi - lo, 1e-6)
+            self.fit_x = np.linspace(lo - pad, hi + pad, FIT_POINTS, dtype=np.float32)
+        # the validation pass of a large set is split so Stop is noticed between chunks (and 100
+        # images at a time are faster than 500: see trainer.EVAL_BATCH)
+        self.val_chunk = EVAL_BATCH
+
+    def __call__(self, net: Network) -> dict[str, Any]:
+        last, paused, cancelled = self.context()
+        epoch_end = bool(last) and last.get("batch") == last.get("batches")
+        # the pictures must be exact when the user looks closely: paused, stopped, or the last epoch done
+        exact = paused or cancelled or (epoch_end and last.get("epoch") == self.epochs)
+        out: dict[str, Any] = {"epoch_end": epoch_end}
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.want_boundary and self._boundary.due(exact):
+                probs = self._probabilities(net, self.grid)
+                out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
+            if self.want_fit and self._boundary.due(exact):
+                out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
+            # at an epoch's end the trainer predicts the validation set anyway: the confusion matrix
+            # comes from those predictions (from_val_predictions), not from a second pass here
+            if self.classification and len(self.data.x_val) and exact and not epoch_end:
+                cm = self._confusion_matrix(net)
+                if cm is not None:
+                    cm["epoch"] = float(last.get("epoch", 0) - 1 + last.get("batch", 0) / max(last.get("batches", 1), 1)) \
+                        if last else 0.0
+                    out["confusion"] = cm
+        if (exact or epoch_end) and self._network.due(exact):
+            out["network"] = packed_network(net)  # the session rebuilds it: one copy, not two
+        return out
+
+    def from_val_predictions(self, pred: np.ndarray, epoch: int) -> dict[str, Any]:
+        """The pictures made from the trainer's validation predictions after ``epoch``: the confusion matrix."""
+        if not (self.classification and len(self.data.x_val)):
+            return {}
+        k = int(self.data.n_classes or 2)
+        pred = np.clip(np.asarray(pred).reshape(-1), 0, k - 1)
+        return {"confusion": {"matrix": confusion_matrix(pred, self.data.y_val, k), "pred": pred,
+                              "epoch": float(epoch)}}
+
+    # ------------------------------------------------------------------ parts
+
+    def _probabilities(self, net: Network, x: np.ndarray) -> np.ndarray:
+        p = net.predict(x, batch_size=len(x)).astype(np.float32)
+        if p.shape[1] == 1:  # a single sigmoid output: P(class 1)
+            p = np.concatenate([1 - p, p], axis=1)
+        return np.nan_to_num(p)
+
+    def _confusion_matrix(self, net: Network) -> dict[str, Any] | None:
+        x, y = self.data.x_val, self.data.y_val
+        preds = []
+        for i in range(0, len(x), self.val_chunk):
+            if i and self.context()[2]:  # stopped: give the thread back at once
+                return None
+            preds.append(predicted_labels(net.predict(x[i:i + self.val_chunk], batch_size=self.val_chunk)))
+        pred = np.concatenate(preds)
+        k = int(self.data.n_classes or 2)
+        pred = np.clip(pred, 0, k - 1)
+        return {"matrix": confusion_matrix(pred, y, k), "pred": pred}

@@ -1,0 +1,428 @@
+"""Mini-batch training with events, pause/resume/cancel/step between batches.
+
+Progress is reported through callbacks with flat ``logs`` dicts::
+
+    on_train_begin(logs)              # {"epochs", "batches", "samples", ...}
+    on_batch_end(step, logs)          # loss, accuracy, lr, epoch, batch, [grad_norm/…, act_…/…]
+    on_val_predictions(epoch, pred)   # the validation labels predicted, just before on_epoch_end, for a
+                                      # classifier and a callback whose wants_val_predictions is true
+    on_epoch_end(epoch, logs)         # loss, accuracy, val_loss, val_accuracy, lr, seconds, samples, …
+    on_warning(message)
+    on_train_end(logs)                # {"status": "finished" | "cancelled" | "diverged", "message": …}
+
+Each method is optional. Histograms of activations (arrays, not numbers) come
+in ``logs["histograms"]`` on the batches where statistics are gathered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from playground.engine.data.augment import augment_images, check_augment
+from playground.engine.errors import SpecError
+from playground.engine.nn.activations import ReLU
+from playground.engine.train.memory import keep_freed_memory
+from playground.engine.metrics import predicted_labels
+from playground.engine.nn.fused import Recorder
+from playground.engine.nn.network import SHARD_MIN_BATCH, Network, seed_streams
+from playground.engine.nn.optimizers import AdamW, clip_by_global_norm, get_optimizer, get_schedule
+from playground.engine.train.parallel import shard_pool, worker_threads
+from playground.engine.train import halfbatch
+from playground.engine.train.halfbatch import HalfBatchHelper, HelperError
+
+
+
+#: samples per forward pass when evaluating: a convnet's unfolded patches of 100 images
+#: (6 MB for simple-convnet) stay in cache, and 10,000 images take 0.4 s instead of 0.57 s with 1000
+EVAL_BATCH = 100
+
+@dataclass
+class TrainConfig:
+    """Everything about how a network learns (the project's ``training`` section)."""
+
+    optimizer: dict = field(default_factory=lambda: {"type": "adam", "lr": 0.001})
+    schedule: dict | None = None
+    batch_size: int = 100
+    epochs: int = 5
+    seed: int = 0
+    weight_decay: float = 0.0
+    clip_norm: float | None = None
+    #: gather gradient norms and activation statistics every N batches (0: at epoch ends only)
+    stats_every: int = 0
+    #: random warps of training images, e.g. {"rotate": 10, "shift": 2} (see augment.py)
+    augment: dict | None = None
+
+    @classmethod
+    def from_dict(cls, cfg: Mapping[str, Any] | None) -> "TrainConfig":
+        cfg = dict(cfg or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = set(cfg) - known
+        if unknown:
+            raise SpecError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
+        out = cls(**cfg)
+        out.validate()
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validate(self) -> None:
+        def whole(name: str, lo: int) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < lo:
+                raise SpecError(f"training setting '{name}' must be a whole number >= {lo}, got {v!r}")
+            setattr(self, name, int(v))
+
+        whole("batch_size", 1)
+        whole("epochs", 1)
+        whole("seed", 0)
+        whole("stats_every", 0)
+        if not isinstance(self.weight_decay, (int, float)) or not self.weight_decay >= 0:
+            raise SpecError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        if self.clip_norm is not None and not (isinstance(self.clip_norm, (int, float)) and self.clip_norm > 0):
+            raise SpecError(f"clip_norm must be a number > 0 or null, got {self.clip_norm!r}")
+        opt = get_optimizer(self.optimizer)
+        get_schedule(self.schedule, opt.lr)
+        check_augment(self.augment)
+
+
+class TrainControl:
+    """Thread-safe pause/resume/cancel/step token, checked between batches."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._paused = False
+        self._cancelled = False
+        self._steps = 0
+        self._blocked = False
+        #: called (in the training thread, without the lock) when :meth:`wait` starts to block,
+        #: and again every quarter second while it blocks
+        self.on_block: Callable[[], None] | None = None
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def cancel(self) -> None:
+        with self._cond:
+            self._cancelled = True
+            self._cond.notify_all()
+
+    def step(self, n: int = 1) -> None:
+        """While paused, let ``n`` more batches run."""
+        with self._cond:
+            self._paused = True
+            self._steps += n
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    @property
+    def blocked(self) -> bool:
+        """True while the trainer waits in :meth:`wait` (paused between batches)."""
+        return self._blocked
+
+    def wait(self) -> bool:
+        """Block while paused; return False if cancelled."""
+        with self._cond:
+            while self._paused and not self._cancelled and self._steps == 0:
+                self._blocked = True
+                if self.on_block is not None:
+                    # outside the lock: it may report (pipe I/O) while Resume or Stop come in
+                    self._cond.release()
+                    try:
+                        self.on_block()
+                    finally:
+                        self._cond.acquire()
+                    if not (self._paused and not self._cancelled and self._steps == 0):
+                        break
+                self._cond.wait(0.25)
+            self._blocked = False
+            if self._steps:
+                self._steps -= 1
+            return not self._cancelled
+
+
+def _call(callbacks, method: str, *args) -> None:
+    for cb in callbacks:
+        fn = getattr(cb, method, None)
+        if fn is not None:
+            fn(*args)
+
+
+class Trainer:
+    """Train ``net`` on ``data`` (an object with x_train, y_train, x_val, y_val, kind)."""
+
+    def __init__(self, net: Network, data: Any, config: TrainConfig | Mapping[str, Any] | None = None,
+                 control: TrainControl | None = None, callbacks: list | None = None):
+        self.net = net
+        self.data = data
+        self.config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
+        self.config.validate()
+        self.control = control or TrainControl()
+        self.callbacks = list(callbacks or [])
+        self.optimizer = get_optimizer(self.config.optimizer)
+        self.schedule = get_schedule(self.config.schedule, self.optimizer.lr)
+        # AdamW decays weights itself (decoupled); the others see weight decay as L2 in the loss
+        if isinstance(self.optimizer, AdamW):
+            if self.config.weight_decay:
+                self.optimizer.weight_decay = self.config.weight_decay
+            net.weight_decay = 0.0
+        else:
+            net.weight_decay = float(self.config.weight_decay)
+        streams = seed_streams(self.config.seed)
+        self.rng = streams["shuffle"]
+        self.augment = check_augment(self.config.augment)
+        self.augment_rng = streams["extra"]
+        self.classification = getattr(data, "kind", "classification") == "classification"
+        self.history: list[dict[str, Any]] = []
+        self.step = 0
+        keep_freed_memory()
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> list[dict[str, Any]]:
+        """Train for the configured epochs; return the per-epoch logs."""
+        net, cfg, data = self.net, self.config, self.data
+        x = data.x_train
+        n = x.shape[0]
+        if n == 0:
+            raise SpecError("the training set is empty")
+        if x.shape[1:] != net.input_shape:
+            net._check_input(x[:1])
+        bs = min(cfg.batch_size, n)
+        batches = math.ceil(n / bs)
+        self._stat_layers = [l.name for l in net.activation_layers()]
+        _call(self.callbacks, "on_train_begin", {"epochs": cfg.epochs, "batches": batches, "samples": n,
+                                                 "batch_size": bs, "params": net.param_count()})
+        dead = net.zero_gradient_layers()
+        if dead:
+            _call(self.callbacks, "on_warning",
+                  f"{', '.join(dead)}: the Step function's gradient is zero everywhere, so no layer before it "
+                  f"can learn by backpropagation; use Sigmoid or ReLU to train, Step to demonstrate why")
+        with contextlib.ExitStack() as stack:
+            self._helper = self._start_helper(stack, bs)
+            # the optimizer's view of the parameters: flat pieces, as the helper splits them when there is one
+            self._pgd = self._helper.optimizer_arrays() if self._helper else net.optimizer_arrays()
+            try:
+                status, message = self._epochs(batches, bs)
+            finally:
+                self._pgd = None  # views of the helper's shared block, which closes now
+        end = {"status": status, "message": message, "epochs_done": len(self.history), "steps": self.step}
+        _call(self.callbacks, "on_train_end", end)
+        self.status = end
+        return self.history
+
+    def _start_helper(self, stack: contextlib.ExitStack, bs: int) -> HalfBatchHelper | None:
+        """A process for the second half of each batch of a dense network, when it is worth one
+        (see :mod:`.halfbatch`); None, with a warning when it could not start, otherwise."""
+        self._helper_warned = False
+        if not halfbatch.worth_it(self.net, bs, worker_threads()):
+            return None
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # declared as a dependency; without it the batches are simply not split
+            return None
+        try:
+            helper = stack.enter_context(HalfBatchHelper(self.net, bs, self.data.y_train[:1], self.optimizer))
+        except (HelperError, OSError) as e:
+            _call(self.callbacks, "on_warning", f"training runs on one core: {e}")
+            return None
+        # OpenBLAS on one thread here too: the helper has the other core, and both halves get the same numbers
+        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+        return helper
+
+    def _epochs(self, batches: int, bs: int) -> tuple[str, str]:
+        net, cfg, data = self.net, self.config, self.data
+        n = data.x_train.shape[0]
+        status, message = "finished", ""
+        for epoch in range(cfg.epochs):
+            perm = self.rng.permutation(n)
+            # no thread (and OpenBLAS keeps its threads) when no batch is big enough to be split
+            with shard_pool(net.shardable and bs >= SHARD_MIN_BATCH) as pool:
+                status, message, seconds, loss_sum, correct, seen = self._epoch(epoch, perm, batches, bs, pool)
+            if status == "cancelled":
+                break  # a stop ends at once: no validation pass over a partial epoch
+            ep = {"epoch": epoch + 1, "samples": int(seen), "loss": loss_sum / max(seen, 1),
+                  "accuracy": correct / seen if (self.classification and seen) else None,
+                  "lr": self.optimizer.lr, "seconds": seconds}
+            if status == "diverged":
+                break
+            # a callback that shows the validation predictions (a confusion matrix) gets them from this
+            # pass instead of predicting the validation set a second time
+            takers = [c for c in self.callbacks if getattr(c, "wants_val_predictions", False)] \
+                if self.classification else []
+            val = self.evaluate(data.x_val, data.y_val, prefix="val_", return_predictions=bool(takers))
+            predictions = val.pop("predictions", None)
+            ep.update(val)
+            if status == "finished" and not cfg.stats_every:
+                ep.update(self._grad_norms())
+            self.history.append(ep)
+            if predictions is not None:
+                _call(takers, "on_val_predictions", epoch + 1, predictions)
+            _call(self.callbacks, "on_epoch_end", epoch + 1, ep)
+            if status != "finished":
+                break
+        return status, message
+
+    def _epoch(self, epoch: int, perm: np.ndarray, batches: int, bs: int,
+               pool) -> tuple[str, str, float, float, float, float]:
+        """One epoch's batches: (status, message, seconds, loss sum, correct, seen)."""
+        net, cfg = self.net, self.config
+        x, y = self.data.x_train, self.data.y_train
+        params, grads, decay = self._pgd
+        status, message = "finished", ""
+        seconds = loss_sum = correct = seen = 0.0
+        for b in range(batches):
+            if not self.control.wait():
+                status, message = "cancelled", f"stopped by request in epoch {epoch + 1}, batch {b + 1}"
+                break
+            t0 = time.perf_counter()
+            idx = perm[b * bs:(b + 1) * bs]
+            xb, yb = x[idx], y[idx]
+            if self.augment and xb.ndim == 4:
+                xb = augment_images(xb, self.augment_rng, self.augment)
+            lr = self.schedule.lr_at(epoch + b / batches, cfg.epochs)
+            self.optimizer.lr = lr
+            want_stats = cfg.stats_every and (self.step % cfg.stats_every == 0)
+            record = Recorder(self._stat_layers) if want_stats else None
+            # overflow is detected below from the loss itself, with a message that says what to do
+            helper = self._helper
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss, reg, out = net.loss_and_grads(xb, yb, training=True, record=record, pool=helper or pool)
+            total_loss = loss + reg
+            if not math.isfinite(total_loss):
+                status = "diverged"
+                message = (f"the loss became {total_loss} in epoch {epoch + 1}, batch {b + 1}: the weights "
+                           f"blew up. Try a smaller learning rate (now {lr:g}; try {lr / 10:g}), gradient "
+                           f"clipping, or batch normalization")
+                break
+            logs: dict[str, Any] = {"epoch": epoch + 1, "batch": b + 1, "batches": batches, "lr": lr,
+                                    "loss": total_loss}
+            if want_stats:
+                logs.update(self._grad_norms())
+            if cfg.clip_norm:
+                logs["grad_norm"] = clip_by_global_norm(grads, cfg.clip_norm)
+            self.optimizer.update(params, grads, decay, helper or pool)
+            if helper is not None and helper.failure and not self._helper_warned:
+                # the batches are still split, now computed here (see halfbatch.py)
+                self._helper_warned = True
+                _call(self.callbacks, "on_warning", f"training goes on on one core: {helper.failure}")
+            seconds += time.perf_counter() - t0
+            m = xb.shape[0]
+            loss_sum += total_loss * m
+            seen += m
+            if self.classification:
+                hits = float(np.sum(predicted_labels(self._probs_for_accuracy(out)) == _labels(yb)))
+                correct += hits
+                logs["accuracy"] = hits / m
+            if want_stats:
+                logs.update(self._activation_stats(record, logs))
+            self.step += 1
+            _call(self.callbacks, "on_batch_end", self.step, logs)
+        return status, message, seconds, loss_sum, correct, seen
+
+    # ------------------------------------------------------------------ helpers
+    def _probs_for_accuracy(self, out: np.ndarray) -> np.ndarray:
+        # logits of a fused sigmoid: threshold at 0 ⇔ probability 0.5
+        if out.shape[1] == 1 and self.net.fused_tail:
+            return out > 0
+        return out
+
+    def evaluate(self, x: np.ndarray | None, y: np.ndarray | None, prefix: str = "",
+                 batch_size: int = EVAL_BATCH, return_predictions: bool = False) -> dict[str, Any]:
+        """Loss (with regularization) and accuracy or regression metrics on (x, y)."""
+        if x is None or y is None or len(x) == 0:
+            return {}
+        return evaluate(self.net, x, y, self.classification, prefix, batch_size, return_predictions)
+
+    def _grad_norms(self) -> dict[str, float]:
+        out = {}
+        for layer in self.net.layers:
+            if layer.grads:
+                out[f"grad_norm/{layer.name}"] = math.sqrt(sum(float(np.vdot(g, g)) for g in layer.grads.values()))
+        return out
+
+    def _activation_stats(self, record: list, logs: dict) -> dict[str, Any]:
+        """Mean, spread, dead share and histogram of each activation layer's outputs on this batch.
+
+        A layer may appear more than once in ``record`` (one entry per batch
+        shard); its entries are taken together.
+        """
+        acts = {l.name: l for l in self.net.activation_layers()}
+        parts: dict[str, list[np.ndarray]] = {}
+        for name, value in record:
+            if name in acts:
+                parts.setdefault(name, []).append(value)
+        out: dict[str, Any] = {}
+        hists = {}
+        for name, values in parts.items():
+            size = sum(v.size for v in values)
+            step = size // 20000 + 1 if size > 20000 else 1
+            v = np.concatenate([a.reshape(-1)[::step] for a in values])
+            out[f"act_mean/{name}"] = float(v.mean())
+            out[f"act_std/{name}"] = float(v.std())
+            if isinstance(acts[name], ReLU):
+                # a unit is dead when it outputs 0 for every sample of the batch
+                alive = np.logical_or.reduce([np.any(a.reshape(a.shape[0], -1) > 0, axis=0) for a in values])
+                out[f"dead_fraction/{name}"] = float(np.mean(~alive))
+            counts, edges = np.histogram(v, bins=30)
+            hists[name] = (counts, edges)
+        out["histograms"] = hists
+        return out
+
+
+def _labels(y: np.ndarray) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    return y.reshape(-1)
+
+
+def evaluate(net: Network, x: np.ndarray, y: np.ndarray, classification: bool = True, prefix: str = "",
+             batch_size: int = EVAL_BATCH, return_predictions: bool = False) -> dict[str, Any]:
+    """Mean loss and accuracy (or MSE/MAE/R²) of ``net`` on (x, y), in batches."""
+    from playground.engine.metrics import regression_metrics
+
+    total = 0.0
+    preds = []
+    outs = []
+    for i in range(0, len(x), batch_size):
+        out = net.forward(np.asarray(x[i:i + batch_size], dtype=net.dtype), training=False)
+        loss, _ = net.loss(out, y[i:i + batch_size])
+        total += loss * out.shape[0]
+        if classification:
+            p = net.loss.output(out) if net.fused_tail else out
+            preds.append(predicted_labels(p))
+        else:
+            outs.append(out)
+    n = len(x)
+    res: dict[str, Any] = {f"{prefix}loss": total / n + net.regularization()}
+    if classification:
+        pred = np.concatenate(preds)
+        res[f"{prefix}accuracy"] = float(np.mean(pred == _labels(y)))
+        if return_predictions:
+            res["predictions"] = pred
+    else:
+        res[f"{prefix}accuracy"] = None
+        reg = regression_metrics(np.concatenate(outs), y)
+        res.update({f"{prefix}{k}": v for k, v in reg.items()})
+        if return_predictions:
+            res["predictions"] = np.concatenate(outs)
+    return res

@@ -1,0 +1,1 @@
+"""The optimizer lab tab: optimizers racing across a 2-D function."""
