@@ -27,7 +27,6 @@ import numpy as np
 
 from playground.engine.errors import ShapeError, SpecError
 from playground.engine.nn.fused import Recorder, plan_steps, wants
-from playground.engine.train.halfbatch import HalfBatchHelper
 from playground.engine.nn.activations import Activation, Step, activation_class
 from playground.engine.nn.normalization import BatchNorm, Dropout
 from playground.engine.nn.conv import Conv2D
@@ -95,6 +94,25 @@ def _shape(value: Any) -> tuple[int, ...]:
         raise SpecError(f"input_shape must be [features] or [channels, height, width] of positive whole "
                         f"numbers, got {value!r}")
     return shape
+
+
+class HalfBatchWorker:
+    """What :meth:`Network.loss_and_grads` needs of a process that computes the second half of a batch.
+
+    The trainer's helper process (:class:`playground.engine.train.halfbatch.HalfBatchWorker`)
+    implements it; the network only hands it work and collects the result.
+    """
+
+    #: False once the worker has failed; this process then computes both halves
+    alive: bool = False
+
+    def start(self, x: np.ndarray, y: np.ndarray, total: int, keeps: Mapping[str, np.ndarray]) -> None:
+        """Begin forward and backward over the half batch ``(x, y)`` of a batch of ``total`` samples."""
+        raise NotImplementedError
+
+    def finish(self) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """(loss, outputs, flat gradients) of the half batch, or None when the worker failed."""
+        raise NotImplementedError
 
 
 class Network:
@@ -343,7 +361,7 @@ class Network:
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, training: bool = True,
                        record: list | None = None,
-                       pool: Executor | HalfBatchHelper | None = None) -> tuple[float, float, np.ndarray]:
+                       pool: Executor | HalfBatchWorker | None = None) -> tuple[float, float, np.ndarray]:
         """Forward, loss, backward. Returns (data loss, regularization, outputs).
 
         Parameter gradients are left in each layer's ``grads``. A training batch
@@ -352,10 +370,10 @@ class Network:
         :meth:`_sharded`); with ``pool`` (an executor with a free thread) the
         second half runs there while this thread does the first. The result is
         the same, bit for bit, with or without ``pool``. A dense network's
-        batches are split only when ``pool`` is a :class:`~.halfbatch.HalfBatchHelper`,
+        batches are split only when ``pool`` is a :class:`HalfBatchWorker`,
         a process of its own for the second half.
         """
-        if training and (self.shardable or isinstance(pool, HalfBatchHelper)) and x.shape[0] >= SHARD_MIN_BATCH:
+        if training and (self.shardable or isinstance(pool, HalfBatchWorker)) and x.shape[0] >= SHARD_MIN_BATCH:
             loss, out = self._sharded(x, y, record, pool)
         else:
             out = self.forward(x, training, record)
@@ -365,7 +383,7 @@ class Network:
         return loss, self.regularization(), out
 
     def _sharded(self, x: np.ndarray, y: np.ndarray, record: list | None,
-                 pool: Executor | HalfBatchHelper | None) -> tuple[float, np.ndarray]:
+                 pool: Executor | HalfBatchWorker | None) -> tuple[float, np.ndarray]:
         """Forward and backward over two halves of the batch; gradients and loss as for the whole.
 
         Each half's loss gradient is scaled by its share of the batch, so the
@@ -401,7 +419,7 @@ class Network:
             rec0, rec1 = Recorder(record.names), Recorder(record.names)
         else:
             rec0, rec1 = [], []
-        if isinstance(pool, HalfBatchHelper) and pool.alive and record is None:
+        if isinstance(pool, HalfBatchWorker) and pool.alive and record is None:
             # a process computes the second half meanwhile (on a batch with statistics to record the
             # twins compute it here instead, with the same numbers)
             pool.start(x[h:], y[h:], n, keeps)
@@ -416,7 +434,7 @@ class Network:
             else:  # the helper failed (pool.failure says why): this thread computes its half
                 loss1, out1 = run(self._twin_steps, h, n, rec1)
                 self._add_twin_grads()
-        elif pool is not None and not isinstance(pool, HalfBatchHelper):
+        elif pool is not None and not isinstance(pool, HalfBatchWorker):
             second = pool.submit(run, self._twin_steps, h, n, rec1)
             try:
                 loss0, out0 = run(self._steps, 0, h, rec0)

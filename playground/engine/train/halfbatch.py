@@ -57,6 +57,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from playground.engine.nn.network import SHARD_MIN_BATCH, HalfBatchWorker, Network, _backward, _forward
+from playground.engine.nn.normalization import BatchNorm, Dropout
+from playground.engine.nn.optimizers import get_optimizer
+
 #: a batch is split only when one forward pass over it takes at least this many multiply-adds: below
 #: that a step is mostly Python's per-call overhead, which a split does not shorten (measured: the
 #: book's 784-50-10 net, 1.3 million at batch 32, takes 0.20 ms a step with the helper, 0.23–0.25 without)
@@ -96,15 +100,11 @@ def available() -> bool:
 def splittable(net) -> bool:
     """Whether a helper may take half of each batch of ``net``: no layer may need the whole batch
     (batch normalization), and convolutional networks are split over threads instead (see :mod:`.parallel`)."""
-    from playground.engine.nn.normalization import BatchNorm
-
     return not net.shardable and not any(isinstance(l, BatchNorm) for l in net.train_layers)
 
 
 def worth_it(net, batch_size: int, threads: int) -> bool:
     """Whether training ``net`` in batches of ``batch_size`` with ``threads`` CPUs should start a helper."""
-    from playground.engine.nn.network import SHARD_MIN_BATCH
-
     return (threads >= 2 and batch_size >= SHARD_MIN_BATCH and available() and splittable(net)
             and net.mult_adds() * batch_size >= MIN_MULT_ADDS)
 
@@ -118,8 +118,6 @@ class Layout:
     @classmethod
     def for_network(cls, net, rows: int, y_shape: tuple[int, ...], y_dtype: np.dtype,
                     state_size: int) -> "Layout":
-        from playground.engine.nn.normalization import Dropout
-
         size = net._flat_p.size
         wanted = [("p", (size,), net.dtype), ("g", (size,), net.dtype), ("g2", (size,), net.dtype),
                   ("x", (rows, *net.input_shape), net.dtype), ("y", (rows, *y_shape), np.dtype(y_dtype)),
@@ -187,7 +185,7 @@ def _helper_keys(net) -> tuple[list[tuple[str, slice]] | None, list[str]]:
 
 
 # ---------------------------------------------------------------------- the trainer's side
-class HalfBatchHelper:
+class HalfBatchHelper(HalfBatchWorker):
     """The trainer's handle on a helper process for ``net`` (batches of at most ``batch_size``)
     and its ``optimizer``.
 
@@ -401,10 +399,6 @@ class _PendingUpdate:
 def serve(job: Mapping[str, Any]) -> None:
     """The helper's loop: build the network on the shared parameters, then compute halves and
     optimizer steps until told to stop."""
-    from playground.engine.nn.normalization import Dropout
-    from playground.engine.nn.network import Network, _backward, _forward
-    from playground.engine.nn.optimizers import get_optimizer
-
     mem, go, done = job["fds"]
     parent = int(job["parent"])
     layout = Layout.from_json(job["layout"])
