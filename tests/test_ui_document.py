@@ -155,3 +155,18 @@ def test_dirty_follows_the_clean_state(doc, qtbot, tmp_path):
     assert doc.dirty
     doc.undo_stack.redo()
     assert not doc.dirty
+
+
+def test_the_xor_preset_opens_without_an_output_warning():
+    """One sigmoid output with binary cross-entropy is right for two classes; the old check asked for 2 units."""
+    doc = ProjectDocument(load_preset("xor"))
+    v = doc.summary_or_error()
+    assert v.ok and v.warning is None, v.warning
+
+
+def test_binary_cross_entropy_with_three_outputs_on_two_classes_is_warned_with_a_fix_to_one():
+    project = load_preset("xor")
+    project["network"]["layers"][1]["units"] = 3
+    doc = ProjectDocument(project)
+    v = doc.summary_or_error()
+    assert v.warning and "needs 1 output " in v.warning and v.warning_fix == {"set": {"units": 1}, "at": 1}

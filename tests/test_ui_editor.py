@@ -240,3 +240,15 @@ def test_palette_drag_starts_from_a_real_mouse_press(editor, qtbot, monkeypatch)
 def test_block_items_are_blocks(editor):
     assert all(isinstance(b, BlockItem) for b in editor.canvas.net_scene.blocks)
     assert len(editor.canvas.net_scene.blocks) == editor.doc.layer_count() + 2
+
+
+def test_no_block_formula_shows_raw_latex_braces():
+    """A block shows its formula as text: the Softmax block printed 'e^{xₖ}' with its braces."""
+    from playground.engine.nn.losses import LOSSES
+    from playground.ui.builder.catalog import layer_formula
+
+    formulas = {name: getattr(cls, "formula", "") + layer_formula(name) for name, cls in LAYERS.items()}
+    formulas |= {name: cls.formula for name, cls in LOSSES.items()}
+    assert "Σ" in formulas["Softmax"]
+    braced = {name: f for name, f in formulas.items() if "{" in f or "}" in f}
+    assert not braced

@@ -143,13 +143,13 @@ class Identity(Activation):
 
 
 class Softmax(Activation):
-    """Softmax output: yₖ = e^{xₖ} / Σⱼ e^{xⱼ} over the last axis.
+    """Softmax output: yₖ = exp(xₖ) / Σⱼ exp(xⱼ) over the last axis.
 
     Followed by cross-entropy, it is fused with the loss (the gradient is then
     simply y − t); alone its backward is dx = y ⊙ (g − Σ g⊙y).
     """
 
-    type_name, key, formula = "Softmax", "softmax", "e^{xₖ} / Σⱼ e^{xⱼ}"
+    type_name, key, formula = "Softmax", "softmax", "exp(xₖ) / Σⱼ exp(xⱼ)"
 
     def _build(self, input_shape, rng, source):
         if len(input_shape) != 1:

@@ -19,6 +19,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from playground.engine.data.datasets import DATASET_KINDS, DATASETS, make_dataset
 from playground.engine.errors import PlaygroundError, ShapeError
+from playground.engine.nn.losses import SigmoidBinaryCrossEntropy
 from playground.engine.nn.network import check_spec
 from playground.engine.project import validate_project
 
@@ -85,14 +86,23 @@ def dataset_input_shape(dataset: dict[str, Any]) -> list[int]:
     return list(_generated_input_shape(name))
 
 
-def dataset_outputs(dataset: dict[str, Any]) -> int:
-    """How many outputs the network's last layer needs for this data set."""
+def dataset_outputs(dataset: dict[str, Any], loss: str | None = None) -> int:
+    """How many outputs the network's last layer needs for this data set and loss.
+
+    Two classes under binary cross-entropy need one sigmoid output (the
+    probability of class 1; one output per class works too); every other
+    classification needs one output per class.
+    """
     name = dataset.get("name")
     if name == "mnist":
-        return 10
-    if DATASET_KINDS.get(name) == "regression":
+        classes = 10
+    elif DATASET_KINDS.get(name) == "regression":
         return 1
-    return int(dataset.get("n_classes", DATASETS.get(name, {}).get("n_classes", 2)))
+    else:
+        classes = int(dataset.get("n_classes", DATASETS.get(name, {}).get("n_classes", 2)))
+    if classes == 2 and loss == SigmoidBinaryCrossEntropy.name:
+        return 1
+    return classes
 
 
 def validate_spec(spec: dict[str, Any], dataset: dict[str, Any] | None = None) -> Validation:
@@ -159,10 +169,12 @@ def _blocks(rows: list[dict[str, Any]]) -> dict[int, BlockInfo]:
 def _check_outputs(out: Validation, spec: dict[str, Any], dataset: dict[str, Any]) -> None:
     if not out.blocks:
         return
-    need = dataset_outputs(dataset)
+    loss = spec.get("loss")
+    need = dataset_outputs(dataset, loss)
     last = max(out.blocks)
     have = out.blocks[last].output_shape
-    if have == (need,):
+    # binary cross-entropy also takes one output per class (one sigmoid per class, one-hot targets)
+    if have == (need,) or (need == 1 and loss == SigmoidBinaryCrossEntropy.name and have == (2,)):
         return
     # the layer that decides the width: the last one with units
     layers = spec["layers"]
