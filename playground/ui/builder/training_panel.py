@@ -6,14 +6,15 @@ import inspect
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFormLayout, QGroupBox, QLabel,
+                               QVBoxLayout, QWidget)
 
 from playground.engine.data.datasets import DATASET_DESCRIPTIONS, DATASET_KINDS, DATASETS, default_spec
 from playground.engine.nn.optimizers import OPTIMIZERS, SCHEDULES
 from playground.ui.builder.commands import SetAllInitializers, SetDataset, SetTrainingOption
 from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.catalog import INIT_CHOICES, init_tooltip, optimizer_tooltip, schedule_tooltip
+from playground.ui.builder.mnist_row import MnistFolderRow
 from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
 from playground.ui.layout import fill_with_scrolling
 
@@ -82,21 +83,12 @@ class TrainingPanel(QWidget):
         self.n_classes = int_spin(2, 10, self)
         self.data_seed = int_spin(0, 2**31 - 1, self)
         self.limit = int_spin(0, 60000, self)
-        self.limit.setSpecialValueText("all 60,000")
+        self.limit.setSpecialValueText("all")
         self.val_limit = int_spin(0, 10000, self)
-        self.val_limit.setSpecialValueText("all 10,000")
-        self.data_dir = QLineEdit(self)
-        self.data_dir.setPlaceholderText("default cache folder")
-        self.data_dir.editingFinished.connect(lambda: self._set_data("data_dir", self.data_dir.text().strip() or None))
-        browse = QToolButton(self)
-        browse.setText("…")
-        browse.setToolTip("Choose the folder holding the four MNIST files")
-        browse.clicked.connect(self._browse_mnist)
-        dir_row = QWidget(self)
-        h = QHBoxLayout(dir_row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.data_dir, 1)
-        h.addWidget(browse)
+        self.val_limit.setSpecialValueText("all")
+        self.mnist_row = MnistFolderRow(self)
+        self.mnist_row.folder_chosen.connect(lambda text: self._set_data("data_dir", text or None))
+        dir_row = self.mnist_row
         self._data_rows = {
             "n_samples": (self.n_samples, "Samples:", "How many points are generated."),
             "noise": (self.noise, "Noise:", "Standard deviation of the Gaussian noise added to every point."),
@@ -105,7 +97,8 @@ class TrainingPanel(QWidget):
             "seed": (self.data_seed, "Data seed:", "The seed the points are drawn with."),
             "limit": (self.limit, "Training samples:", "Train on the first N training images only (faster)."),
             "val_limit": (self.val_limit, "Validation samples:", "Validate on the first N test images only."),
-            "data_dir": (dir_row, "MNIST folder:", "Where the MNIST files are; empty: the default cache folder."),
+            "data_dir": (dir_row, "MNIST folder:", "Where the MNIST files are; empty: $PLAYGROUND_MNIST_DIR if set, "
+                                              "else the cache folder."),
         }
         for key, (w, text, tip) in self._data_rows.items():
             w.setToolTip(tip)
@@ -198,7 +191,7 @@ class TrainingPanel(QWidget):
                     continue
                 value = full.get(key)
                 if key == "data_dir":
-                    self.data_dir.setText(value or "")
+                    self.mnist_row.set_folder(value)
                 elif key in ("limit", "val_limit"):
                     set_value(w, int(value or 0))
                 elif key in ("noise", "val_split"):
@@ -259,11 +252,6 @@ class TrainingPanel(QWidget):
             return
         self.doc.push(SetDataset(self.doc, {"name": "mnist"} if name == "mnist" else default_spec(name)))
 
-    def _browse_mnist(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder holding the MNIST files", self.data_dir.text())
-        if folder:
-            self.data_dir.setText(folder)
-            self._set_data("data_dir", folder)
 
     def _set_train(self, key: str, value: Any) -> None:
         if self._filling or self.doc.training().get(key) == value:
