@@ -57,7 +57,13 @@ def open_main_window(argv: list[str]):
 
 
 def run_app(argv: list[str]) -> int:
-    """Run the app until its window closes; returns the exit status."""
+    """Run the app until its window closes; returns the exit status (2 when Qt cannot open a window here)."""
+    from playground.ui.platform_check import platform_problem
+
+    problem = platform_problem()
+    if problem is not None:
+        print(f"playground: error: {problem}", file=sys.stderr)
+        return 2
     app = make_application()
     window = open_main_window(list(argv))
     app._playground_window = window
