@@ -8,17 +8,19 @@ from playground.engine.nn.base import Layer
 from playground.engine.nn.dense import Dense, Flatten
 from playground.engine.nn.conv import Conv2D, MaxPool2D, AvgPool2D
 from playground.engine.nn.normalization import BatchNorm, Dropout
+from playground.engine.nn.recurrent import GRU, LSTM, SimpleRNN, TimeDistributed
 from playground.engine.nn.activations import ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Step, Identity, Softmax, ACTIVATIONS
 
 
 LAYERS: dict[str, type[Layer]] = {
     cls.type_name: cls for cls in (
-        Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, BatchNorm, Dropout,
+        Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, BatchNorm, Dropout, SimpleRNN, LSTM, GRU, TimeDistributed,
         ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Step, Identity, Softmax)
 }
 _ALIASES = {"affine": "Dense", "linear": "Dense", "conv": "Conv2D", "conv2d": "Conv2D",
             "maxpool": "MaxPool2D", "pooling": "MaxPool2D", "avgpool": "AvgPool2D",
-            "batchnormalization": "BatchNorm", "batchnorm": "BatchNorm"}
+            "batchnormalization": "BatchNorm", "batchnorm": "BatchNorm", "rnn": "SimpleRNN",
+            "simplernn": "SimpleRNN", "timedense": "TimeDistributed"}
 
 
 def layer_class(type_name: str) -> type[Layer]:

@@ -90,9 +90,9 @@ def _shape(value: Any) -> tuple[int, ...]:
         shape = tuple(int(v) for v in value)
     except (TypeError, ValueError):
         shape = ()
-    if not shape or any(s < 1 for s in shape) or len(shape) not in (1, 3):
-        raise SpecError(f"input_shape must be [features] or [channels, height, width] of positive whole "
-                        f"numbers, got {value!r}")
+    if not shape or any(s < 1 for s in shape) or len(shape) not in (1, 2, 3):
+        raise SpecError(f"input_shape must be [features], [time steps, features] or [channels, height, width] "
+                        f"of positive whole numbers, got {value!r}")
     return shape
 
 
@@ -188,7 +188,8 @@ class Network:
         self._steps = plan_steps(self.train_layers)
         self._twin_steps: list = []
         self._flatten_parameters()
-        if len(self.output_shape) != 1:
+        sequence_out = len(self.output_shape) == 2 and self.loss.name == "mse"  # a value per time step
+        if len(self.output_shape) != 1 and not sequence_out:
             raise ShapeError(f"the network's output must be flat (outputs,), got {self.output_shape} from "
                              f"'{self.layers[-1].name}'; end with Flatten and Dense",
                              layer_index=len(entries) - 1, layer_name=self.layers[-1].name,
