@@ -142,3 +142,111 @@ def test_recurrent_layers_refuse_flat_input_and_name_the_fix():
         with pytest.raises(ShapeError, match=r"needs a sequence input \(time steps, features\)"):
             Network({"input_shape": [4], "layers": [{"type": cls.type_name, "units": 3}, {"type": "Dense", "units": 1}],
                      "loss": "mse"})
+
+
+# ---------------------------------------------------------------- sequence data and presets
+
+def test_sequence_sets_have_their_shapes_and_targets():
+    from playground.engine.data.datasets import make_dataset
+    from playground.engine.data.sequences import ALPHABET, COUNTING_WORDS
+
+    add = make_dataset({"name": "adding", "n_samples": 50, "steps": 10})
+    x, y = add.x_train, add.y_train
+    assert x.shape == (40, 10, 2) and y.shape == (40, 1)
+    assert (x[:, :, 1].sum(axis=1) == 2).all()
+    np.testing.assert_allclose((x[:, :, 0] * x[:, :, 1]).sum(axis=1, keepdims=True), y, rtol=1e-6)
+    assert (x[:, :5, 1].sum(axis=1) == 1).all()  # one mark in each half
+
+    wave = make_dataset({"name": "sine-wave", "n_samples": 30, "steps": 8, "noise": 0.0})
+    assert wave.input_shape == (8, 1)
+    text = make_dataset({"name": "counting-text", "n_samples": 20, "steps": 6})
+    assert text.n_classes == len(ALPHABET) and text.input_shape == (6, len(ALPHABET))
+    for window, label in zip(text.x_train, text.y_train):
+        chars = "".join(ALPHABET[i] for i in window.argmax(axis=1)) + ALPHABET[label]
+        assert chars in COUNTING_WORDS * 2
+
+
+def test_sequence_lengths_are_checked():
+    from playground.engine.data.datasets import make_dataset
+    from playground.engine.errors import SpecError
+
+    with pytest.raises(SpecError, match="steps must be at most"):
+        make_dataset({"name": "adding", "steps": 10**6})
+    with pytest.raises(SpecError, match="steps must be a whole number"):
+        make_dataset({"name": "adding", "steps": 1.5})
+
+
+def test_sample_text_feeds_the_networks_own_output_back():
+    """An oracle that always knows the next character continues the counting text exactly."""
+    from playground.engine.data.sequences import ALPHABET, COUNTING_WORDS, sample_text
+
+    text = COUNTING_WORDS * 3
+
+    class Oracle:
+        input_shape = (5, len(ALPHABET))
+
+        def predict(self, x):
+            window = "".join(ALPHABET[i] for i in x[0].argmax(axis=1))
+            nxt = text[text.index(window) + 5]
+            p = np.full((1, len(ALPHABET)), 0.01)
+            p[0, ALPHABET.index(nxt)] = 1.0
+            return p / p.sum()
+
+    assert sample_text(Oracle(), "one t", 20) == text[5:25]
+
+
+def _train_adding(preset: str, target: float = 0.01) -> float:
+    """Train a preset, stopping as soon as the validation MSE is under ``target``; the best MSE seen."""
+    from playground.engine.data.datasets import make_dataset
+    from playground.engine.project import load_preset
+    from playground.engine.train.trainer import TrainConfig, TrainControl, Trainer
+
+    project = load_preset(preset)
+    net = Network(project["network"], seed=0)
+    control = TrainControl()
+    best = [np.inf]
+
+    class Stop:
+        def on_epoch_end(self, epoch, logs):
+            best[0] = min(best[0], logs["val_loss"])
+            if best[0] < target:
+                control.cancel()
+
+    Trainer(net, make_dataset(project["dataset"]), TrainConfig.from_dict(project["training"]),
+            callbacks=[Stop()], control=control).run()
+    return best[0]
+
+
+@pytest.mark.parametrize("preset, learns", [("adding-lstm", True), ("adding-rnn", False)])
+def test_the_adding_problem_at_length_50_is_learnt_by_the_lstm_not_by_the_plain_rnn(preset, learns):
+    best = _train_adding(preset)
+    assert (best < 0.01) == learns, f"{preset}: best validation MSE {best:.4f}"
+
+
+def test_a_gru_learns_the_adding_problem_too():
+    from playground.engine.project import load_preset
+
+    project = load_preset("adding-lstm")
+    project["network"]["layers"][0]["type"] = "GRU"
+    from playground.engine.data.datasets import make_dataset
+    from playground.engine.train.trainer import TrainConfig, Trainer
+
+    net = Network(project["network"], seed=0)
+    history = Trainer(net, make_dataset(project["dataset"]), TrainConfig.from_dict({**project["training"],
+                                                                                    "epochs": 5})).run()
+    assert min(h["val_loss"] for h in history) < 0.01
+
+
+def test_the_builder_follows_a_sequence_sets_length(qtbot):
+    """Changing the adding problem's steps changes the network's input shape, and the output check counts classes."""
+    from playground.engine.project import load_preset
+    from playground.ui.builder.commands import SetDataset
+    from playground.ui.builder.document import ProjectDocument, dataset_outputs
+
+    doc = ProjectDocument(load_preset("adding-lstm"))
+    assert doc.summary_or_error().ok
+    doc.push(SetDataset(doc, {**doc.dataset(), "steps": 30}))
+    assert doc.project()["network"]["input_shape"] == [30, 2]
+    assert doc.summary_or_error().ok
+    assert dataset_outputs({"name": "counting-text"}, "softmax_cross_entropy") == 17
+    assert dataset_outputs({"name": "adding"}, "mse") == 1

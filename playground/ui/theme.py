@@ -23,6 +23,7 @@ GROUP_COLORS = {
     "activation": "#f59e0b",
     "regularization": "#10b981",
     "output": "#ec4899",
+    "recurrent": "#0ea5e9",
     "io": "#64748b",
 }
 

@@ -22,8 +22,12 @@ import numpy as np
 
 from playground.engine.errors import SpecError
 from playground.engine.data.mnist import IMAGE_SIZE, N_CLASSES, load_mnist
+from playground.engine.data.sequences import ALPHABET, adding, counting_text, sine_wave
 
 Seed = int | np.random.Generator | None
+
+#: the longest sequence a sequence set may have (backpropagation through time keeps every step)
+MAX_STEPS = 1000
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -168,6 +172,13 @@ _REGISTRY: dict[str, _Entry] = {
     "sin": _Entry(REGRESSION, sin, _generated(200, 0.1), "y = sin x"),
     "xsin": _Entry(REGRESSION, xsin, _generated(200, 0.1), "y = x sin x"),
     "step": _Entry(REGRESSION, step, _generated(200, 0.1), "a step from -1 to 1 at x = 0"),
+    "sine-wave": _Entry(REGRESSION, sine_wave, _generated(1000, 0.05, steps=20),
+                        "windows of a noisy sine wave; predict its next value (a sequence set)"),
+    "adding": _Entry(REGRESSION, adding, _generated(4000, 0.0, steps=50),
+                     "the adding problem: sum the two marked numbers of a long sequence (a sequence set)"),
+    "counting-text": _Entry(CLASSIFICATION, counting_text, _generated(2000, 0.0, steps=12),
+                            "counting in words, one character at a time; predict the next character "
+                            "(a sequence set)", tuple("␣" if c == " " else c for c in ALPHABET)),
     "mnist": _Entry(CLASSIFICATION, None, {"data_dir": None, "limit": None, "val_limit": None},
                     "handwritten digits 0-9, 28 x 28 (validation: the t10k files)",
                     tuple(str(d) for d in range(N_CLASSES))),
@@ -283,13 +294,18 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     extra = {}
     if "n_classes" in entry.defaults:
         extra["n_classes"] = _int_param(full, "n_classes", name, 2)
+    if "steps" in entry.defaults:
+        extra["steps"] = _int_param(full, "steps", name, 2)
+        if extra["steps"] > MAX_STEPS:
+            raise SpecError(f"data set {name!r}: steps must be at most {MAX_STEPS}, got {extra['steps']}")
 
     rng = np.random.default_rng(seed)
     x, y = entry.make(n_samples=n, noise=noise, seed=rng, **extra)
     # The generators return i.i.d. samples in random order: the tail is a random validation set.
     n_val = min(n - 1, max(1, round(n * val_split))) if val_split > 0 else 0
     train, val = slice(0, n - n_val), slice(n - n_val, n)
-    n_classes = extra.get("n_classes", 2) if entry.kind == CLASSIFICATION else None
+    n_classes = (len(entry.class_names) if entry.class_names and "n_classes" not in extra
+                 else extra.get("n_classes", 2)) if entry.kind == CLASSIFICATION else None
     class_names = entry.class_names or (tuple(f"arm {k + 1}" for k in range(n_classes)) if n_classes else ())
     return Dataset(x[train], y[train], x[val], y[val], kind=entry.kind, n_classes=n_classes,
                    input_shape=x.shape[1:], name=name, class_names=class_names, spec=full)

@@ -27,6 +27,7 @@ GROUPS: list[tuple[str, str, list[str]]] = [
     ("convolution", "Convolution", ["Conv2D", "MaxPool2D", "AvgPool2D"]),
     ("activation", "Activation", ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Step"]),
     ("regularization", "Regularization", ["Dropout", "BatchNorm"]),
+    ("recurrent", "Recurrent", ["SimpleRNN", "LSTM", "GRU", "TimeDistributed"]),
     ("output", "Output", ["Softmax", "Identity"]),
 ]
 
@@ -37,6 +38,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "MaxPool2D": {"pool": 2, "stride": 2},
     "AvgPool2D": {"pool": 2, "stride": 2},
     "Dropout": {"rate": 0.5},
+    "SimpleRNN": {"units": 16},
+    "LSTM": {"units": 16},
+    "GRU": {"units": 16},
+    "TimeDistributed": {"units": 1},
 }
 
 SENTENCES: dict[str, str] = {
@@ -55,6 +60,12 @@ SENTENCES: dict[str, str] = {
     "Step": "The perceptron's all-or-nothing output; its gradient is zero, so nothing before it can learn.",
     "Identity": "Leaves values unchanged: a linear output for regression.",
     "Softmax": "Turns the scores into class probabilities that sum to 1; pairs with cross-entropy.",
+    "SimpleRNN": "Reads a sequence one step at a time, mixing each input into a hidden state it carries along.",
+    "LSTM": "A recurrent layer with a memory cell and gates that decide what to keep, add and show: it "
+            "remembers across long sequences.",
+    "GRU": "A lighter LSTM: an update gate blends the old state with a new candidate, a reset gate decides "
+           "how much of the past the candidate sees.",
+    "TimeDistributed": "A Dense layer applied at every time step of a sequence.",
 }
 
 GROUP_OF: dict[str, str] = {t: key for key, _, types in GROUPS for t in types}

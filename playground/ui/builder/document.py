@@ -74,8 +74,18 @@ class Validation:
 
 
 @functools.lru_cache(maxsize=None)
-def _generated_input_shape(name: str) -> tuple[int, ...]:
-    return tuple(make_dataset({"name": name, "n_samples": 8, "val_split": 0.0}).input_shape)
+def _generated_info(name: str, steps: int | None) -> tuple[tuple[int, ...], int | None]:
+    """(input shape, classes) of a generated set, from 8 samples (a sequence set's shape depends on its steps)."""
+    spec = {"name": name, "n_samples": 8, "val_split": 0.0}
+    if steps is not None:
+        spec["steps"] = steps
+    data = make_dataset(spec)
+    return tuple(data.input_shape), data.n_classes
+
+
+def _steps(dataset: dict[str, Any]) -> int | None:
+    steps = dataset.get("steps", DATASETS.get(dataset.get("name"), {}).get("steps"))
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
 
 
 def dataset_input_shape(dataset: dict[str, Any]) -> list[int]:
@@ -83,7 +93,7 @@ def dataset_input_shape(dataset: dict[str, Any]) -> list[int]:
     name = dataset.get("name")
     if name == "mnist":
         return [1, 28, 28]
-    return list(_generated_input_shape(name))
+    return list(_generated_info(name, _steps(dataset))[0])
 
 
 def dataset_outputs(dataset: dict[str, Any], loss: str | None = None) -> int:
@@ -98,8 +108,10 @@ def dataset_outputs(dataset: dict[str, Any], loss: str | None = None) -> int:
         classes = 10
     elif DATASET_KINDS.get(name) == "regression":
         return 1
+    elif "n_classes" in DATASETS.get(name, {}):
+        classes = int(dataset.get("n_classes", DATASETS[name]["n_classes"]))
     else:
-        classes = int(dataset.get("n_classes", DATASETS.get(name, {}).get("n_classes", 2)))
+        classes = _generated_info(name, _steps(dataset))[1] or 2
     if classes == 2 and loss == SigmoidBinaryCrossEntropy.name:
         return 1
     return classes

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFormLayout, QGroupBox, QLabel,
                                QVBoxLayout, QWidget)
 
-from playground.engine.data.datasets import DATASET_DESCRIPTIONS, DATASET_KINDS, DATASETS, default_spec
+from playground.engine.data.datasets import DATASET_DESCRIPTIONS, DATASET_KINDS, DATASETS, MAX_STEPS, default_spec
 from playground.engine.nn.optimizers import OPTIMIZERS, SCHEDULES
 from playground.ui.builder.commands import SetAllInitializers, SetDataset, SetTrainingOption
 from playground.ui.builder.document import ProjectDocument
@@ -18,7 +18,8 @@ from playground.ui.builder.mnist_row import MnistFolderRow
 from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
 from playground.ui.layout import fill_with_scrolling
 
-DATASET_ORDER = ["mnist", "spiral", "moons", "circle", "xor", "gaussians", "sin", "xsin", "step"]
+DATASET_ORDER = ["mnist", "spiral", "moons", "circle", "xor", "gaussians", "sin", "xsin", "step", "sine-wave",
+                 "adding", "counting-text"]
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
                     "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
 SETTING_LABELS = {"momentum": "Momentum μ", "rho": "Decay ρ", "eps": "ε", "beta1": "β₁", "beta2": "β₂",
@@ -82,6 +83,7 @@ class TrainingPanel(QWidget):
         self.val_split = fraction_spin(0.0, 0.9, 0.05, 2, self)
         self.n_classes = int_spin(2, 10, self)
         self.data_seed = int_spin(0, 2**31 - 1, self)
+        self.steps = int_spin(2, MAX_STEPS, self)
         self.limit = int_spin(0, 60000, self)
         self.limit.setSpecialValueText("all")
         self.val_limit = int_spin(0, 10000, self)
@@ -95,6 +97,8 @@ class TrainingPanel(QWidget):
             "val_split": (self.val_split, "Validation split:", "The fraction held out to measure generalization."),
             "n_classes": (self.n_classes, "Classes:", "How many spiral arms (classes)."),
             "seed": (self.data_seed, "Data seed:", "The seed the points are drawn with."),
+            "steps": (self.steps, "Time steps:", "How long each sequence is (the adding problem gets harder "
+                                                 "for a plain RNN as it grows)."),
             "limit": (self.limit, "Training samples:", "Train on the first N training images only (faster)."),
             "val_limit": (self.val_limit, "Validation samples:", "Validate on the first N test images only."),
             "data_dir": (dir_row, "MNIST folder:", "Where the MNIST files are; empty: $PLAYGROUND_MNIST_DIR if set, "
