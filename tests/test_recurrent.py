@@ -250,3 +250,12 @@ def test_the_builder_follows_a_sequence_sets_length(qtbot):
     assert doc.summary_or_error().ok
     assert dataset_outputs({"name": "counting-text"}, "softmax_cross_entropy") == 17
     assert dataset_outputs({"name": "adding"}, "mse") == 1
+
+
+def test_block_summaries_of_recurrent_layers_and_singular_units():
+    from playground.ui.builder.scene import layer_details
+
+    assert layer_details({"type": "LSTM", "units": 16}) == "16 units · last state"
+    assert layer_details({"type": "GRU", "units": 1, "return_sequences": True}) == "1 unit · every step"
+    assert layer_details({"type": "Dense", "units": 1}) == "1 unit"
+    assert layer_details({"type": "TimeDistributed", "units": 3}) == "3 units per step"

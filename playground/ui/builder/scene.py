@@ -31,18 +31,28 @@ def _num(v: Any) -> str:
     return str(v)
 
 
+def _count(n: Any, noun: str) -> str:
+    """'1 unit', '64 units'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def layer_details(entry: dict[str, Any]) -> str:
     """A one-line summary of a layer's settings."""
     t = entry.get("type")
     parts: list[str] = []
-    if t == "Dense":
-        parts.append(f"{entry.get('units', '?')} units")
+    if t in ("Dense", "TimeDistributed"):
+        parts.append(_count(entry.get("units", "?"), "unit") + (" per step" if t == "TimeDistributed" else ""))
         if entry.get("use_bias") is False:
             parts.append("no bias")
+    elif t in ("SimpleRNN", "LSTM", "GRU"):
+        parts.append(_count(entry.get("units", "?"), "unit"))
+        parts.append("every step" if entry.get("return_sequences") else "last state")
+        if t == "LSTM" and entry.get("forget_bias", 1.0) != 1.0:
+            parts.append(f"forget bias {_num(entry['forget_bias'])}")
     elif t == "Conv2D":
         k = entry.get("kernel", 3)
         k = f"{k[0]}×{k[1]}" if isinstance(k, (list, tuple)) else f"{k}×{k}"
-        parts.append(f"{entry.get('filters', '?')} filters {k}")
+        parts.append(f"{_count(entry.get('filters', '?'), 'filter')} {k}")
         parts.append(f"stride {entry.get('stride', 1)}")
         parts.append(f"pad {entry.get('padding', 0)}")
     elif t in ("MaxPool2D", "AvgPool2D"):
