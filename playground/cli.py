@@ -4,7 +4,7 @@
     playground train PROJECT_OR_PRESET [--epochs N] [--batch-size B] [--seed S] [--data-dir DIR] [--out MODEL.npz]
     playground evaluate MODEL.npz [--data-dir DIR] [--split test|train]
     playground predict MODEL.npz IMAGE...
-    playground bench [--vs-torch]
+    playground bench [--vs-torch] [--lstm]
     playground data download mnist [--dest DIR]
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
 
@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="training and inference speed of mlp-mnist and simple-convnet")
     b.add_argument("--vs-torch", action="store_true", help="measure PyTorch beside us (if installed)")
     b.add_argument("--seconds", type=_positive_float, default=5.0, help="time per measurement")
+    b.add_argument("--lstm", action="store_true", help="LSTM training steps per second instead (against "
+                                                          "PyTorch's nn.LSTM with --vs-torch)")
 
     d = sub.add_parser("data", help="data sets")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser, required=True)
@@ -218,6 +220,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.lstm:
+        from playground.engine.bench_lstm import run_bench_lstm
+
+        _print(run_bench_lstm(vs_torch=args.vs_torch, seconds=args.seconds))
+        return 0
     from playground.engine.bench import run_bench
 
     _print(run_bench(vs_torch=args.vs_torch, seconds_per_case=args.seconds))

@@ -259,3 +259,14 @@ def test_block_summaries_of_recurrent_layers_and_singular_units():
     assert layer_details({"type": "GRU", "units": 1, "return_sequences": True}) == "1 unit · every step"
     assert layer_details({"type": "Dense", "units": 1}) == "1 unit"
     assert layer_details({"type": "TimeDistributed", "units": 3}) == "3 units per step"
+
+
+def test_the_lstm_benchmark_reports_steps_per_second(capsys):
+    from playground.cli import main
+
+    assert main(["bench", "--lstm", "--seconds", "0.05"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["cases"]) == {"adding-lstm", "wide"}
+    assert all(c["ours_steps_per_s"] > 0 for c in out["cases"].values())
