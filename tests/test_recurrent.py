@@ -261,9 +261,11 @@ def test_block_summaries_of_recurrent_layers_and_singular_units():
     assert layer_details({"type": "TimeDistributed", "units": 3}) == "3 units per step"
 
 
-def test_the_lstm_benchmark_reports_steps_per_second(capsys):
+def test_the_lstm_benchmark_reports_steps_per_second(capsys, monkeypatch):
     from playground.cli import main
+    from playground.engine import bench_lstm
 
+    monkeypatch.setattr(bench_lstm, "CASES", (("adding-lstm", 4, 5, 2, 3), ("wide", 4, 5, 3, 4)))
     assert main(["bench", "--lstm", "--seconds", "0.05"]) == 0
     import json
 
