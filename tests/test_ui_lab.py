@@ -7,8 +7,9 @@ from PySide6.QtCore import QPointF, Qt
 
 from playground.engine.lab.functions import FUNCTIONS
 from playground.engine.lab.paths import LAB_OPTIMIZERS, run_paths
-from playground.ui.optimizer_lab import widget as optimizer_lab
-from playground.ui.optimizer_lab.widget import OptimizerLabWidget, contour_segments, log_heat
+from playground.ui.optimizer_lab import surface as optimizer_lab
+from playground.ui.optimizer_lab.drawing import contour_segments, log_heat
+from playground.ui.optimizer_lab.widget import OptimizerLabWidget
 
 
 @pytest.fixture
