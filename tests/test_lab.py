@@ -230,6 +230,11 @@ def test_pathlab_new_function_takes_its_rates_and_keeps_other_settings():
     ("-x**2", 3, 0, -9),                 # unary minus binds looser than **
     ("2**3**2", 0, 0, 512),              # ** is right-associative
     ("2**-1", 0, 0, 0.5),
+    ("x^2 + 3*y^2", 2, 1, 7),            # ^ is a power, as on paper (not Python's exclusive or)
+    ("-x^2", 3, 0, -9),
+    ("2^3^2", 0, 0, 512),
+    ("2**3^2", 0, 0, 512),
+    ("x ^ -1", 4, 0, 0.25),
     ("x - y - 1", 5, 2, 2),              # left-associative
     ("8/2/2", 0, 0, 2),
     ("2*-x", 3, 0, -6),
@@ -247,7 +252,7 @@ def test_parser_accepts(text, x, y, expected):
 
 @pytest.mark.parametrize("text, column, fragment", [
     ("x**2 + sin(y", 13, "expected ')' to close the '(' at column 11"),
-    ("x^2", 2, "write powers as x**2"),
+    ("x^", 3, "expected a number, x, y, a function or '(' after '^'"),
     ("", 1, "empty"),
     ("2x", 2, "expected an operator between '2' and 'x'"),
     ("x y", 3, "write x*y"),

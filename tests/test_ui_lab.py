@@ -99,6 +99,16 @@ def test_typed_function_error_is_shown_inline(qtbot, lab):
     assert lab.rows["sgd"].status.text() == "no known min"
 
 
+def test_caret_is_a_power_in_the_typed_function(qtbot, lab):
+    assert "^" in lab.expr_edit.toolTip() and "x^2 is x**2" in lab.expr_edit.toolTip()
+    lab.expr_edit.clear()
+    with qtbot.waitSignal(lab.functionChanged, timeout=3000):
+        qtbot.keyClicks(lab.expr_edit, "x^2 + 3*y^2")
+        qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert not lab.expr_error.isVisible()
+    assert lab.lab.function.value(2.0, 1.0) == pytest.approx(7.0)
+
+
 def test_function_menu_switches_function_and_rates(qtbot, lab):
     idx = lab.function_combo.findData("rosenbrock")
     with qtbot.waitSignal(lab.functionChanged, timeout=3000):

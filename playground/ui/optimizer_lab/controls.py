@@ -28,8 +28,8 @@ TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
 #: short labels of the optimizer settings shown beside the learning rate (ε stays as the book has it)
 PARAM_LABELS = {"momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂"}
 #: the tooltip of the typed-function box: what it reads
-EXPRESSION_HELP = ("x, y, numbers, + − * / **, sin cos exp log sqrt abs tanh, pi, e.\n"
-                   "Gradients by central differences. Press Enter to use it.")
+EXPRESSION_HELP = ("x, y, numbers, + − * /, powers as ** or ^ (x^2 is x**2), sin cos exp log sqrt abs tanh, "
+                   "pi, e.\nGradients by central differences. Press Enter to use it.")
 _RED = "#dc2626"
 _STATUS_STYLE = {"off": "color: gray;", "diverged": f"color: {_RED}; font-weight: bold;", "none": "color: gray;", "waiting": "",
                  "reached": "font-weight: bold;"}
@@ -65,7 +65,7 @@ class FunctionBar(QWidget):
         bar.addSpacing(12)
         bar.addWidget(QLabel("f(x, y) ="))
         self.expr_edit = QLineEdit()
-        self.expr_edit.setPlaceholderText("type a function, e.g. x**2 + 3*y**2 + sin(x)  — then Enter")
+        self.expr_edit.setPlaceholderText("type a function, e.g. x^2 + 3*y^2 + sin(x)  — then Enter")
         self.expr_edit.setToolTip(EXPRESSION_HELP)
         self.expr_edit.setClearButtonEnabled(True)
         self.expr_edit.returnPressed.connect(self._apply_expression)
