@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from playground.engine.errors import SpecError
-from playground.engine.lab.paths import (DIVERGENCE_BOUND, LAB_OPTIMIZERS, PathLab, parse_lr_assignments, run_paths)
+from playground.engine.lab.paths import (DIVERGENCE_BOUND, LAB_OPTIMIZERS, PathLab, parse_lr_assignments, run_paths,
+                                        start_problem)
 from playground.engine.lab.functions import FUNCTIONS, get_function
 from playground.engine.lab.expressions import ExpressionError, numeric_gradient, parse_expression
 from playground.lab_cli import add_paths_arguments, run_paths_command
@@ -359,3 +360,16 @@ def test_lr_assignments():
     assert parse_lr_assignments(["SGD=0.5", "adam=1e-3"]) == {"sgd": 0.5, "adam": 0.001}
     with pytest.raises(SpecError, match="twice"):
         parse_lr_assignments(["sgd=1", "sgd=2"])
+
+
+def test_start_problem_says_when_no_step_can_leave_the_start():
+    assert start_problem(get_function("log(x)"), (-3, 0)) == "f is not defined at the start (-3, 0)"
+    # f is defined at x = 0 but sqrt's central difference reaches x < 0
+    assert start_problem(get_function("sqrt(x) + y**2"), (0, 1)) == \
+        "the gradient of f is not finite at the start (0, 1)"
+    assert start_problem(FUNCTIONS["book"], (-7, 2)) is None
+    assert start_problem(get_function("log(x)"), (3, 0)) is None
+    lab = PathLab("log(x) + y**2", start=(-1, 1))
+    assert lab.start_problem == "f is not defined at the start (-1, 1)"
+    lab.reset((2, 1))
+    assert lab.start_problem is None

@@ -146,6 +146,26 @@ def test_divergence_is_marked_and_the_others_go_on(qtbot, lab):
     assert lab.rows["adam"].status.text() != "diverged"
 
 
+def test_a_start_where_f_is_undefined_is_said_so_not_called_divergence(qtbot, lab):
+    assert lab.set_function("log(x)")
+    lab.set_start(-3.0, 0.0)
+    qtbot.mouseClick(lab.step_button, Qt.MouseButton.LeftButton)
+    assert lab.lab.step_count == 0
+    for name in LAB_OPTIMIZERS:
+        assert lab.rows[name].status.text() == "undefined at start"
+        assert "f is not defined at the start (-3, 0)" in lab.rows[name].status.toolTip()
+        assert lab.head_items[name].opts["symbol"] != "x"
+    assert "F is not defined at the start (-3, 0)" in lab.message.text()
+    qtbot.mouseClick(lab.play_button, Qt.MouseButton.LeftButton)
+    assert not lab.is_playing and "Nothing to run: f is not defined" in lab.message.text()
+
+    with qtbot.waitSignal(lab.startChanged, timeout=3000):  # a click where log is defined starts over
+        qtbot.mouseClick(lab.plot.viewport(), Qt.MouseButton.LeftButton, pos=map_point(lab, 2.0, 0.0))
+    assert lab.message.text() == ""
+    lab.step(1)
+    assert lab.lab.step_count == 1 and lab.rows["sgd"].status.text() == "no known min"
+
+
 def test_reached_readout(qtbot, lab):
     lab.set_tolerance(1e-2)
     lab.step(70)

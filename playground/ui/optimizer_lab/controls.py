@@ -31,7 +31,8 @@ PARAM_LABELS = {"momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂
 EXPRESSION_HELP = ("x, y, numbers, + − * /, powers as ** or ^ (x^2 is x**2), sin cos exp log sqrt abs tanh, "
                    "pi, e.\nGradients by central differences. Press Enter to use it.")
 _RED = "#dc2626"
-_STATUS_STYLE = {"off": "color: gray;", "diverged": f"color: {_RED}; font-weight: bold;", "none": "color: gray;", "waiting": "",
+_STATUS_STYLE = {"off": "color: gray;", "undefined": f"color: {_RED}; font-weight: bold;",
+                 "diverged": f"color: {_RED}; font-weight: bold;", "none": "color: gray;", "waiting": "",
                  "reached": "font-weight: bold;"}
 
 

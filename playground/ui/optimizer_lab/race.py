@@ -24,7 +24,7 @@ class RowStatus:
     """What an optimizer's "reached" cell says: its text, a kind the view styles, and a tooltip."""
 
     text: str
-    kind: str     # "off", "diverged", "none", "waiting" or "reached"
+    kind: str     # "off", "undefined", "diverged", "none", "waiting" or "reached"
     tooltip: str
 
 
@@ -42,6 +42,8 @@ class RaceModel:
         self.tolerance = DEFAULT_TOLERANCE
         self.symlog = False
         self._reached: dict[str, tuple[int, int | None]] = {}  # name → (points checked, first step within tol)
+        self._problem_key: tuple | None = None  # (function, (x, y)) the start problem was worked out for
+        self._problem: str | None = None
 
     @property
     def function(self) -> LabFunction:
@@ -52,13 +54,29 @@ class RaceModel:
         return self.lab.step_count
 
     @property
+    def start_problem(self) -> str | None:
+        """Why no path can leave the start (f or its gradient is not finite there), or None.
+
+        Worked out once per function and start: every readout asks.
+        """
+        fn, start = self.lab.function, (float(self.lab.start[0]), float(self.lab.start[1]))
+        if self._problem_key is None or self._problem_key[0] is not fn or self._problem_key[1] != start:
+            self._problem_key, self._problem = (fn, start), self.lab.start_problem
+        return self._problem
+
+    @property
     def can_step(self) -> bool:
         """Some enabled path can still take a step, and Play has not hit :data:`MAX_STEPS`."""
-        return bool(self.lab.running) and self.lab.step_count < MAX_STEPS
+        return bool(self.lab.running) and self.lab.step_count < MAX_STEPS and self.start_problem is None
 
     # ------------------------------------------------------------ changes
     def step(self, n: int = 1) -> int:
-        """Up to ``n`` steps of every enabled path, never past :data:`MAX_STEPS`; the steps taken."""
+        """Up to ``n`` steps of every enabled path, never past :data:`MAX_STEPS`; the steps taken.
+
+        None (0) when f or its gradient is not finite at the start: no path could leave it.
+        """
+        if self.start_problem is not None:
+            return 0
         before = self.lab.step_count
         self.lab.step(max(0, min(int(n), MAX_STEPS - before)))
         return self.lab.step_count - before
@@ -82,6 +100,9 @@ class RaceModel:
 
     def stop_message(self, refused: bool = False) -> str:
         """Why Play stopped (or, ``refused``, would not start), said so that the next thing to do is clear."""
+        problem = self.start_problem
+        if problem is not None:
+            return f"Nothing to run: {problem}. Click the map where f is defined (the coloured area)."
         if refused:
             return "Nothing left to run: every path has stopped. Reset or click a new start."
         done = "Every path has stopped." if not self.lab.running else f"Stopped after {MAX_STEPS} steps."
@@ -102,6 +123,10 @@ class RaceModel:
         path = self.lab.paths[name]
         if not self.lab.enabled[name]:
             return RowStatus("off", "off", "")
+        problem = self.start_problem
+        if problem is not None:
+            return RowStatus("undefined at start", "undefined",
+                             f"No step can be taken: {problem}. Click the map where f is defined.")
         if path.stopped:
             return RowStatus(f"diverged at {path.diverged_at}", "diverged",
                              f"Stopped at step {path.diverged_at}: {path.diverged_reason}. The others go on.")

@@ -23,7 +23,6 @@ Run alone with ``python -m playground.ui.optimizer_lab``.
 
 from __future__ import annotations
 
-import math
 import sys
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -93,7 +92,7 @@ class OptimizerLabWidget(QWidget):
 
     def play(self) -> None:
         if not self.race.can_step:
-            self._set_message(self.race.stop_message(refused=True))
+            self._say_stop(refused=True)
             self.transport.show_playing(False)
             return
         self._timer.start()
@@ -240,7 +239,7 @@ class OptimizerLabWidget(QWidget):
         self.step(self._per_tick)
         if not self.race.can_step:
             self.pause()
-            self._set_message(self.race.stop_message())
+            self._say_stop()
 
     def _toggle(self, name: str, on: bool) -> None:
         self.race.set_enabled(name, on)
@@ -262,10 +261,15 @@ class OptimizerLabWidget(QWidget):
         self.pause()
         self.set_start(x, y)
 
-    def _set_message(self, text: str, error: bool = False) -> None:
+    def _set_message(self, text: str, error: bool = False, about_start: bool = False) -> None:
+        """The line under the lab; ``about_start`` marks a message that goes once the start is fine again."""
         self.message.setStyleSheet("color: #dc2626;" if error else "")
         self.message.setText(text)
-        self._start_message = False
+        self._start_message = about_start
+
+    def _say_stop(self, refused: bool = False) -> None:
+        bad_start = self.race.start_problem is not None
+        self._set_message(self.race.stop_message(refused), error=bad_start, about_start=bad_start)
 
     def _refresh(self) -> None:
         """Redraw paths, heads, readouts and the f plot from the lab."""
@@ -276,11 +280,10 @@ class OptimizerLabWidget(QWidget):
         self.fplot.draw(self.race)
         self.map_view.draw()
         self.transport.show_step(self.lab.step_count)
-        if not math.isfinite(float(self.race.function.value(*self.lab.start))):
-            x, y = self.lab.start
-            self._set_message(f"f is not defined at the start ({x:.3g}, {y:.3g}): click the map where it is "
-                              "(the coloured area).", error=True)
-            self._start_message = True
+        problem = self.race.start_problem
+        if problem is not None:
+            self._set_message(f"{problem[0].upper()}{problem[1:]}: no optimizer can step from there. "
+                              "Click the map where f is defined (the coloured area).", error=True, about_start=True)
         elif self._start_message:
             self._set_message("")
         self.surface.draw_paths()
