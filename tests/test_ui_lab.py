@@ -81,6 +81,7 @@ def test_play_runs_on_a_timer_and_pause_stops_it(qtbot, lab):
 
 
 def test_typed_function_error_is_shown_inline(qtbot, lab):
+    lab.expr_edit.clear()
     qtbot.keyClicks(lab.expr_edit, "x**2 + sin(y")
     qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
     assert lab.expr_error.isVisible()
@@ -109,12 +110,30 @@ def test_caret_is_a_power_in_the_typed_function(qtbot, lab):
     assert lab.lab.function.value(2.0, 1.0) == pytest.approx(7.0)
 
 
+def test_the_box_shows_the_expression_of_the_function_picked(qtbot, lab):
+    assert lab.expr_edit.text() == "x**2/20 + y**2"
+    lab.expr_edit.clear()
+    qtbot.keyClicks(lab.expr_edit, "x^2 + y^4")
+    qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert lab.lab.function.name == "x^2 + y^4" and lab.expr_edit.text() == "x^2 + y^4"
+    idx = lab.function_combo.findData("himmelblau")
+    with qtbot.waitSignal(lab.functionChanged, timeout=3000):
+        lab.function_combo.setCurrentIndex(idx)
+        lab.function_combo.activated.emit(idx)
+    assert lab.expr_edit.text() == FUNCTIONS["himmelblau"].expression.text
+    # Enter on what the box shows keeps the catalogue function, its minima and analytic gradient
+    qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert lab.lab.function is FUNCTIONS["himmelblau"]
+    assert lab.function_combo.currentData() == "himmelblau"
+
+
 def test_function_menu_switches_function_and_rates(qtbot, lab):
     idx = lab.function_combo.findData("rosenbrock")
     with qtbot.waitSignal(lab.functionChanged, timeout=3000):
         lab.function_combo.setCurrentIndex(idx)
         lab.function_combo.activated.emit(idx)
     assert lab.lab.function is FUNCTIONS["rosenbrock"]
+    assert lab.expr_edit.text() == "(1 - x)**2 + 100*(y - x**2)**2"
     assert lab.rows["adam"].lr.value() == pytest.approx(FUNCTIONS["rosenbrock"].lrs["adam"])
     (x0, x1), (y0, y1) = lab.vb.viewRange()
     assert (x0, x1) == pytest.approx(FUNCTIONS["rosenbrock"].x_range)

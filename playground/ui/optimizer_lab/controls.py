@@ -90,11 +90,10 @@ class FunctionBar(QWidget):
         lay.addWidget(self.formula_label)
 
     def show_function(self, fn: LabFunction) -> None:
-        """The menu, the box (a typed function's text) and the formula line follow ``fn``."""
+        """The menu, the box (the function's expression, to edit) and the formula line follow ``fn``."""
         self._function = fn
         self._sync_combo()
-        if fn.custom:
-            self.expr_edit.setText(fn.name)
+        self.expr_edit.setText(fn.expression.text)
         self.show_error(None)
         grad = "analytic gradient" if fn.analytic else "gradient by central differences"
         mins = ", ".join(f"({m[0]:.4g}, {m[1]:.4g})" for m in fn.minima) or "none known"
@@ -149,7 +148,9 @@ class FunctionBar(QWidget):
         except SpecError as e:
             self.show_error(e)
             return
-        self.requested.emit(fn)
+        # a catalogue function's own expression, as the box shows it, stays that function (minima, gradient)
+        same = [f for f in FUNCTIONS.values() if f.expression.text == fn.expression.text]
+        self.requested.emit(same[0] if same else fn)
 
 
 class Transport(QWidget):
