@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from playground.engine.lab.functions import FUNCTIONS
 from playground.engine.lab.paths import LAB_OPTIMIZERS, run_paths
 from playground.ui.optimizer_lab import surface as optimizer_lab
 from playground.ui.optimizer_lab.drawing import contour_segments, log_heat
+from playground.ui.optimizer_lab.mapview import DIVERGED_SIZE
 from playground.ui.optimizer_lab.widget import OptimizerLabWidget
 
 
@@ -183,6 +184,49 @@ def test_a_start_where_f_is_undefined_is_said_so_not_called_divergence(qtbot, la
     assert lab.message.text() == ""
     lab.step(1)
     assert lab.lab.step_count == 1 and lab.rows["sgd"].status.text() == "no known min"
+
+
+def test_the_diverged_mark_is_drawn_wholly_inside_the_map(qtbot, lab):
+    lab.rows["sgd"].lr.setValue(1.1)
+    lab.step(80)  # SGD escapes far beyond the view along x (see the divergence test)
+    xs, ys = lab.head_items["sgd"].getData()
+    mark = lab.vb.mapViewToScene(QPointF(xs[0], ys[0]))
+    half = DIVERGED_SIZE / 2
+    inside = lab.vb.sceneBoundingRect().adjusted(half - 0.5, half - 0.5, 0.5 - half, 0.5 - half)
+    assert inside.contains(mark), (mark, lab.vb.sceneBoundingRect())
+    lab.vb.setRange(xRange=(-2, 2), yRange=(-1, 1), padding=0)  # and after a zoom
+    xs, ys = lab.head_items["sgd"].getData()
+    inside = lab.vb.sceneBoundingRect().adjusted(half - 0.5, half - 0.5, 0.5 - half, 0.5 - half)
+    assert inside.contains(lab.vb.mapViewToScene(QPointF(xs[0], ys[0])))
+
+
+def test_the_value_plot_key_covers_no_curve_and_top_labels_have_room(qtbot, lab):
+    fplot = lab.fplot
+    legend = fplot.legend
+    assert legend.isVisible() and len(legend.items) == len(LAB_OPTIMIZERS)
+    assert not legend.sceneBoundingRect().intersects(fplot.getPlotItem().vb.sceneBoundingRect())
+    assert legend.sceneBoundingRect().top() >= fplot.getPlotItem().getAxis("bottom").sceneBoundingRect().bottom()
+    # the top tick label is centred on the plot's top line: half of it must fit above, inside the widget
+    for plot in (lab.plot, fplot):
+        top = plot.getPlotItem().vb.sceneBoundingRect().top()
+        assert top >= plot.fontMetrics().height() / 2, (plot, top)
+
+
+def test_an_expression_error_does_not_move_the_controls(qtbot, lab):
+    def places():
+        lab.layout().activate()
+        return [w.mapTo(lab, QPoint(0, 0)) for w in (lab.step_button, lab.plot, lab.rows["sgd"].check)] + \
+            [lab.plot.size()]
+
+    before = places()
+    lab.expr_edit.clear()
+    qtbot.keyClicks(lab.expr_edit, "x**2 + sin(y")
+    qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert lab.expr_error.isVisible() and lab.expr_error.text().count("\n") == 2
+    assert places() == before
+    assert lab.expr_error.height() >= lab.expr_error.sizeHint().height()  # all three lines shown
+    qtbot.keyClicks(lab.expr_edit, ")")
+    assert not lab.expr_error.isVisible() and places() == before
 
 
 def test_reached_readout(qtbot, lab):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFontDatabase, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSizePolicy, QSlider, QStyle, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSizePolicy, QSlider, QStackedWidget, QStyle, QVBoxLayout,
+                               QWidget)
 
 from playground.engine.errors import SpecError
 from playground.engine.lab.expressions import ExpressionError, parse_expression
@@ -30,6 +31,7 @@ PARAM_LABELS = {"momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂
 #: the tooltip of the typed-function box: what it reads
 EXPRESSION_HELP = ("x, y, numbers, + − * /, powers as ** or ^ (x^2 is x**2), sin cos exp log sqrt abs tanh, "
                    "pi, e.\nGradients by central differences. Press Enter to use it.")
+ERROR_LINES = 3     # an expression error: the problem, the expression, a caret under the column
 _RED = "#dc2626"
 _STATUS_STYLE = {"off": "color: gray;", "undefined": f"color: {_RED}; font-weight: bold;",
                  "diverged": f"color: {_RED}; font-weight: bold;", "none": "color: gray;", "waiting": "",
@@ -37,10 +39,12 @@ _STATUS_STYLE = {"off": "color: gray;", "undefined": f"color: {_RED}; font-weigh
 
 
 class FunctionBar(QWidget):
-    """The function menu, the f(x, y) box, what is wrong with the typed text, and the formula.
+    """The function menu, the f(x, y) box, and under them the formula, or what is wrong with the typed text.
 
-    :attr:`requested` carries a catalogue name or a parsed
-    :class:`LabFunction`; :attr:`hint` a message for the person.
+    The formula and the error share one slot of fixed height, so an error
+    never moves the controls below. :attr:`requested` carries a catalogue
+    name or a parsed :class:`LabFunction`; :attr:`hint` a message for the
+    person.
     """
 
     requested = Signal(object)
@@ -78,16 +82,20 @@ class FunctionBar(QWidget):
         bar.addWidget(self.expr_button)
         lay.addLayout(bar)
 
+        self.formula_label = QLabel()
+        self.formula_label.setWordWrap(True)
+        self.formula_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.expr_error = QLabel()
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.expr_error.setFont(mono)
+        self.expr_error.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.expr_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.expr_error.setStyleSheet(f"color: {_RED};")
-        self.expr_error.hide()
-        lay.addWidget(self.expr_error)
-        self.formula_label = QLabel()
-        self.formula_label.setWordWrap(True)
-        lay.addWidget(self.formula_label)
+        self.slot = QStackedWidget()
+        self.slot.addWidget(self.formula_label)
+        self.slot.addWidget(self.expr_error)
+        self.slot.setFixedHeight(QFontMetrics(mono).lineSpacing() * ERROR_LINES + 4)
+        lay.addWidget(self.slot)
 
     def show_function(self, fn: LabFunction) -> None:
         """The menu, the box (the function's expression, to edit) and the formula line follow ``fn``."""
@@ -101,14 +109,14 @@ class FunctionBar(QWidget):
                                    + (f" &nbsp; · &nbsp; <i>{fn.note}</i>" if fn.note else ""))
 
     def show_error(self, error: SpecError | None) -> None:
-        """What is wrong with the typed text, with a caret under the column (None: nothing)."""
+        """What is wrong with the typed text, with a caret under the column (None: the formula again)."""
         self.expr_edit.setStyleSheet("" if error is None else f"QLineEdit {{ border: 1px solid {_RED}; }}")
         if error is None:
             self.expr_error.clear()
-            self.expr_error.hide()
+            self.slot.setCurrentWidget(self.formula_label)
             return
         self.expr_error.setText(error.pointer() if isinstance(error, ExpressionError) else str(error))
-        self.expr_error.show()
+        self.slot.setCurrentWidget(self.expr_error)
 
     def _sync_combo(self) -> None:
         fn = self._function

@@ -14,11 +14,17 @@ from playground.engine.lab.functions import LabFunction
 from playground.engine.lab.paths import LAB_OPTIMIZERS, OPTIMIZER_INFO, PathLab
 from playground.ui.optimizer_lab.drawing import COLORS, arrow, contour_segments, log_heat
 
-__all__ = ["MapView", "GRID", "CONTOUR_LEVELS", "DOTS_UP_TO"]
+__all__ = ["MapView", "GRID", "CONTOUR_LEVELS", "DOTS_UP_TO", "DIVERGED_SIZE", "top_room"]
 
 GRID = 241          # heat-map samples per axis
 CONTOUR_LEVELS = 14
 DOTS_UP_TO = 400    # a path is drawn with a dot per step up to this many points
+DIVERGED_SIZE = 18  # the ✕ where a path diverged, in pixels
+
+
+def top_room(plot: pg.PlotWidget) -> int:
+    """Pixels to leave above a plot with no title: half a tick label sticks out over its top line."""
+    return plot.fontMetrics().height() // 2 + 2
 
 
 class MapView(QWidget):
@@ -45,6 +51,7 @@ class MapView(QWidget):
         pi.setLabel("left", "y")
         pi.showGrid(x=False, y=False)
         pi.setMenuEnabled(True)
+        pi.setContentsMargins(0, top_room(self.plot), 4, 0)
         self.vb = pi.getViewBox()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-100)
@@ -155,15 +162,18 @@ class MapView(QWidget):
         self.draw_arrows()
 
     def _draw_heads(self) -> None:
-        """A dot at each path's current point; a red ✕ where a path diverged, kept inside the view."""
+        """A dot at each path's current point; a red ✕ where a path diverged, kept wholly inside the view."""
         (x0, x1), (y0, y1) = self.vb.viewRange()
+        pw, ph = self.vb.viewPixelSize()
+        ix = min(abs(pw) * DIVERGED_SIZE / 2, (x1 - x0) / 2) if math.isfinite(pw) else 0.0
+        iy = min(abs(ph) * DIVERGED_SIZE / 2, (y1 - y0) / 2) if math.isfinite(ph) else 0.0
         for name in LAB_OPTIMIZERS:
             path = self.lab.paths[name]
             head = self.head_items[name]
             x, y = path.points[-1]
             if path.stopped:
-                x, y = min(max(x, x0), x1), min(max(y, y0), y1)
-                head.setData(pos=[(x, y)], symbol="x", size=18, brush=pg.mkBrush("#dc2626"),
+                x, y = min(max(x, x0 + ix), x1 - ix), min(max(y, y0 + iy), y1 - iy)
+                head.setData(pos=[(x, y)], symbol="x", size=DIVERGED_SIZE, brush=pg.mkBrush("#dc2626"),
                              pen=pg.mkPen("#7f1d1d", width=1))
             else:
                 head.setData(pos=[(x, y)], symbol="o", size=11, brush=pg.mkBrush(COLORS[name]),

@@ -1,4 +1,4 @@
-"""The optimizer lab's f − f* (or f) against step plot, with its key and its axes grown in jumps."""
+"""The optimizer lab's f − f* (or f) against step plot, its key under the curves and its axes grown in jumps."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from playground.engine.lab.paths import LAB_OPTIMIZERS, OPTIMIZER_INFO
 from playground.ui.optimizer_lab.drawing import COLORS
+from playground.ui.optimizer_lab.mapview import top_room
 from playground.ui.optimizer_lab.race import RaceModel
 
-__all__ = ["ValuePlot"]
+__all__ = ["ValuePlot", "LEGEND_COLUMNS"]
+
+LEGEND_COLUMNS = 3  # the key under the plot: two rows of three
 
 
 class ValuePlot(pg.PlotWidget):
     """f − f* on a log axis when the minimum is known, else f (or its symlog), per optimizer, against the step.
 
-    The step axis grows in jumps (20, 40, 80, …) and the value
+    The key sits under the plot, in the plot item's own layout, so it never
+    covers a curve. The step axis grows in jumps (20, 40, 80, …) and the value
     axis snaps to whole decades or round steps, so ticks are not redrawn at
     every step.
     """
@@ -34,7 +38,10 @@ class ValuePlot(pg.PlotWidget):
         fi.showGrid(x=True, y=True, alpha=0.25)
         fi.setClipToView(True)
         fi.setDownsampling(auto=True, mode="peak")
-        self.legend = self.addLegend(offset=(8, -8), labelTextSize="8pt")
+        fi.setContentsMargins(0, top_room(self), 6, 0)
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=LEGEND_COLUMNS, frame=False, horSpacing=6)
+        fi.layout.addItem(self.legend, 4, 1)  # under the bottom axis, beside no curve
+        fi.legend = self.legend  # curves named below join it, and restyle() colours it with the plot
         self.fcurves: dict[str, pg.PlotDataItem] = {}
         for name in LAB_OPTIMIZERS:
             self.fcurves[name] = self.plot(pen=pg.mkPen(COLORS[name], width=2), name=OPTIMIZER_INFO[name][0])

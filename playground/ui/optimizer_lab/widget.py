@@ -42,6 +42,8 @@ from playground.ui.theme import current_theme
 
 __all__ = ["OptimizerLabWidget", "main"]
 
+MESSAGE_LINES = 2   # the message line under the lab keeps this height, shown or not
+
 
 class OptimizerLabWidget(QWidget):
     """The optimizer lab, embeddable as a tab or dock; see the module docstring."""
@@ -203,6 +205,8 @@ class OptimizerLabWidget(QWidget):
 
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.message.setFixedHeight(self.message.fontMetrics().lineSpacing() * MESSAGE_LINES + 2)
         root.addWidget(self.message)
         self._name_parts()
 
