@@ -175,7 +175,7 @@ def test_a_start_where_f_is_undefined_is_said_so_not_called_divergence(qtbot, la
         assert lab.rows[name].status.text() == "undefined at start"
         assert "f is not defined at the start (-3, 0)" in lab.rows[name].status.toolTip()
         assert lab.head_items[name].opts["symbol"] != "x"
-    assert "F is not defined at the start (-3, 0)" in lab.message.text()
+    assert "No optimizer can take a step: f is not defined at the start (-3, 0)" in lab.message.text()
     qtbot.mouseClick(lab.play_button, Qt.MouseButton.LeftButton)
     assert not lab.is_playing and "Nothing to run: f is not defined" in lab.message.text()
 

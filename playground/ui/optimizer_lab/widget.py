@@ -286,8 +286,8 @@ class OptimizerLabWidget(QWidget):
         self.transport.show_step(self.lab.step_count)
         problem = self.race.start_problem
         if problem is not None:
-            self._set_message(f"{problem[0].upper()}{problem[1:]}: no optimizer can step from there. "
-                              "Click the map where f is defined (the coloured area).", error=True, about_start=True)
+            self._set_message(f"No optimizer can take a step: {problem}. Click the map where f is defined "
+                              "(the coloured area).", error=True, about_start=True)
         elif self._start_message:
             self._set_message("")
         self.surface.draw_paths()
