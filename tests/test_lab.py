@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from playground.engine.errors import SpecError
-from playground.engine.lab.paths import (DIVERGENCE_BOUND, LAB_OPTIMIZERS, PathLab, parse_lr_assignments, run_paths)
+from playground.engine.lab.paths import (DIVERGENCE_BOUND, LAB_OPTIMIZERS, PathLab, parse_lr_assignments, run_paths,
+                                        start_problem)
 from playground.engine.lab.functions import FUNCTIONS, get_function
 from playground.engine.lab.expressions import ExpressionError, numeric_gradient, parse_expression
 from playground.lab_cli import add_paths_arguments, run_paths_command
@@ -230,6 +231,11 @@ def test_pathlab_new_function_takes_its_rates_and_keeps_other_settings():
     ("-x**2", 3, 0, -9),                 # unary minus binds looser than **
     ("2**3**2", 0, 0, 512),              # ** is right-associative
     ("2**-1", 0, 0, 0.5),
+    ("x^2 + 3*y^2", 2, 1, 7),            # ^ is a power, as on paper (not Python's exclusive or)
+    ("-x^2", 3, 0, -9),
+    ("2^3^2", 0, 0, 512),
+    ("2**3^2", 0, 0, 512),
+    ("x ^ -1", 4, 0, 0.25),
     ("x - y - 1", 5, 2, 2),              # left-associative
     ("8/2/2", 0, 0, 2),
     ("2*-x", 3, 0, -6),
@@ -247,7 +253,7 @@ def test_parser_accepts(text, x, y, expected):
 
 @pytest.mark.parametrize("text, column, fragment", [
     ("x**2 + sin(y", 13, "expected ')' to close the '(' at column 11"),
-    ("x^2", 2, "write powers as x**2"),
+    ("x^", 3, "expected a number, x, y, a function or '(' after '^'"),
     ("", 1, "empty"),
     ("2x", 2, "expected an operator between '2' and 'x'"),
     ("x y", 3, "write x*y"),
@@ -354,3 +360,16 @@ def test_lr_assignments():
     assert parse_lr_assignments(["SGD=0.5", "adam=1e-3"]) == {"sgd": 0.5, "adam": 0.001}
     with pytest.raises(SpecError, match="twice"):
         parse_lr_assignments(["sgd=1", "sgd=2"])
+
+
+def test_start_problem_says_when_no_step_can_leave_the_start():
+    assert start_problem(get_function("log(x)"), (-3, 0)) == "f is not defined at the start (-3, 0)"
+    # f is defined at x = 0 but sqrt's central difference reaches x < 0
+    assert start_problem(get_function("sqrt(x) + y**2"), (0, 1)) == \
+        "the gradient of f is not finite at the start (0, 1)"
+    assert start_problem(FUNCTIONS["book"], (-7, 2)) is None
+    assert start_problem(get_function("log(x)"), (3, 0)) is None
+    lab = PathLab("log(x) + y**2", start=(-1, 1))
+    assert lab.start_problem == "f is not defined at the start (-1, 1)"
+    lab.reset((2, 1))
+    assert lab.start_problem is None

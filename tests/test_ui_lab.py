@@ -3,12 +3,14 @@
 import numpy as np
 import pytest
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from playground.engine.lab.functions import FUNCTIONS
 from playground.engine.lab.paths import LAB_OPTIMIZERS, run_paths
-from playground.ui.optimizer_lab import widget as optimizer_lab
-from playground.ui.optimizer_lab.widget import OptimizerLabWidget, contour_segments, log_heat
+from playground.ui.optimizer_lab import surface as optimizer_lab
+from playground.ui.optimizer_lab.drawing import contour_segments, log_heat
+from playground.ui.optimizer_lab.mapview import DIVERGED_SIZE
+from playground.ui.optimizer_lab.widget import OptimizerLabWidget
 
 
 @pytest.fixture
@@ -80,6 +82,7 @@ def test_play_runs_on_a_timer_and_pause_stops_it(qtbot, lab):
 
 
 def test_typed_function_error_is_shown_inline(qtbot, lab):
+    lab.expr_edit.clear()
     qtbot.keyClicks(lab.expr_edit, "x**2 + sin(y")
     qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
     assert lab.expr_error.isVisible()
@@ -98,12 +101,40 @@ def test_typed_function_error_is_shown_inline(qtbot, lab):
     assert lab.rows["sgd"].status.text() == "no known min"
 
 
+def test_caret_is_a_power_in_the_typed_function(qtbot, lab):
+    assert "^" in lab.expr_edit.toolTip() and "x^2 is x**2" in lab.expr_edit.toolTip()
+    lab.expr_edit.clear()
+    with qtbot.waitSignal(lab.functionChanged, timeout=3000):
+        qtbot.keyClicks(lab.expr_edit, "x^2 + 3*y^2")
+        qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert not lab.expr_error.isVisible()
+    assert lab.lab.function.value(2.0, 1.0) == pytest.approx(7.0)
+
+
+def test_the_box_shows_the_expression_of_the_function_picked(qtbot, lab):
+    assert lab.expr_edit.text() == "x**2/20 + y**2"
+    lab.expr_edit.clear()
+    qtbot.keyClicks(lab.expr_edit, "x^2 + y^4")
+    qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert lab.lab.function.name == "x^2 + y^4" and lab.expr_edit.text() == "x^2 + y^4"
+    idx = lab.function_combo.findData("himmelblau")
+    with qtbot.waitSignal(lab.functionChanged, timeout=3000):
+        lab.function_combo.setCurrentIndex(idx)
+        lab.function_combo.activated.emit(idx)
+    assert lab.expr_edit.text() == FUNCTIONS["himmelblau"].expression.text
+    # Enter on what the box shows keeps the catalogue function, its minima and analytic gradient
+    qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert lab.lab.function is FUNCTIONS["himmelblau"]
+    assert lab.function_combo.currentData() == "himmelblau"
+
+
 def test_function_menu_switches_function_and_rates(qtbot, lab):
     idx = lab.function_combo.findData("rosenbrock")
     with qtbot.waitSignal(lab.functionChanged, timeout=3000):
         lab.function_combo.setCurrentIndex(idx)
         lab.function_combo.activated.emit(idx)
     assert lab.lab.function is FUNCTIONS["rosenbrock"]
+    assert lab.expr_edit.text() == "(1 - x)**2 + 100*(y - x**2)**2"
     assert lab.rows["adam"].lr.value() == pytest.approx(FUNCTIONS["rosenbrock"].lrs["adam"])
     (x0, x1), (y0, y1) = lab.vb.viewRange()
     assert (x0, x1) == pytest.approx(FUNCTIONS["rosenbrock"].x_range)
@@ -133,6 +164,69 @@ def test_divergence_is_marked_and_the_others_go_on(qtbot, lab):
     assert lab.head_items["sgd"].opts["symbol"] == "x"
     assert lab.lab.paths["adam"].steps == 80
     assert lab.rows["adam"].status.text() != "diverged"
+
+
+def test_a_start_where_f_is_undefined_is_said_so_not_called_divergence(qtbot, lab):
+    assert lab.set_function("log(x)")
+    lab.set_start(-3.0, 0.0)
+    qtbot.mouseClick(lab.step_button, Qt.MouseButton.LeftButton)
+    assert lab.lab.step_count == 0
+    for name in LAB_OPTIMIZERS:
+        assert lab.rows[name].status.text() == "undefined at start"
+        assert "f is not defined at the start (-3, 0)" in lab.rows[name].status.toolTip()
+        assert lab.head_items[name].opts["symbol"] != "x"
+    assert "No optimizer can take a step: f is not defined at the start (-3, 0)" in lab.message.text()
+    qtbot.mouseClick(lab.play_button, Qt.MouseButton.LeftButton)
+    assert not lab.is_playing and "Nothing to run: f is not defined" in lab.message.text()
+
+    with qtbot.waitSignal(lab.startChanged, timeout=3000):  # a click where log is defined starts over
+        qtbot.mouseClick(lab.plot.viewport(), Qt.MouseButton.LeftButton, pos=map_point(lab, 2.0, 0.0))
+    assert lab.message.text() == ""
+    lab.step(1)
+    assert lab.lab.step_count == 1 and lab.rows["sgd"].status.text() == "no known min"
+
+
+def test_the_diverged_mark_is_drawn_wholly_inside_the_map(qtbot, lab):
+    lab.rows["sgd"].lr.setValue(1.1)
+    lab.step(80)  # SGD escapes far beyond the view along x (see the divergence test)
+    xs, ys = lab.head_items["sgd"].getData()
+    mark = lab.vb.mapViewToScene(QPointF(xs[0], ys[0]))
+    half = DIVERGED_SIZE / 2
+    inside = lab.vb.sceneBoundingRect().adjusted(half - 0.5, half - 0.5, 0.5 - half, 0.5 - half)
+    assert inside.contains(mark), (mark, lab.vb.sceneBoundingRect())
+    lab.vb.setRange(xRange=(-2, 2), yRange=(-1, 1), padding=0)  # and after a zoom
+    xs, ys = lab.head_items["sgd"].getData()
+    inside = lab.vb.sceneBoundingRect().adjusted(half - 0.5, half - 0.5, 0.5 - half, 0.5 - half)
+    assert inside.contains(lab.vb.mapViewToScene(QPointF(xs[0], ys[0])))
+
+
+def test_the_value_plot_key_covers_no_curve_and_top_labels_have_room(qtbot, lab):
+    fplot = lab.fplot
+    legend = fplot.legend
+    assert legend.isVisible() and len(legend.items) == len(LAB_OPTIMIZERS)
+    assert not legend.sceneBoundingRect().intersects(fplot.getPlotItem().vb.sceneBoundingRect())
+    assert legend.sceneBoundingRect().top() >= fplot.getPlotItem().getAxis("bottom").sceneBoundingRect().bottom()
+    # the top tick label is centred on the plot's top line: half of it must fit above, inside the widget
+    for plot in (lab.plot, fplot):
+        top = plot.getPlotItem().vb.sceneBoundingRect().top()
+        assert top >= plot.fontMetrics().height() / 2, (plot, top)
+
+
+def test_an_expression_error_does_not_move_the_controls(qtbot, lab):
+    def places():
+        lab.layout().activate()
+        return [w.mapTo(lab, QPoint(0, 0)) for w in (lab.step_button, lab.plot, lab.rows["sgd"].check)] + \
+            [lab.plot.size()]
+
+    before = places()
+    lab.expr_edit.clear()
+    qtbot.keyClicks(lab.expr_edit, "x**2 + sin(y")
+    qtbot.keyClick(lab.expr_edit, Qt.Key.Key_Return)
+    assert lab.expr_error.isVisible() and lab.expr_error.text().count("\n") == 2
+    assert places() == before
+    assert lab.expr_error.height() >= lab.expr_error.sizeHint().height()  # all three lines shown
+    qtbot.keyClicks(lab.expr_edit, ")")
+    assert not lab.expr_error.isVisible() and places() == before
 
 
 def test_reached_readout(qtbot, lab):

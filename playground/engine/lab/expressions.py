@@ -2,7 +2,8 @@
 
 A tokenizer and a recursive-descent parser compile the text to a small stack
 program, never ``eval``; a mistake raises :class:`ExpressionError` naming the
-column.
+column. ``^`` is a power, the same as ``**`` (``x^2`` is ``x**2``), as people
+write it on paper.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z_0-9]*)
-  | (?P<op>\*\*|[-+*/()])
+  | (?P<op>\*\*|[-+*/()^])
 """, re.VERBOSE)
 
 
@@ -76,7 +77,7 @@ def _tokenize(text: str) -> list[_Tok]:
         m = _TOKEN.match(text, pos)
         if m is None:
             ch = text[pos]
-            hint = {"^": "; write powers as x**2", ",": "; each function takes one argument",
+            hint = {",": "; each function takes one argument",
                     "[": "; use ( ) for grouping", "{": "; use ( ) for grouping",
                     "=": "; type only the right-hand side, e.g. x**2 + y**2"}.get(ch, "")
             raise ExpressionError(f"unexpected character {ch!r}{hint}", text, pos + 1)
@@ -94,7 +95,7 @@ class _Parser:
         expr   := term (('+' | '-') term)*
         term   := unary (('*' | '/') unary)*
         unary  := ('+' | '-') unary | power
-        power  := atom ('**' unary)?          (right-associative; -x**2 is -(x**2))
+        power  := atom (('**' | '^') unary)?  (right-associative; -x**2 is -(x**2); ^ is **)
         atom   := number | x | y | pi | e | func '(' expr ')' | '(' expr ')'
 
     It emits postfix code as it goes — ("num", v), ("var", "x"), ("neg",),
@@ -165,7 +166,7 @@ class _Parser:
 
     def power(self) -> None:
         self.atom()
-        if self.at_op("**"):
+        if self.at_op("**", "^"):
             op = self.take()
             self._enter(op)
             self.unary()

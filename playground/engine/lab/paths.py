@@ -29,7 +29,7 @@ from playground.engine.lab.functions import LabFunction, get_function
 
 __all__ = [
     "LAB_OPTIMIZERS", "DIVERGENCE_BOUND", "DEFAULT_TOLERANCE", "OPTIMIZER_INFO", "StepResult", "OptimizerPath",
-    "PathLab", "run_paths", "parse_lr_assignments", "parse_optimizer_list",
+    "PathLab", "run_paths", "parse_lr_assignments", "parse_optimizer_list", "start_problem",
 ]
 
 #: the optimizers the lab races, in the order they are shown
@@ -67,6 +67,17 @@ def _start_point(start: Sequence[float] | None, function: LabFunction) -> np.nda
     if pt.shape != (2,) or not np.all(np.isfinite(pt)):
         raise SpecError(f"start must be two finite numbers x y, got {list(start)!r}")
     return pt
+
+
+def start_problem(function: LabFunction, start: Sequence[float]) -> str | None:
+    """Why no optimizer can leave ``start``: f or its gradient is not finite there; None when both are."""
+    x, y = float(start[0]), float(start[1])
+    where = f"at the start ({x:.3g}, {y:.3g})"
+    if not math.isfinite(float(function.value(x, y))):
+        return f"f is not defined {where}"
+    if not np.all(np.isfinite(function.gradient(x, y))):
+        return f"the gradient of f is not finite {where}"
+    return None
 
 
 def _lab_optimizer_name(name: str) -> str:
@@ -303,6 +314,11 @@ class PathLab:
                     out.setdefault(name, []).append(res)
             self.step_count += 1
         return out
+
+    @property
+    def start_problem(self) -> str | None:
+        """Why no path can leave the start (f or its gradient not finite there), or None."""
+        return start_problem(self.function, self.start)
 
     def preview(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """(gradient, next step) at each enabled path's current point."""
