@@ -1,14 +1,24 @@
-"""The main window's files: new, open, save, presets, model import and export, recent files, unsaved work."""
+"""The main window's files: new, open, save, presets, model import and export, recent files, unsaved work.
+
+Reading a file goes through one last net, :func:`attempt`: whatever a bad
+file makes the loaders raise (the engine's own errors, but also a
+RecursionError from JSON nested too deep, a ValueError from a NaN where a
+whole number belongs, an OSError, a broken zip) becomes one dialog saying
+what was found, what was expected and what to do; the open project is left
+as it was.
+"""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtWidgets import QFileDialog
 
 from playground.engine.errors import PlaygroundError
-from playground.engine.project import load_model, load_preset, load_project, save_model, save_project, validate_project
+from playground.engine.project import (load_model, load_preset, load_project, resolve_project, save_model, save_project,
+                                      validate_project)
 from playground.ui import dialogs
 from playground.ui.builder.commands import ReplaceProject
 
@@ -18,6 +28,46 @@ if TYPE_CHECKING:
 DEFAULT_PRESET = "spiral"
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 MODEL_FILTER = "Trained models (*.npz);;All files (*)"
+
+EXPECTED_PROJECT = ("Expected a playground project (.json), as saved by File ▸ Save or shipped as a preset. "
+                    "Your current project is unchanged: choose another file, or correct this one.")
+EXPECTED_MODEL = ("Expected a trained model (.npz), as saved by File ▸ Export Trained Model or "
+                  "'playground train --out'. Your current project is unchanged: choose another file.")
+
+
+def describe_problem(error: BaseException, path: str | Path) -> str:
+    """What is wrong with the file at ``path``, in one line, from whatever its loader raised."""
+    if isinstance(error, PlaygroundError):
+        text = str(error)
+        return text.removeprefix(f"{path}: ")
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply to read (brackets inside brackets, thousands of levels deep)"
+    if isinstance(error, MemoryError):
+        return "it is too large to read into memory"
+    if isinstance(error, (zipfile.BadZipFile, EOFError)):
+        return f"it is not a complete .npz file ({error})"
+    if isinstance(error, OSError):
+        return f"it cannot be read ({error.strerror or error})"
+    if isinstance(error, KeyError):
+        return f"the entry {error} is missing"
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return f"it holds a value this app cannot use ({detail})"
+
+
+def attempt(load: Callable[..., Any], path: str | Path, *args) -> tuple[Any, str | None]:
+    """``(load(path, *args), None)``, or ``(None, what is wrong)`` when loading raises anything at all."""
+    try:
+        return load(path, *args), None
+    except Exception as e:  # the last net: a bad file must never reach sys.excepthook
+        return None, describe_problem(e, path)
+
+
+def read_start_target(target: str) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """What ``playground TARGET`` opens: ``(project, path or None for a preset, None)`` or ``(None, None, message)``."""
+    project, problem = attempt(resolve_project, target)
+    if problem is not None:
+        return None, None, f"Cannot open {Path(target).name}: {problem}\n\n{EXPECTED_PROJECT}"
+    return project, (target if Path(target).exists() else None), None
 
 
 class ProjectFiles:
@@ -74,11 +124,12 @@ class ProjectFiles:
 
     def open_project(self, path: str | Path, ask: bool = True) -> bool:
         """Open a project file; a bad file shows what is wrong and leaves the current project as it was."""
-        try:
-            project = load_project(path)
-        except (PlaygroundError, OSError) as e:
-            dialogs.error(self.window, "Cannot open the project", str(e))
-            self.settings.remove_recent_file(path) if not Path(path).exists() else None
+        project, problem = attempt(load_project, path)
+        if problem is not None:
+            dialogs.error(self.window, "Cannot open the project",
+                          f"Cannot open {Path(path).name}: {problem}\n\n{EXPECTED_PROJECT}")
+            if not Path(path).exists():
+                self.settings.remove_recent_file(path)
             return False
         if ask and not self.maybe_save():
             return False
@@ -124,11 +175,22 @@ class ProjectFiles:
 
     def import_model(self, path: str | Path) -> bool:
         """Load a trained model: its network replaces the project's (undoable) and its weights go to the digit pad."""
-        try:
-            net, meta = load_model(path)
-        except (PlaygroundError, OSError) as e:
-            dialogs.error(self.window, "Cannot import the model", str(e))
+        loaded, problem = attempt(self._read_model, path)
+        if problem is not None:
+            dialogs.error(self.window, "Cannot import the model",
+                          f"Cannot import {Path(path).name}: {problem}\n\n{EXPECTED_MODEL}")
             return False
+        net, project = loaded
+        self.doc.push(ReplaceProject(self.doc, project, f"Import model {Path(path).name}"))
+        self.window.set_trained(net, f"imported from {Path(path).name}")
+        self.settings.set_last_folder(path)
+        self.window.show_status(f"Imported {path}: {net.param_count():,} trained parameters")
+        return True
+
+    def _read_model(self, path: str | Path) -> tuple[Any, dict[str, Any]]:
+        """The model's network and the project it makes: its network, and its data set and training
+        settings where they are valid (else the project's own)."""
+        net, meta = load_model(path)
         project = self.doc.project()
         project["network"] = meta["network"]
         for key in ("dataset", "training"):
@@ -136,18 +198,10 @@ class ProjectFiles:
             try:
                 validate_project(candidate)
                 project = candidate
-            except PlaygroundError:
+            except Exception:  # settings this app cannot use, whatever the engine raises: keep the project's
                 pass
-        try:
-            validate_project(project)
-        except PlaygroundError as e:
-            dialogs.error(self.window, "Cannot import the model", str(e))
-            return False
-        self.doc.push(ReplaceProject(self.doc, project, f"Import model {Path(path).name}"))
-        self.window.set_trained(net, f"imported from {Path(path).name}")
-        self.settings.set_last_folder(path)
-        self.window.show_status(f"Imported {path}: {net.param_count():,} trained parameters")
-        return True
+        validate_project(project)
+        return net, project
 
     def export_model_dialog(self) -> bool:
         if self.window.trained_network() is None:

@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
         self.digit_pad.set_network(net, label)
 
     # ------------------------------------------------------------ messages
-    def _error(self, title: str, text: str) -> None:
+    def show_error(self, title: str, text: str) -> None:
         dialogs.error(self, title, text)
 
     # ------------------------------------------------------------ appearance and layout
