@@ -112,16 +112,16 @@ def set_combo_data(box: QComboBox, data) -> None:
     box.blockSignals(was)
 
 
-#: the frame of a box whose value from the file it cannot show
-_BAD_VALUE_STYLE = "QAbstractSpinBox { border: 1px solid #dc2626; border-radius: 2px; }"
+#: the text of a box whose value from the file it cannot show
+_BAD_VALUE_STYLE = "QLineEdit { color: #dc2626; font-weight: bold; }"
 
 
 def set_value(box: QSpinBox | QDoubleSpinBox, value) -> bool:
     """Set a spin box value without emitting signals; False when the box cannot show ``value``.
 
     A value it cannot show (not a number, NaN, beyond its range: a bad project
-    file) shows as the nearest it can, and the box is framed in red with a
-    tooltip naming the value the file holds, until a value that fits comes.
+    file) shows as the nearest it can, in bold red, with a tooltip naming the
+    value the file holds, until a value that fits comes.
     """
     try:
         number = float(value)
@@ -138,11 +138,11 @@ def set_value(box: QSpinBox | QDoubleSpinBox, value) -> bool:
     return fits
 
 
-def _mark_bad_value(box: QWidget, value) -> None:
+def _mark_bad_value(box: QSpinBox | QDoubleSpinBox, value) -> None:
     plain_tip = box.property("plain_tooltip")
     if value is None:
         if plain_tip is not None:
-            box.setStyleSheet("")
+            box.lineEdit().setStyleSheet("")
             box.setToolTip(plain_tip)
             box.setProperty("plain_tooltip", None)
         return
@@ -150,7 +150,7 @@ def _mark_bad_value(box: QWidget, value) -> None:
         plain_tip = box.toolTip()
         box.setProperty("plain_tooltip", plain_tip)
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "…"
-    box.setStyleSheet(_BAD_VALUE_STYLE)
+    box.lineEdit().setStyleSheet(_BAD_VALUE_STYLE)
     box.setToolTip(f"The file holds {shown} here, which this box cannot show (expected a number from "
                    f"{box.minimum():g} to {box.maximum():g}); it shows the nearest it can. "
                    f"Set a value to replace it.\n\n{plain_tip}".rstrip())
