@@ -114,10 +114,10 @@ def test_bars_update_while_the_stroke_is_drawn(qtbot, make_widget, net):
     # moves are coalesced: fewer predictions than mouse events, but at least one
     assert 1 <= len(seen) <= len(SEVEN) + 1
     # the ink's bounding box is shown, and the pipeline views are filled
-    qtbot.waitUntil(lambda: not w.view_final.image().isNull(), timeout=2000)
+    qtbot.waitUntil(lambda: not w.explain.view_final.image().isNull(), timeout=2000)
     assert w.pad._bbox is not None
-    assert not w.view_saliency.image().isNull()
-    assert not w.view_maps.image().isNull()  # a conv network: its feature maps
+    assert not w.explain.view_saliency.image().isNull()
+    assert not w.explain.view_maps.image().isNull()  # a conv network: its feature maps
     assert "It reads" in w.verdict.text()
 
 
@@ -241,7 +241,7 @@ def test_a_network_that_does_not_read_digits_is_refused(qtbot, make_widget, net)
         assert w.set_network(mlp, "an MLP")
         draw(qtbot, w.pad, ONE)
         qtbot.waitUntil(lambda: w.probabilities() is not None, timeout=2000)
-        qtbot.waitUntil(lambda: "no convolution" in w.view_maps._text, timeout=2000)
+        qtbot.waitUntil(lambda: "no convolution" in w.explain.view_maps._text, timeout=2000)
 
 
 # ---------------------------------------------------------------- teaching

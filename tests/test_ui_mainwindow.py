@@ -14,7 +14,7 @@ from playground.engine.project import load_project, save_model
 from playground.engine.project import load_preset
 from playground.ui.app import make_application
 from playground.ui.builder.commands import InsertLayer, SetLayerOption
-from playground.ui import mainwindow
+from playground.ui import dialogs
 from playground.ui.mainwindow import MainWindow
 from playground.ui.settings import SETTINGS_VERSION, AppSettings
 from playground.ui.theme import current_theme
@@ -22,7 +22,7 @@ from test_ui_editor import deliver_drag, gap_point
 
 
 class Messages:
-    """Stands in for QMessageBox in the main window's module: records each box instead of showing it.
+    """Stands in for QMessageBox in the main window's dialogs module: records each box instead of showing it.
 
     ``answer`` is what the "Save changes?" prompt returns. (The PySide class
     itself is left alone: patching attributes of Shiboken types corrupts
@@ -50,7 +50,7 @@ class Messages:
 @pytest.fixture
 def messages(monkeypatch):
     m = Messages()
-    monkeypatch.setattr(mainwindow, "QMessageBox", m)
+    monkeypatch.setattr(dialogs, "QMessageBox", m)
     return m
 
 

@@ -8,7 +8,6 @@ something.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -35,24 +34,20 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def open_main_window(argv: list[str]):
-    """Create and show the main window; open ``argv[0]`` (a project file or preset name) if given."""
-    from playground.engine.errors import PlaygroundError
-    from playground.engine.project import resolve_project
+    """Create and show the main window; open ``argv[0]`` (a project file or preset name) if given.
+
+    A file that cannot be opened leaves the window on the default project and says why in a dialog.
+    """
+    from playground.ui.files import read_start_target
     from playground.ui.mainwindow import MainWindow
 
     project, path, problem = None, None, None
     if argv:
-        target = argv[0]
-        try:
-            project = resolve_project(target)
-            if Path(target).exists():
-                path = target
-        except (PlaygroundError, OSError) as e:
-            problem = str(e)
+        project, path, problem = read_start_target(argv[0])
     window = MainWindow(project, path)
     window.show()
     if problem is not None:
-        QTimer.singleShot(0, window, lambda: window._error("Cannot open the project", problem))
+        QTimer.singleShot(0, window, lambda: window.show_error("Cannot open the project", problem))
     return window
 
 

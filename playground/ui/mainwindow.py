@@ -12,28 +12,25 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget,
-                               QToolBar, QUndoView, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QTabWidget, QUndoView, QWidget
 
-from playground.engine.errors import PlaygroundError
-from playground.engine.project import load_model, load_project, save_model, save_project, validate_project
 from playground.engine.project import load_preset
-from playground.assets import preset_names
-from playground.ui.builder.commands import DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceProject
-from playground.ui.builder.document import ProjectDocument
+from playground.ui import dialogs
 from playground.ui.builder import Inspector, LayerPalette, NetworkCanvas
 from playground.ui.builder.catalog import new_entry
-from playground.ui.settings import SETTINGS_VERSION, AppSettings
-from playground.ui.theme import current_theme, load_icon
+from playground.ui.builder.commands import DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer
+from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.training_panel import TrainingPanel
+from playground.ui.docks import BUILDER_DOCKS, DockLayout
+from playground.ui.files import DEFAULT_PRESET, ProjectFiles
 from playground.ui.layout import scrolling
+from playground.ui.menus import build_actions, build_menus, build_toolbar
+from playground.ui.settings import AppSettings
+from playground.ui.theme import current_theme, load_icon
 
-APP_TITLE = "NumPy Neural Network Playground"
-DEFAULT_PRESET = "spiral"
-PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
-MODEL_FILTER = "Trained models (*.npz);;All files (*)"
+APP_TITLE = dialogs.APP_TITLE
 
 
 class MainWindow(QMainWindow):
@@ -83,16 +80,18 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(scrolling(self.optimizer_lab), "Optimizer lab")
         self.setCentralWidget(self.tabs)
 
-        self.docks: dict[str, QDockWidget] = {}
-        self._hidden_by_tab: set[str] = set()  # docks the current tab put away
+        self.dock_layout = DockLayout(self, self.settings)
+        self.docks = self.dock_layout.docks
+        self.files = ProjectFiles(self)
         self._lab_space = QShortcut(QKeySequence("Space"), self)
         self._lab_space.setEnabled(False)
         self._lab_space.activated.connect(
             lambda: self.optimizer_lab.pause() if self.optimizer_lab.is_playing else self.optimizer_lab.play())
-        self._add_dock("palette", "Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._add_dock("training", "Training settings", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._add_dock("history", "Undo history", self.undo_view, Qt.DockWidgetArea.LeftDockWidgetArea)
+        add_dock = self.dock_layout.add
+        add_dock("palette", "Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        add_dock("training", "Training settings", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        add_dock("history", "Undo history", self.undo_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.docks["inspector"], self.docks["training"])
         self.docks["inspector"].raise_()
         self.splitDockWidget(self.docks["palette"], self.docks["history"], Qt.Orientation.Vertical)
@@ -100,13 +99,13 @@ class MainWindow(QMainWindow):
         self.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.North)
 
         self.actions: dict[str, QAction] = {}
-        self._build_actions()
-        self._build_menus()
-        self._build_toolbar()
+        build_actions(self)
+        build_menus(self)
+        self.toolbar = build_toolbar(self)
         self._build_statusbar()
         self._connect()
-        self._default_layout_state = self.saveState(SETTINGS_VERSION)
-        self._restore_window()
+        self.dock_layout.remember_default()
+        self.dock_layout.restore()
         self._document_changed()
         self._update_title()
         self._update_edit_actions()
@@ -116,190 +115,6 @@ class MainWindow(QMainWindow):
         from playground.ui.dashboard import TrainingDashboard
 
         return TrainingDashboard(self)
-
-    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{key}")
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(area, dock)
-        self.docks[key] = dock
-        return dock
-
-    # ------------------------------------------------------------ actions
-    def _action(self, key: str, text: str, slot=None, shortcut=None, tip: str = "", icon: str | None = None,
-                checkable: bool = False) -> QAction:
-        a = QAction(text, self)
-        if icon:
-            a.setIcon(load_icon(icon))
-        if shortcut is not None:
-            if isinstance(shortcut, (list, tuple)):
-                a.setShortcuts([QKeySequence(s) for s in shortcut])
-            else:
-                a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            a.setToolTip(f"{tip} ({keys})" if keys else tip)
-            a.setStatusTip(tip)
-        a.setCheckable(checkable)
-        if slot is not None:
-            a.triggered.connect(slot)
-        self.actions[key] = a
-        return a
-
-    def _build_actions(self) -> None:
-        SK = QKeySequence.StandardKey
-        self._action("new", "&New", self.new_project, SK.New, "Start a new project from the default preset", "new")
-        self._action("open", "&Open…", self.open_project_dialog, SK.Open, "Open a project file (.json)", "open")
-        self._action("save", "&Save", self.save_project, SK.Save, "Save the project", "save")
-        self._action("save_as", "Save &As…", self.save_project_as, SK.SaveAs, "Save the project to a new file")
-        self._action("import_model", "&Import Trained Model…", self.import_model_dialog, None,
-                     "Load a trained model (.npz): its network and weights")
-        self._action("export_model", "&Export Trained Model…", self.export_model_dialog, None,
-                     "Save the trained network's weights (.npz)")
-        self._action("quit", "&Quit", self.close, SK.Quit, "Close the app")
-        undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcuts([QKeySequence(SK.Undo)])
-        undo.setIcon(load_icon("undo"))
-        undo.setToolTip("Undo the last edit (Ctrl+Z)")
-        redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        redo.setIcon(load_icon("redo"))
-        redo.setToolTip("Redo the last undone edit (Ctrl+Shift+Z)")
-        self.actions["undo"], self.actions["redo"] = undo, redo
-        self._action("delete", "&Delete Block", self.delete_selected, [SK.Delete, "Backspace"],
-                     "Remove the selected block", "delete")
-        self._action("duplicate", "D&uplicate Block", self.duplicate_selected, "Ctrl+D",
-                     "Insert a copy of the selected block after it", "duplicate")
-        self._action("move_up", "Move Block &Up", lambda: self.move_selected(-1), "Alt+Up",
-                     "Move the selected block one place towards the input")
-        self._action("move_down", "Move Block Do&wn", lambda: self.move_selected(1), "Alt+Down",
-                     "Move the selected block one place towards the loss")
-        self._action("fix", "Apply Suggested &Fix", self.apply_fix, "Ctrl+Shift+X",
-                     "Apply the suggested fix for the block that does not fit")
-        for a in (self.actions["delete"], self.actions["duplicate"], self.actions["move_up"],
-                  self.actions["move_down"]):
-            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.canvas.addAction(a)
-        self._action("zoom_in", "Zoom &In", self.canvas.zoom_in, SK.ZoomIn, "Zoom into the network")
-        self._action("zoom_out", "Zoom &Out", self.canvas.zoom_out, SK.ZoomOut, "Zoom out of the network")
-        self._action("zoom_reset", "&Actual Size", self.canvas.zoom_reset, "Ctrl+0", "Zoom to 100 %")
-        self._action("fit", "&Fit Network", self.canvas.fit, "Ctrl+Shift+0", "Zoom so the whole network fits",
-                     "fit")
-        self._action("reset_layout", "&Reset Layout", self.reset_layout, None, "Put all panels back in place")
-        self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, SK.HelpContents,
-                     "List the keyboard shortcuts")
-        self._action("about", "&About", self.show_about, None, "About this app")
-        self._action("about_qt", "About &Qt", QApplication.aboutQt, None, "About Qt")
-        self.canvas.context_actions = [self.actions["duplicate"], self.actions["delete"], None,
-                                       self.actions["move_up"], self.actions["move_down"]]
-
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        a = self.actions
-        file = mb.addMenu("&File")
-        file.addActions([a["new"], a["open"]])
-        self.recent_menu = file.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file.addSeparator()
-        file.addActions([a["save"], a["save_as"]])
-        file.addSeparator()
-        file.addActions([a["import_model"], a["export_model"]])
-        file.addSeparator()
-        file.addAction(a["quit"])
-
-        edit = mb.addMenu("&Edit")
-        edit.addActions([a["undo"], a["redo"]])
-        edit.addSeparator()
-        edit.addActions([a["delete"], a["duplicate"], a["move_up"], a["move_down"]])
-        edit.addSeparator()
-        edit.addAction(a["fix"])
-
-        view = mb.addMenu("&View")
-        view.addActions([a["zoom_in"], a["zoom_out"], a["zoom_reset"], a["fit"]])
-        view.addSeparator()
-        self.tab_actions: dict[str, QAction] = {}
-        for i in range(self.tabs.count()):
-            title = self.tabs.tabText(i)
-            act = QAction(f"Show {title}", self)
-            act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            act.triggered.connect(lambda _=False, w=self.tabs.widget(i): self.tabs.setCurrentWidget(w))
-            act.setStatusTip(f"Show the {title} tab")
-            view.addAction(act)
-            self.tab_actions[title] = act
-        view.addSeparator()
-        panels = view.addMenu("&Panels")
-        for key in ("palette", "inspector", "training", "history"):
-            act = self.docks[key].toggleViewAction()
-            panels.addAction(act)
-            self.actions[f"show_{key}"] = act
-        appearance = view.addMenu("A&ppearance")
-        group = QActionGroup(self)
-        for mode, label in (("system", "Follow the &System"), ("light", "&Light"), ("dark", "&Dark")):
-            act = QAction(label, self, checkable=True)
-            act.setData(mode)
-            act.setChecked(self.settings.appearance() == mode)
-            act.triggered.connect(lambda _=False, m=mode: self.set_appearance(m))
-            group.addAction(act)
-            appearance.addAction(act)
-            self.actions[f"appearance_{mode}"] = act
-        view.addSeparator()
-        view.addAction(a["reset_layout"])
-
-        presets = mb.addMenu("&Presets")
-        for name in preset_names():
-            act = QAction(name, self)
-            try:
-                desc = load_preset(name).get("description", "")
-            except PlaygroundError:
-                desc = ""
-            act.setStatusTip(desc)
-            act.setToolTip(desc)
-            act.triggered.connect(lambda _=False, n=name: self.load_preset(n))
-            presets.addAction(act)
-            self.actions[f"preset_{name}"] = act
-        presets.setToolTipsVisible(True)
-
-        train = mb.addMenu("&Train")
-        self.train_menu = train
-        for key in ("start", "stop", "step", "reset"):
-            act = self.dashboard.actions.get(key) if hasattr(self.dashboard, "actions") else None
-            if act is not None:
-                train.addAction(act)
-                self.actions[f"train_{key}"] = act
-        train.addSeparator()
-        train.addAction(self.actions["show_training"])
-        train.addAction(self.tab_actions["Training"])
-
-        help_ = mb.addMenu("&Help")
-        help_.addActions([a["shortcuts"], a["about"], a["about_qt"]])
-
-    def _build_toolbar(self) -> None:
-        tb = QToolBar("Main toolbar", self)
-        tb.setObjectName("toolbar_main")
-        tb.setIconSize(QSize(20, 20))
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        a = self.actions
-        for key in ("new", "open", "save"):
-            tb.addAction(a[key])
-        tb.addSeparator()
-        for key in ("undo", "redo"):
-            tb.addAction(a[key])
-        tb.addSeparator()
-        for key in ("duplicate", "delete", "fit"):
-            tb.addAction(a[key])
-        tb.addSeparator()
-        for key in ("train_start", "train_step", "train_stop", "train_reset"):
-            if key in a:
-                tb.addAction(a[key])
-        for key in ("new", "open", "save", "undo", "redo", "duplicate", "delete", "fit"):
-            w = tb.widgetForAction(a[key])
-            if w is not None:
-                w.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-        self.toolbar = tb
 
     def _build_statusbar(self) -> None:
         self.network_label = QLabel(self)
@@ -377,6 +192,34 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
 
+    # ------------------------------------------------------------ files (see ProjectFiles)
+    def maybe_save(self) -> bool:
+        return self.files.maybe_save()
+
+    def new_project(self) -> bool:
+        return self.files.new_project()
+
+    def load_preset(self, name: str) -> bool:
+        return self.files.load_preset(name)
+
+    def open_project(self, path: str | Path, ask: bool = True) -> bool:
+        return self.files.open_project(path, ask)
+
+    def save_project(self) -> bool:
+        return self.files.save_project()
+
+    def save_project_as(self) -> bool:
+        return self.files.save_project_as()
+
+    def save_to(self, path: str | Path) -> bool:
+        return self.files.save_to(path)
+
+    def import_model(self, path: str | Path) -> bool:
+        return self.files.import_model(path)
+
+    def export_model(self, path: str | Path) -> bool:
+        return self.files.export_model(path)
+
     # ------------------------------------------------------------ editing
     def selected_index(self) -> int | None:
         return self.canvas.net_scene.selected_layer_index()
@@ -413,155 +256,6 @@ class MainWindow(QMainWindow):
         if fix:
             self.canvas.apply_fix(fix)
 
-    # ------------------------------------------------------------ files
-    def maybe_save(self) -> bool:
-        """Ask to save unsaved work; False if the user cancelled."""
-        if not self.doc.dirty:
-            return True
-        name = self.doc.path.name if self.doc.path else self.doc.name
-        answer = QMessageBox.warning(
-            self, "Unsaved changes", f"The project “{name}” has unsaved changes.\nSave them first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save)
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_project()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def new_project(self) -> bool:
-        """A fresh project: the default preset, untitled."""
-        if not self.maybe_save():
-            return False
-        project = load_preset(DEFAULT_PRESET)
-        project["name"] = "untitled"
-        self.doc.load(project)
-        self.canvas.net_scene.select_index(None)
-        self.show_status("New project (from the spiral preset)")
-        return True
-
-    def load_preset(self, name: str) -> bool:
-        """Open one of the book's networks as a new, unsaved project."""
-        try:
-            project = load_preset(name)
-        except PlaygroundError as e:
-            self._error("Cannot load the preset", str(e))
-            return False
-        if not self.maybe_save():
-            return False
-        self.doc.load(project)
-        self.canvas.net_scene.select_index(None)
-        self.canvas.fit()
-        self.show_status(f"Loaded preset {name}: {project.get('description', '')}")
-        return True
-
-    def open_project_dialog(self) -> bool:
-        if not self.maybe_save():
-            return False
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.settings.last_folder(), PROJECT_FILTER)
-        return self.open_project(path, ask=False) if path else False
-
-    def open_project(self, path: str | Path, ask: bool = True) -> bool:
-        """Open a project file; a bad file shows what is wrong and leaves the current project as it was."""
-        try:
-            project = load_project(path)
-        except (PlaygroundError, OSError) as e:
-            self._error("Cannot open the project", str(e))
-            self.settings.remove_recent_file(path) if not Path(path).exists() else None
-            return False
-        if ask and not self.maybe_save():
-            return False
-        self.doc.load(project, path)
-        self.canvas.net_scene.select_index(None)
-        self.settings.add_recent_file(path)
-        self.settings.set_last_folder(path)
-        self.show_status(f"Opened {path}")
-        return True
-
-    def save_project(self) -> bool:
-        if self.doc.path is None:
-            return self.save_project_as()
-        return self.save_to(self.doc.path)
-
-    def save_project_as(self) -> bool:
-        start = str(self.doc.path or Path(self.settings.last_folder()) / f"{self.doc.name}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, PROJECT_FILTER)
-        if not path:
-            return False
-        if not Path(path).suffix:
-            path += ".json"
-        return self.save_to(path)
-
-    def save_to(self, path: str | Path) -> bool:
-        """Write the project to ``path`` (the engine's .json format)."""
-        try:
-            save_project(self.doc.project(), path)
-        except (PlaygroundError, OSError) as e:
-            self._error("Cannot save the project", str(e))
-            return False
-        self.doc.mark_saved(path)
-        self.settings.add_recent_file(path)
-        self.settings.set_last_folder(path)
-        self.show_status(f"Saved {path}")
-        return True
-
-    def import_model_dialog(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self, "Import trained model", self.settings.last_folder(),
-                                              MODEL_FILTER)
-        return self.import_model(path) if path else False
-
-    def import_model(self, path: str | Path) -> bool:
-        """Load a trained model: its network replaces the project's (undoable) and its weights go to the digit pad."""
-        try:
-            net, meta = load_model(path)
-        except (PlaygroundError, OSError) as e:
-            self._error("Cannot import the model", str(e))
-            return False
-        project = self.doc.project()
-        project["network"] = meta["network"]
-        for key in ("dataset", "training"):
-            candidate = dict(project, **{key: meta.get(key) or project[key]})
-            try:
-                validate_project(candidate)
-                project = candidate
-            except PlaygroundError:
-                pass
-        try:
-            validate_project(project)
-        except PlaygroundError as e:
-            self._error("Cannot import the model", str(e))
-            return False
-        self.doc.push(ReplaceProject(self.doc, project, f"Import model {Path(path).name}"))
-        self._set_trained(net, f"imported from {Path(path).name}")
-        self.settings.set_last_folder(path)
-        self.show_status(f"Imported {path}: {net.param_count():,} trained parameters")
-        return True
-
-    def export_model_dialog(self) -> bool:
-        if self.trained_network() is None:
-            self._info("Nothing to export yet",
-                       "Train the network first (Train ▸ Start, or Space), or import a trained model.")
-            return False
-        start = str(Path(self.settings.last_folder()) / f"{self.doc.name}.npz")
-        path, _ = QFileDialog.getSaveFileName(self, "Export trained model", start, MODEL_FILTER)
-        if not path:
-            return False
-        if not Path(path).suffix:
-            path += ".npz"
-        return self.export_model(path)
-
-    def export_model(self, path: str | Path) -> bool:
-        net = self.trained_network()
-        if net is None:
-            self._info("Nothing to export yet", "Train the network first, or import a trained model.")
-            return False
-        try:
-            save_model(net, path, training=self.doc.training(), dataset=self.doc.dataset())
-        except (PlaygroundError, OSError) as e:
-            self._error("Cannot export the model", str(e))
-            return False
-        self.settings.set_last_folder(path)
-        self.show_status(f"Exported the trained model to {path}")
-        return True
-
     def trained_network(self):
         """The latest trained (or imported) network, or None."""
         if self._trained is None and hasattr(self.dashboard, "current_network"):
@@ -574,9 +268,8 @@ class MainWindow(QMainWindow):
         if state in ("loading", "running") and self.current_tab_widget() is self.canvas:
             self.show_tab(self.dashboard)
 
-    #: docks that serve the builder; each tab shows only the ones it uses, so the
-    #: training plots, the digit pad and the optimizer lab get room to breathe
-    BUILDER_DOCKS = ("palette", "inspector", "training", "history")
+    #: docks that serve the builder; each tab shows only the ones it uses
+    BUILDER_DOCKS = BUILDER_DOCKS
 
     def _docks_for(self, current: QWidget) -> set[str]:
         if current is self.canvas:
@@ -592,24 +285,11 @@ class MainWindow(QMainWindow):
         lab_front = current is self.optimizer_lab
         self.dashboard.actions["start"].setShortcut(QKeySequence() if lab_front else QKeySequence("Space"))
         self._lab_space.setEnabled(lab_front)
-        wanted = self._docks_for(current)
-        for key in self.BUILDER_DOCKS:
-            dock = self.docks[key]
-            if key in wanted and key in self._hidden_by_tab:
-                dock.show()
-                self._hidden_by_tab.discard(key)
-            elif key not in wanted and dock.isVisible():
-                dock.hide()
-                self._hidden_by_tab.add(key)
+        self.dock_layout.show_only(self._docks_for(current))
         if current is self.canvas:
             self.docks["inspector"].raise_()
         elif current is self.dashboard:
             self.docks["training"].raise_()
-
-    def _show_builder_docks(self) -> None:
-        for key in self._hidden_by_tab:
-            self.docks[key].show()
-        self._hidden_by_tab.clear()
 
     def show_tab(self, widget: QWidget) -> None:
         """Bring the central tab holding ``widget`` (the canvas, dashboard, digit pad or lab) to the front."""
@@ -624,54 +304,16 @@ class MainWindow(QMainWindow):
         return page.widget() if isinstance(page, QScrollArea) else page
 
     def _network_trained(self, net) -> None:
-        self._set_trained(net, "trained in the app")
+        self.set_trained(net, "trained in the app")
 
-    def _set_trained(self, net, label: str) -> None:
+    def set_trained(self, net, label: str) -> None:
+        """``net`` (trained in the app or imported, described by ``label``) is the one to export and draw with."""
         self._trained, self._trained_label = net, label
         self.digit_pad.set_network(net, label)
 
-    def _fill_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        files = self.settings.recent_files()
-        for i, f in enumerate(files):
-            act = menu.addAction(f"&{i + 1} {Path(f).name}")
-            act.setToolTip(f)
-            act.setStatusTip(f)
-            act.triggered.connect(lambda _=False, p=f: self.open_project(p))
-        if not files:
-            none = menu.addAction("No recent projects")
-            none.setEnabled(False)
-        else:
-            menu.addSeparator()
-            menu.addAction("Clear Menu", self.settings.clear_recent_files)
-
     # ------------------------------------------------------------ messages
-    def _error(self, title: str, text: str) -> None:
-        QMessageBox.critical(self, title, text)
-
-    def _info(self, title: str, text: str) -> None:
-        QMessageBox.information(self, title, text)
-
-    def show_shortcuts(self) -> None:
-        rows = []
-        for key in ("new", "open", "save", "save_as", "undo", "redo", "delete", "duplicate", "move_up", "move_down",
-                    "fix", "zoom_in", "zoom_out", "fit", "train_start", "train_stop", "train_step", "train_reset"):
-            a = self.actions.get(key)
-            if a is None:
-                continue
-            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts())
-            if keys:
-                rows.append(f"<tr><td>{html.escape(a.text().replace('&', ''))}</td>"
-                            f"<td>&nbsp;&nbsp;<b>{html.escape(keys)}</b></td></tr>")
-        QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(rows) + "</table>"
-                                "<p>Ctrl+wheel zooms the network; drag blocks to reorder them.</p>")
-
-    def show_about(self) -> None:
-        QMessageBox.about(self, f"About {APP_TITLE}",
-                          f"<h3>{APP_TITLE}</h3><p>Build a neural network by drag-and-drop, train a "
-                          "from-scratch NumPy network live, and watch it learn.</p>"
-                          "<p>Following the book <i>Deep Learning from Scratch</i>.</p>")
+    def show_error(self, title: str, text: str) -> None:
+        dialogs.error(self, title, text)
 
     # ------------------------------------------------------------ appearance and layout
     def set_appearance(self, mode: str) -> None:
@@ -681,36 +323,10 @@ class MainWindow(QMainWindow):
             theme.set_appearance(mode)
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_layout_state, SETTINGS_VERSION)
-        for key in ("palette", "inspector", "training"):
-            self.docks[key].show()
-        self._size_docks()
-
-    def _size_docks(self) -> None:
-        w = self.width()
-        self.resizeDocks([self.docks["palette"]], [max(190, int(w * 0.13))], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["inspector"]], [max(320, int(w * 0.23))], Qt.Orientation.Horizontal)
-
-    def _restore_window(self) -> None:
-        geometry = self.settings.window_geometry()
-        state = self.settings.window_state()
-        if geometry is None or not self.restoreGeometry(geometry):
-            screen = QApplication.primaryScreen()
-            avail = screen.availableGeometry() if screen is not None else None
-            if avail is not None:
-                w = min(1600, int(avail.width() * 0.9))
-                h = min(1000, int(avail.height() * 0.9))
-                self.resize(w, h)
-                self.move(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2)
-            else:
-                self.resize(1400, 900)
-            QTimer.singleShot(0, self, self._size_docks)
-        if state is not None:
-            self.restoreState(state, SETTINGS_VERSION)
+        self.dock_layout.reset()
 
     def save_window(self) -> None:
-        self._show_builder_docks()  # remember the builder's layout, not the digit pad's
-        self.settings.save_window(self.saveGeometry(), self.saveState(SETTINGS_VERSION))
+        self.dock_layout.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():

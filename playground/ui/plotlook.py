@@ -1,14 +1,16 @@
 """The colours of pyqtgraph plots in the app's light and dark look, applied in one place.
 
-:data:`LOOKS` holds them; :func:`restyle` gives a plot (background, axes and
-their labels, title, legend) the current look; :func:`dark_look` tells which
-look the app shows. The dashboard, the optimizer lab and pyqtgraph's defaults
-(:func:`playground.ui.theme.apply_pyqtgraph_theme`) all take their colours from here.
+:data:`LOOKS` holds them; :func:`use_look` is told by the app's theme
+(:class:`playground.ui.theme.Theme`) which look it shows and sets pyqtgraph's
+defaults to match; :func:`dark_look` tells it back; :func:`restyle` gives a
+plot (background, axes and their labels, title, legend) the current look. The
+dashboard and the optimizer lab take their colours from here. This module
+knows nothing of the theme: the theme imports it, never the reverse.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyqtgraph as pg
 
@@ -20,12 +22,20 @@ LOOKS = {
 }
 
 
-def dark_look() -> bool:
-    """Whether the app shows its dark look (no theme installed: light)."""
-    from playground.ui.theme import current_theme
+#: the look the app shows now, as :func:`use_look` was last told (light until a theme says otherwise)
+_current = {"dark": False}
 
-    theme = current_theme()
-    return bool(theme is not None and theme.dark)
+
+def use_look(dark: bool) -> None:
+    """Show the dark (or light) look from now on: pyqtgraph's defaults for new plots, and :func:`dark_look`."""
+    _current["dark"] = bool(dark)
+    pg.setConfigOption("background", LOOKS[_current["dark"]]["bg"])
+    pg.setConfigOption("foreground", LOOKS[_current["dark"]]["text"])
+
+
+def dark_look() -> bool:
+    """Whether the app shows its dark look."""
+    return _current["dark"]
 
 
 def look() -> dict:

@@ -7,14 +7,15 @@ block colours and pyqtgraph's background come from the same choice, and
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["Colors", "Theme", "apply_pyqtgraph_theme", "current_theme"]
+from playground.ui import plotlook
+
+__all__ = ["Colors", "Theme", "current_theme"]
 
 #: accent colour of each palette group (blocks, palette icons)
 GROUP_COLORS = {
@@ -126,20 +127,9 @@ class Theme(QObject):
         self.app.setPalette(_dark_palette() if dark else style.standardPalette())
         changed = dark != self.dark
         self.dark = dark
-        if "pyqtgraph" in sys.modules:
-            apply_pyqtgraph_theme(dark)
+        plotlook.use_look(dark)
         if changed:
             self.changed.emit(dark)
-
-
-def apply_pyqtgraph_theme(dark: bool) -> None:
-    """pyqtgraph's default background and foreground for plots created from now on."""
-    import pyqtgraph as pg
-
-    from playground.ui.plotlook import LOOKS
-
-    pg.setConfigOption("background", LOOKS[dark]["bg"])
-    pg.setConfigOption("foreground", LOOKS[dark]["text"])
 
 
 def current_theme() -> Theme | None:

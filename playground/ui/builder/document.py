@@ -127,14 +127,14 @@ def validate_spec(spec: dict[str, Any], dataset: dict[str, Any] | None = None) -
         if e.layer_index is not None:
             out.blocks, out.rows = _partial(spec, e.layer_index + 1) or _partial(spec, e.layer_index) or ({}, [])
         return out
-    except PlaygroundError as e:
+    except Exception as e:  # the engine's errors, and whatever a value it does not check makes it raise
         index = None
-        message = str(e)
+        message = _problem_text(e)
         for k in range(1, len(layers) + 1):
             try:
                 check_spec(_prefix(spec, k))
-            except PlaygroundError as pe:
-                index, message = k - 1, str(pe)
+            except Exception as pe:
+                index, message = k - 1, _problem_text(pe)
                 break
         out = Validation(error=message, error_index=index)
         if index:
@@ -144,6 +144,15 @@ def validate_spec(spec: dict[str, Any], dataset: dict[str, Any] | None = None) -
     if dataset is not None:
         _check_outputs(out, spec, dataset)
     return out
+
+
+def _problem_text(error: Exception) -> str:
+    """The engine's message, or for any other error one saying the block cannot be built and what to check."""
+    if isinstance(error, PlaygroundError):
+        return str(error)
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return (f"cannot be built: a setting holds a value the engine cannot use ({detail}); "
+            f"expected whole numbers of sensible size, check this block's settings")
 
 
 def _prefix(spec: dict[str, Any], k: int) -> dict[str, Any]:
@@ -158,7 +167,7 @@ def _partial(spec: dict[str, Any], k: int) -> tuple[dict[int, BlockInfo], list[d
         return None
     try:
         rows = [r for r in check_spec(_prefix(spec, k)) if r["name"] != "__prefix_end__"]
-    except PlaygroundError:
+    except Exception:  # as in validate_spec: any error means this prefix does not build
         return None
     return _blocks(rows), rows
 

@@ -112,8 +112,45 @@ def set_combo_data(box: QComboBox, data) -> None:
     box.blockSignals(was)
 
 
-def set_value(box, value) -> None:
-    """Set a spin box value without emitting signals."""
+#: the text of a box whose value from the file it cannot show
+_BAD_VALUE_STYLE = "QLineEdit { color: #dc2626; font-weight: bold; }"
+
+
+def set_value(box: QSpinBox | QDoubleSpinBox, value) -> bool:
+    """Set a spin box value without emitting signals; False when the box cannot show ``value``.
+
+    A value it cannot show (not a number, NaN, beyond its range: a bad project
+    file) shows as the nearest it can, in bold red, with a tooltip naming the
+    value the file holds, until a value that fits comes.
+    """
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number too large for a float
+        number = math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        number = math.nan
+    fits = box.minimum() <= number <= box.maximum()  # False for NaN
+    shown = min(max(number, box.minimum()), box.maximum()) if fits or not math.isnan(number) else box.minimum()
     was = box.blockSignals(True)
-    box.setValue(value)
+    box.setValue(int(round(shown)) if isinstance(box, QSpinBox) else shown)
     box.blockSignals(was)
+    _mark_bad_value(box, None if fits else value)
+    return fits
+
+
+def _mark_bad_value(box: QSpinBox | QDoubleSpinBox, value) -> None:
+    plain_tip = box.property("plain_tooltip")
+    if value is None:
+        if plain_tip is not None:
+            box.lineEdit().setStyleSheet("")
+            box.setToolTip(plain_tip)
+            box.setProperty("plain_tooltip", None)
+        return
+    if plain_tip is None:
+        plain_tip = box.toolTip()
+        box.setProperty("plain_tooltip", plain_tip)
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "…"
+    box.lineEdit().setStyleSheet(_BAD_VALUE_STYLE)
+    box.setToolTip(f"The file holds {shown} here, which this box cannot show (expected a number from "
+                   f"{box.minimum():g} to {box.maximum():g}); it shows the nearest it can. "
+                   f"Set a value to replace it.\n\n{plain_tip}".rstrip())

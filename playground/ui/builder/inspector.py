@@ -214,15 +214,15 @@ class Inspector(QWidget):
         if kind == "int":
             w = int_spin(args[0], args[1], self)
             w.valueChanged.connect(lambda v, key=key: self._set(key, int(v)))
-            return w, lambda v, w=w: set_value(w, int(v))
+            return w, lambda v, w=w: set_value(w, v)
         if kind == "sci":
             w = SciSpinBox(args[0], args[1], parent=self)
             w.valueChanged.connect(lambda v, key=key, d=default: self._set(key, None if v == d else float(v)))
-            return w, lambda v, w=w: set_value(w, float(v))
+            return w, lambda v, w=w: set_value(w, v)
         if kind == "fraction":
             w = fraction_spin(args[0], args[1], args[2], parent=self)
             w.valueChanged.connect(lambda v, key=key: self._set(key, round(float(v), 6)))
-            return w, lambda v, w=w: set_value(w, float(v))
+            return w, lambda v, w=w: set_value(w, v)
         if kind == "bool":
             w = QCheckBox("use a bias", self)
             w.toggled.connect(lambda on, key=key: self._set(key, None if on else False))

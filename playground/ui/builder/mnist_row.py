@@ -108,8 +108,9 @@ class MnistFolderRow(QWidget):
         self.refresh_status()
 
     # ------------------------------------------------------------ the folder in use
-    def set_folder(self, text: str | None) -> None:
-        self.field.setText(text or "")
+    def set_folder(self, text: object) -> None:
+        """Show the project's folder (None: the default; anything else is shown as text, never trusted)."""
+        self.field.setText("" if text is None else str(text))
         self.refresh_status()
 
     def refresh_status(self) -> None:

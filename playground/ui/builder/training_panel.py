@@ -197,23 +197,23 @@ class TrainingPanel(QWidget):
                 if key == "data_dir":
                     self.mnist_row.set_folder(value)
                 elif key in ("limit", "val_limit"):
-                    set_value(w, int(value or 0))
+                    set_value(w, value or 0)
                 elif key in ("noise", "val_split"):
-                    set_value(w, float(value))
+                    set_value(w, value)
                 else:
-                    set_value(w, int(value if value is not None else 0))
+                    set_value(w, value if value is not None else 0)
             tr = self.doc.training()
             opt = dict(tr.get("optimizer") or {"type": "adam"})
             oname = str(opt.get("type", "adam")).lower()
             set_combo_data(self.optimizer_box, oname)
             defaults = optimizer_defaults(oname) if oname in OPTIMIZERS else {}
-            set_value(self.lr, float(opt.get("lr", defaults.get("lr", 0.01))))
+            set_value(self.lr, opt.get("lr", defaults.get("lr", 0.01)))
             allowed = {a for a, _ in OPTIMIZERS[oname].settings} if oname in OPTIMIZERS else set()
             for key, w in self.opt_settings.items():
                 show = key in allowed
                 self.opt_form.setRowVisible(w, show)
                 if show:
-                    set_value(w, float(opt.get(key, defaults.get(key, 0.0))))
+                    set_value(w, opt.get(key, defaults.get(key, 0.0)))
                     w.setToolTip(dict(OPTIMIZERS[oname].settings).get(key, ""))
             sched = tr.get("schedule") or {"type": "constant"}
             sname = sched.get("type", "constant")
@@ -221,14 +221,14 @@ class TrainingPanel(QWidget):
             self.opt_form.setRowVisible(self.step_every, sname == "step")
             self.opt_form.setRowVisible(self.gamma, sname == "step")
             self.opt_form.setRowVisible(self.min_lr, sname == "cosine")
-            set_value(self.step_every, float(sched.get("step", 1.0)))
-            set_value(self.gamma, float(sched.get("gamma", 0.5)))
-            set_value(self.min_lr, float(sched.get("min_lr", 0.0)))
-            set_value(self.batch_size, int(tr.get("batch_size", 100)))
-            set_value(self.epochs, int(tr.get("epochs", 5)))
-            set_value(self.weight_decay, float(tr.get("weight_decay") or 0.0))
-            set_value(self.clip_norm, float(tr.get("clip_norm") or 0.0))
-            set_value(self.seed, int(tr.get("seed", 0)))
+            set_value(self.step_every, sched.get("step", 1.0))
+            set_value(self.gamma, sched.get("gamma", 0.5))
+            set_value(self.min_lr, sched.get("min_lr", 0.0))
+            set_value(self.batch_size, tr.get("batch_size", 100))
+            set_value(self.epochs, tr.get("epochs", 5))
+            set_value(self.weight_decay, tr.get("weight_decay") or 0.0)
+            set_value(self.clip_norm, tr.get("clip_norm") or 0.0)
+            set_value(self.seed, tr.get("seed", 0))
             inits = {(e.get("init") if isinstance(e.get("init"), str) else (e.get("init") or {}).get("type", "auto"))
                      or "auto" for e in self.doc.layers() if e.get("type") in ("Dense", "Conv2D")}
             set_combo_data(self.init_box, inits.pop() if len(inits) == 1 else "mixed")

@@ -1,4 +1,4 @@
-"""Draw a digit and watch the network read it (issue 4).
+"""Draw a digit and watch the network read it.
 
 :class:`DigitPadWidget` is the tab: a drawing pad, ten live probability bars,
 the MNIST-style preprocessing step by step, a saliency map and the first

@@ -15,49 +15,18 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QGr
                                QVBoxLayout, QWidget)
 
 from playground.engine.errors import PlaygroundError
-from playground.engine.nn.network import Network
-from playground.engine.data.preprocess import (BOX, CENTRE, FIELD, MARGIN, DigitSteps, load_image, preprocess_digit_steps)
+from playground.engine.data.preprocess import DigitSteps, load_image, preprocess_digit_steps
+from playground.engine.nn.network import Network, copy_network
+from playground.ui.digits.explain import ExplainPanel
 from playground.ui.digits.finetune import FineTuner
-from playground.engine.nn.network import copy_network
-from playground.ui.digits.models import (as_input, digit_network_problem, first_conv_maps, load_bundled, saliency)
+from playground.ui.digits.models import as_input, digit_network_problem, load_bundled
 from playground.ui.digits.pad import SIDE, DrawingPad
 from playground.ui.digits.store import UserDigitStore, default_store_dir
-from playground.ui.digits.views import (PixelView, ProbabilityBars, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay)
+from playground.ui.digits.views import ProbabilityBars
 
 #: while a stroke is drawn, the slower views (pipeline, saliency, feature maps) follow at most this often
 EXPLAIN_MS = 120
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
-
-TIP_BBOX = ("Step 1 · the ink and its bounding box.\n"
-            "Gray levels are stretched: g = (v − background) / (ink − background), where the background is "
-            "the median of the border;\nif the paper is lighter than the ink, the image is inverted first "
-            "(g = 1 − v), so dark-on-light and light-on-dark read the same.\n"
-            "Bounding box: the first and last rows and columns with g > 0.2 (dashed, also drawn on the pad).")
-TIP_FIT = (f"Step 2 · fit in {BOX}×{BOX}.\n"
-           f"The box is scaled by s = {BOX} / max(height, width), keeping the aspect ratio,\n"
-           "area-averaged when shrinking (anti-aliased, like MNIST), with a 2-pixel margin of its surroundings.\n"
-           "So size and stroke width on the pad stop mattering.")
-TIP_SHIFT = (f"Step 3 · centre of mass.\nThe fitted box is put in the middle of a {FIELD}×{FIELD} field; its centre "
-             "of mass (ȳ, x̄) = Σ g·(y, x) / Σ g (cross) is moved by\n"
-             f"(dy, dx) = round({CENTRE:g} − ȳ, {CENTRE:g} − x̄) onto pixel ({CENTRE:g}, {CENTRE:g}) (arrow), "
-             "as LeCun did when making MNIST.\nSo where the digit was drawn stops mattering.")
-TIP_FINAL = (f"Step 4 · the input the network sees: {FIELD}×{FIELD} = 784 numbers in [0, 1], white ink on black, "
-             "shown at pixel scale.")
-TIP_SALIENCY = ("Saliency = ∂score_k / ∂pixel: the gradient of the winning digit's score s_k (before the softmax) "
-                "with respect to each input pixel, by one backward pass.\n"
-                "Red: more ink here would raise the score of the winner; blue: more ink here would lower it.\n"
-                "Colour strength is |∂s_k/∂x| / max |∂s_k/∂x|.")
-TIP_MAPS = ("The first convolution layer's feature maps for this drawing: map c = ReLU(W_c ∗ x + b_c), one per "
-            "filter,\nall on one colour scale (black 0 → yellow the largest value). Each lights up where its "
-            "pattern (an edge, a stroke direction) is found.")
-
-
-def _caption(text: str, tip: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-    label.setToolTip(tip)
-    label.setWordWrap(True)
-    return label
 
 
 class DigitPadWidget(QWidget):
@@ -246,49 +215,8 @@ class DigitPadWidget(QWidget):
         root.addWidget(mid_box, 4)
 
         # ---- right: the pipeline and why
-        right = QVBoxLayout()
-        right.setSpacing(8)
-        pipe = QGroupBox("What the network is given")
-        pipe.setToolTip("The same preprocessing as `playground predict` (engine/data/preprocess.py), step by step")
-        pl = QGridLayout(pipe)
-        self.view_bbox = PixelView(smooth=True)
-        self.view_fit = PixelView(grid=True)
-        self.view_shift = PixelView(grid=True)
-        self.view_final = PixelView(grid=True)
-        self.caption_fit = _caption(f"2 · fit in {BOX}×{BOX}", TIP_FIT)
-        self.caption_shift = _caption("3 · centre of mass", TIP_SHIFT)
-        views = [(self.view_bbox, _caption("1 · ink, bounding box", TIP_BBOX), TIP_BBOX),
-                 (self.view_fit, self.caption_fit, TIP_FIT),
-                 (self.view_shift, self.caption_shift, TIP_SHIFT),
-                 (self.view_final, _caption(f"4 · input {FIELD}×{FIELD}", TIP_FINAL), TIP_FINAL)]
-        for i, (view, caption, tip) in enumerate(views):
-            view.setToolTip(tip)
-            view.setMinimumHeight(130)
-            pl.addWidget(view, 0, i)
-            pl.addWidget(caption, 1, i)
-            pl.setColumnStretch(i, 1)
-        right.addWidget(pipe, 0)
-
-        why = QGroupBox("Why it decided")
-        wl = QGridLayout(why)
-        self.view_saliency = PixelView(minimum=220, grid=True)
-        self.view_saliency.setToolTip(TIP_SALIENCY)
-        self.caption_saliency = _caption("saliency ∂score/∂pixel", TIP_SALIENCY)
-        self.view_maps = PixelView(minimum=220)
-        self.view_maps.setToolTip(TIP_MAPS)
-        self.caption_maps = _caption("first conv layer's feature maps", TIP_MAPS)
-        wl.addWidget(self.view_saliency, 0, 0)
-        wl.addWidget(self.caption_saliency, 1, 0)
-        wl.addWidget(self.view_maps, 0, 1)
-        wl.addWidget(self.caption_maps, 1, 1)
-        wl.setColumnStretch(0, 2)
-        wl.setColumnStretch(1, 3)
-        right.addWidget(why, 0)
-        right.addStretch(1)
-        right_box = QWidget()
-        right_box.setLayout(right)
-        root.addWidget(right_box, 6)
-        self._clear_views()
+        self.explain = ExplainPanel()
+        root.addWidget(self.explain, 6)
 
     def _brush_changed(self, value: int) -> None:
         self.pad.set_brush_width(value)
@@ -414,59 +342,13 @@ class DigitPadWidget(QWidget):
                                  f"({p:.1%} sure; next: {second} at {float(probs[second]):.1%})</span>")
 
     # ================================================================== explaining
-    def _clear_views(self) -> None:
-        for v in (self.view_bbox, self.view_fit, self.view_shift, self.view_final):
-            v.set_text("—")
-        self.view_saliency.set_text("draw a digit to see which pixels decided")
-        self.view_maps.set_text("")
-        self.caption_shift.setText("3 · centre of mass")
-
     def _explain(self) -> None:
         if self._predict_timer.isActive():  # new ink: the bars go first
             self._explain_timer.start(0)
             return
         self._explained_at = time.perf_counter()
-        steps = self._steps
-        if steps is None:
-            self._clear_views()
-            return
-        red, green = "#e53e3e", "#22c55e"
-        top, left, bottom, right = steps.bbox
-        self.view_bbox.set_image(gray_to_qimage(steps.gray), [("rect", left, top, right - left, bottom - top, red)])
-        fh, fw = steps.fitted.shape
-        self.view_fit.set_image(gray_to_qimage(steps.fitted),
-                                [("rect", MARGIN, MARGIN, fw - 2 * MARGIN, fh - 2 * MARGIN, red)])
-        mass = float(steps.boxed.sum())
-        overlays = []
-        if mass > 0:
-            cy = float(steps.boxed.sum(axis=1) @ np.arange(FIELD)) / mass + 0.5
-            cx = float(steps.boxed.sum(axis=0) @ np.arange(FIELD)) / mass + 0.5
-            dy, dx = steps.shift
-            overlays = [("cross", cx, cy, red), ("arrow", cx, cy, cx + dx, cy + dy, green),
-                        ("cross", CENTRE + 0.5, CENTRE + 0.5, green)]
-        self.view_shift.set_image(gray_to_qimage(steps.boxed), overlays)
-        self.caption_shift.setText(f"3 · centre of mass, shift ({steps.shift[0]:+d}, {steps.shift[1]:+d})")
-        self.view_final.set_image(gray_to_qimage(steps.final))
+        self.explain.show_reading(self._steps, self._net, self._x, self._winner)
 
-        net, x = self._net, self._x
-        if net is None or x is None:
-            self.view_saliency.set_text("no network")
-            self.view_maps.set_text("")
-            return
-        grad = saliency(net, x, self._winner)
-        self.view_saliency.set_image(rgb_to_qimage(saliency_overlay(steps.final, grad)))
-        self.caption_saliency.setText(f"saliency ∂s<sub>{self._winner}</sub>/∂pixel "
-                                      f"(<span style='color:{red}'>red +</span>, "
-                                      f"<span style='color:#3b82f6'>blue −</span>)")
-        maps = first_conv_maps(net, x)
-        if maps is None:
-            self.view_maps.set_text("This network has no convolution layer, so there are no feature maps: "
-                                    "its first layer sees all 784 pixels at once.")
-            self.caption_maps.setText("first conv layer's feature maps")
-        else:
-            name, m = maps
-            self.view_maps.set_image(rgb_to_qimage(feature_map_grid(m)))
-            self.caption_maps.setText(f"'{name}': {m.shape[0]} feature maps of {m.shape[1]}×{m.shape[2]}")
 
     # ================================================================== files
     def _choose_image(self) -> None:
