@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from playground.engine.nn.network import Network
 from playground.engine.project import load_preset
 from playground.ui.dashboard import TrainingDashboard
-from playground.ui.dashboard.plots import nice_ceil
+from playground.ui.dashboard.plotting import nice_ceil
 from playground.ui.dashboard.runs import Series, clone_project, clone_settings
 
 TIMEOUT = 30000  # ms; generous for a busy 2-core machine
@@ -337,7 +337,7 @@ def test_clone_project_changes_exactly_one_setting():
 def test_plot_frames_are_round_change_rarely_and_yield_to_the_user(qtbot):
     import pyqtgraph as pg
 
-    from playground.ui.dashboard.plots import Frame
+    from playground.ui.dashboard.plotting import Frame
     assert [nice_ceil(v) for v in (0.7, 1.0, 1.3, 2.2, 2.6, 7.0, 0.0105, 340, 9.5)] == \
         [0.8, 1.0, 1.5, 2.5, 3.0, 8.0, 0.012, 400.0, 10.0]
     w = pg.PlotWidget()
@@ -355,7 +355,7 @@ def test_plot_frames_are_round_change_rarely_and_yield_to_the_user(qtbot):
 
 def test_confusion_counts_are_drawn_at_their_cells(shown):
     """The counts are painted in one item: render it and look for dark ink where a count is."""
-    from playground.ui.dashboard.plots import ConfusionView
+    from playground.ui.dashboard.confusion import ConfusionView
 
     view = shown(ConfusionView(), 400, 400)
     m = np.array([[0, 0], [0, 888]])
@@ -444,7 +444,7 @@ def pg_color(name: str) -> str:
 
 def test_the_health_panel_draws_every_new_histogram(qtbot):
     """New statistics are noticed by a version number, not by the identity of a dict (which Python reuses)."""
-    from playground.ui.dashboard.plots import HealthPanel
+    from playground.ui.dashboard.health import HealthPanel
     from playground.ui.dashboard.runs import RUN_COLORS, Run
 
     run = Run(number=1, project=load_preset("spiral"), color=RUN_COLORS[0])
@@ -474,7 +474,7 @@ def test_a_caption_too_wide_for_its_plot_ends_in_an_ellipsis_inside_it(qapp):
     """Four histograms side by side leave each caption ~150 px: a long one must not run into the next."""
     from PySide6.QtGui import QFont, QFontMetricsF
 
-    from playground.ui.dashboard.plots import fit_parts
+    from playground.ui.dashboard.health import fit_parts
 
     font = QFont()
     font.setPointSize(8)
