@@ -192,6 +192,24 @@ def test_missing_mnist_and_bad_project_show_messages(qtbot, dashboard, tmp_path)
     assert dashboard.state() == "idle"
 
 
+def test_the_banner_shows_user_text_as_written_not_as_markup(qtbot, dashboard):
+    from PySide6.QtGui import QTextDocument
+
+    bad = spiral()
+    bad["network"]["layers"][0]["type"] = "Dense<b>&Co"
+    dashboard.set_project(bad)
+    dashboard.actions["start"].trigger()
+    assert dashboard.banner.isVisible()
+    assert "Dense<b>&Co" in dashboard.banner.text()
+    shown = QTextDocument()
+    shown.setHtml(dashboard.banner.label.text())  # what the label draws
+    assert "Dense<b>&Co" in shown.toPlainText()
+    assert shown.toPlainText().startswith("The project cannot be trained:")
+    dashboard.banner.show_message("warning", "Tom & Jerry <i>said</i>:", "a < b && c > d")
+    shown.setHtml(dashboard.banner.label.text())
+    assert shown.toPlainText() == "Tom & Jerry <i>said</i>: a < b && c > d" == dashboard.banner.text()
+
+
 # ------------------------------------------------------------------ confusion matrix
 
 def test_confusion_matrix_click_shows_the_misclassified_samples(qtbot, dashboard):

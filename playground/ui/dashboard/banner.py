@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
@@ -14,6 +16,7 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton()
@@ -26,6 +29,7 @@ class Banner(QFrame):
         lay.addWidget(self.label, 1)
         lay.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.level = ""
+        self.message = ""
         self.hide()
 
     def show_message(self, level: str, title: str, text: str) -> None:
@@ -33,8 +37,11 @@ class Banner(QFrame):
         self.level = level
         self.setStyleSheet(f"Banner {{ background: {bg}; border: 1px solid {fg}; border-radius: 4px; }}"
                            f"QLabel {{ color: {fg}; }}")
-        self.label.setText(f"<b>{title}</b> {text}")
+        # the title and text hold the user's words (a project's names, a file's path): shown as they are
+        self.message = f"{title} {text}"
+        self.label.setText(f"<b>{html.escape(title)}</b> {html.escape(text)}")
         self.show()
 
     def text(self) -> str:
-        return self.label.text()
+        """The message shown, as the user reads it (without the markup)."""
+        return self.message
