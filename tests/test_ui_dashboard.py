@@ -105,6 +105,34 @@ def test_training_spiral_updates_plots_and_stops_on_request(qtbot, dashboard):
     assert not dashboard.actions["stop"].isEnabled()
 
 
+def test_the_train_curve_is_measured_in_inference_mode_and_the_running_mean_is_faint(qtbot, dashboard):
+    """The worker's trainer measures each epoch's training accuracy with dropout off; the window draws it
+    as the training curve, the batches' running mean (dropout on) as a fainter line, and says which is which."""
+    from playground.engine.train.trainer import evaluate
+    from playground.ui.dashboard.curves import KEY_RUNNING, KEY_TRAIN, KEY_VALIDATION
+
+    project = spiral(epochs=3)
+    layers = project["network"]["layers"]
+    project["network"]["layers"] = layers[:1] + [{"type": "Dropout", "rate": 0.5}] + layers[1:]
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    run = dashboard.live_run()
+    curves = dashboard.curves._curves[run.number]
+    x, acc = curves.train_acc.getData()
+    assert list(x) == [1.0, 2.0, 3.0]
+    # the trained network, measured here as the trainer measured it there: all 480 training samples
+    data = dashboard._data
+    expect = evaluate(dashboard.current_network(), data.x_train, data.y_train)
+    assert acc[-1] == pytest.approx(expect["accuracy"])
+    assert curves.train_loss.getData()[1][-1] == pytest.approx(expect["loss"], rel=1e-5)
+    running = run.epoch.view("running_acc")
+    assert len(running) == 3 and np.isfinite(running).all() and running[-1] != acc[-1]
+    assert npoints(curves.acc) > 3  # the running mean follows the batches
+    assert curves.acc.opts["pen"].color().alpha() < curves.train_acc.opts["pen"].color().alpha()
+    assert dashboard.curves.key_labels() == [KEY_TRAIN, KEY_RUNNING, KEY_VALIDATION]
+
+
 def test_stop_takes_effect_within_half_a_second(qtbot, dashboard):
     dashboard.set_project(spiral())
     dashboard.actions["start"].trigger()
@@ -328,6 +356,7 @@ def test_regression_shows_the_fitted_curve(qtbot, dashboard):
     assert len(x) == 200 and np.isfinite(y).all()
     assert dashboard.curves.regression
     assert npoints(dashboard.curves._curves[dashboard.live_run().number].val_acc) == 3  # val R²
+    assert dashboard.curves.key_labels() == []  # no accuracies to tell apart
 
 
 # ------------------------------------------------------------------ Qt-free parts
