@@ -211,6 +211,8 @@ def test_missing_mnist_and_bad_project_show_messages(qtbot, dashboard, tmp_path)
     qtbot.waitUntil(lambda: dashboard.banner.isVisible(), timeout=TIMEOUT)
     assert "MNIST" in dashboard.banner.text() or "mnist" in dashboard.banner.text()
     assert dashboard.state() == "idle" and dashboard.live_run().status == "error"
+    # the progress bar no longer moves as if the data set were still loading, and says so
+    assert dashboard.progress.maximum() > 0 and dashboard.progress.format() == "Run 1 failed"
 
     bad = spiral()
     bad["network"]["layers"][0]["type"] = "NoSuchLayer"

@@ -160,6 +160,8 @@ class ControlBar(QWidget):
 
     def show_end(self, text: str, full: bool = False) -> None:
         """How the run ended, in the bar (filled if it ``full``-y finished)."""
+        if self.progress.maximum() == 0:  # still moving for a data set that did not load: it stops
+            self.progress.setRange(0, 1)
         if full:
             self.progress.setValue(self.progress.maximum())
         self.progress.setFormat(text)
