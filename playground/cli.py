@@ -142,8 +142,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     class Printer:
         def on_epoch_end(self, epoch, logs):
-            _print({k: logs.get(k) for k in ("epoch", "samples", "loss", "accuracy", "val_loss", "val_accuracy",
-                                              "seconds")} | {"lr": logs.get("lr")})
+            _print({k: logs.get(k) for k in ("epoch", "samples", "loss", "accuracy", "running_loss",
+                                              "running_accuracy", "val_loss", "val_accuracy", "seconds", "lr")})
 
         def on_warning(self, message):
             print(f"playground: warning: {message}", file=sys.stderr, flush=True)

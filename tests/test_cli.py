@@ -49,7 +49,8 @@ def test_train_prints_one_json_line_per_epoch_and_evaluate_reads_the_model(tmp_p
     lines = json_lines(res.stdout)
     assert [l["epoch"] for l in lines] == [1, 2, 3]
     for l in lines:
-        assert set(l) >= {"epoch", "samples", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+        assert set(l) >= {"epoch", "samples", "loss", "accuracy", "running_loss", "running_accuracy", "val_loss",
+                          "val_accuracy", "seconds"}
         assert l["samples"] == 480 and l["seconds"] > 0 and 0 <= l["val_accuracy"] <= 1
     again = json_lines(run("train", "spiral", "--epochs", "3", "--seed", "1").stdout)
     assert [l["loss"] for l in again] == [l["loss"] for l in lines]  # reproducible from the seed
@@ -58,6 +59,10 @@ def test_train_prints_one_json_line_per_epoch_and_evaluate_reads_the_model(tmp_p
     out = json.loads(ev.stdout)
     assert out["n"] == 120 and out["accuracy"] == pytest.approx(lines[-1]["val_accuracy"])
     assert np.array(out["confusion_matrix"]).sum() == 120 and len(out["f1"]) == 2
+    # an epoch's loss and accuracy are the trained network's on the training set, as evaluate measures them
+    train = json.loads(run("evaluate", model, "--split", "train").stdout)
+    assert train["n"] == 480 and train["accuracy"] == pytest.approx(lines[-1]["accuracy"])
+    assert train["loss"] == pytest.approx(lines[-1]["loss"], rel=1e-6)
 
 
 def test_user_mistakes_end_with_one_line_and_status_2(tmp_path):

@@ -189,3 +189,64 @@ def test_metrics():
     r = regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
     assert r["mse"] == pytest.approx(1 / 3) and r["mae"] == pytest.approx(1 / 3)
     assert r["r2"] == pytest.approx(1 - 1 / (14 / 3))
+
+
+# ------------------------------------------------------------------ train metrics in inference mode
+
+def dropout_spiral():
+    project = load_preset("spiral")
+    layers = project["network"]["layers"]
+    project["network"]["layers"] = layers[:1] + [{"type": "Dropout", "rate": 0.5}] + layers[1:]
+    return project
+
+
+def test_epoch_train_metrics_are_measured_in_inference_mode_on_a_seeded_subset(monkeypatch):
+    """With more training samples than the limit, a fixed seeded choice of them is measured, dropout off."""
+    from playground.engine.train import trainer as trainer_module
+    from playground.engine.train.trainer import evaluate
+
+    monkeypatch.setattr(trainer_module, "TRAIN_MEASURE_SAMPLES", 200)
+    project = dropout_spiral()
+    data = make_dataset(project["dataset"])
+    cfg = {**project["training"], "epochs": 2, "seed": 3}
+    net = Network(project["network"], seed=3)
+    rec = Recorder()
+    trainer = Trainer(net, data, cfg, callbacks=[rec])
+    trainer.run()
+    rows = trainer.measure_rows
+    assert len(rows) == 200 and len(np.unique(rows)) == 200 and np.all(np.diff(rows) > 0)
+    assert np.array_equal(rows, Trainer(Network(project["network"], seed=3), data, cfg).measure_rows)
+    assert not np.array_equal(rows, Trainer(Network(project["network"], seed=4), data, {**cfg, "seed": 4}).measure_rows)
+    last = rec.epochs[-1]
+    # the network after the last epoch is the one that epoch measured
+    expect = evaluate(net, data.x_train[rows], data.y_train[rows])
+    assert last["accuracy"] == expect["accuracy"]
+    assert last["loss"] == pytest.approx(expect["loss"], rel=1e-12)
+    assert last["accuracy"] != last["running_accuracy"] and last["loss"] != last["running_loss"]
+    everything = evaluate(net, data.x_train, data.y_train)
+    assert everything["accuracy"] != last["accuracy"]  # a subset, not the whole set
+
+
+def test_epoch_train_metrics_see_the_network_without_dropout():
+    """Dropout(0.5) before Dense(W = ln 3 · I): in inference mode every sample has p = 3/4 for its class,
+    so loss ln(4/3) and accuracy 1; with dropout on, a dropped input ties the logits and half of
+    those samples are wrong (running accuracy about 3/4)."""
+    from playground.engine.data.datasets import Dataset
+
+    n = 200
+    y = np.repeat(np.array([0, 1]), n // 2)
+    x = np.eye(2, dtype=np.float32)[y]
+    data = Dataset(x, y, x, y, "classification", 2, (2,), "two points")
+    spec = {"input_shape": [2], "layers": [{"type": "Dropout", "rate": 0.5}, {"type": "Dense", "units": 2},
+                                           {"type": "Softmax"}], "loss": "softmax_cross_entropy"}
+    net = Network(spec, seed=0)
+    net.set_weights({"dense1.W": np.log(3.0) * np.eye(2, dtype=np.float32), "dense1.b": np.zeros(2, np.float32)})
+    rec = Recorder()
+    # a learning rate too small to move the weights: the numbers stay the hand-computed ones
+    Trainer(net, data, {"optimizer": {"type": "sgd", "lr": 1e-30}, "batch_size": 50, "epochs": 1},
+            callbacks=[rec]).run()
+    ep = rec.epochs[0]
+    assert ep["accuracy"] == 1.0
+    assert ep["loss"] == pytest.approx(np.log(4 / 3), rel=1e-6)
+    assert ep["val_loss"] == pytest.approx(np.log(4 / 3), rel=1e-6)
+    assert 0.6 < ep["running_accuracy"] < 0.9 and ep["running_loss"] > 0.33

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from playground.engine.nn.network import Network
 from playground.engine.project import load_preset
 from playground.ui.dashboard import TrainingDashboard
-from playground.ui.dashboard.plots import nice_ceil
+from playground.ui.dashboard.plotting import nice_ceil
 from playground.ui.dashboard.runs import Series, clone_project, clone_settings
 
 TIMEOUT = 30000  # ms; generous for a busy 2-core machine
@@ -105,6 +105,34 @@ def test_training_spiral_updates_plots_and_stops_on_request(qtbot, dashboard):
     assert not dashboard.actions["stop"].isEnabled()
 
 
+def test_the_train_curve_is_measured_in_inference_mode_and_the_running_mean_is_faint(qtbot, dashboard):
+    """The worker's trainer measures each epoch's training accuracy with dropout off; the window draws it
+    as the training curve, the batches' running mean (dropout on) as a fainter line, and says which is which."""
+    from playground.engine.train.trainer import evaluate
+    from playground.ui.dashboard.curves import KEY_RUNNING, KEY_TRAIN, KEY_VALIDATION
+
+    project = spiral(epochs=3)
+    layers = project["network"]["layers"]
+    project["network"]["layers"] = layers[:1] + [{"type": "Dropout", "rate": 0.5}] + layers[1:]
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    run = dashboard.live_run()
+    curves = dashboard.curves._curves[run.number]
+    x, acc = curves.train_acc.getData()
+    assert list(x) == [1.0, 2.0, 3.0]
+    # the trained network, measured here as the trainer measured it there: all 480 training samples
+    data = dashboard._data
+    expect = evaluate(dashboard.current_network(), data.x_train, data.y_train)
+    assert acc[-1] == pytest.approx(expect["accuracy"])
+    assert curves.train_loss.getData()[1][-1] == pytest.approx(expect["loss"], rel=1e-5)
+    running = run.epoch.view("running_acc")
+    assert len(running) == 3 and np.isfinite(running).all() and running[-1] != acc[-1]
+    assert npoints(curves.acc) > 3  # the running mean follows the batches
+    assert curves.acc.opts["pen"].color().alpha() < curves.train_acc.opts["pen"].color().alpha()
+    assert dashboard.curves.key_labels() == [KEY_TRAIN, KEY_RUNNING, KEY_VALIDATION]
+
+
 def test_stop_takes_effect_within_half_a_second(qtbot, dashboard):
     dashboard.set_project(spiral())
     dashboard.actions["start"].trigger()
@@ -183,6 +211,8 @@ def test_missing_mnist_and_bad_project_show_messages(qtbot, dashboard, tmp_path)
     qtbot.waitUntil(lambda: dashboard.banner.isVisible(), timeout=TIMEOUT)
     assert "MNIST" in dashboard.banner.text() or "mnist" in dashboard.banner.text()
     assert dashboard.state() == "idle" and dashboard.live_run().status == "error"
+    # the progress bar no longer moves as if the data set were still loading, and says so
+    assert dashboard.progress.maximum() > 0 and dashboard.progress.format() == "Run 1 failed"
 
     bad = spiral()
     bad["network"]["layers"][0]["type"] = "NoSuchLayer"
@@ -190,6 +220,24 @@ def test_missing_mnist_and_bad_project_show_messages(qtbot, dashboard, tmp_path)
     dashboard.actions["start"].trigger()
     assert dashboard.banner.isVisible() and "NoSuchLayer" in dashboard.banner.text()
     assert dashboard.state() == "idle"
+
+
+def test_the_banner_shows_user_text_as_written_not_as_markup(qtbot, dashboard):
+    from PySide6.QtGui import QTextDocument
+
+    bad = spiral()
+    bad["network"]["layers"][0]["type"] = "Dense<b>&Co"
+    dashboard.set_project(bad)
+    dashboard.actions["start"].trigger()
+    assert dashboard.banner.isVisible()
+    assert "Dense<b>&Co" in dashboard.banner.text()
+    shown = QTextDocument()
+    shown.setHtml(dashboard.banner.label.text())  # what the label draws
+    assert "Dense<b>&Co" in shown.toPlainText()
+    assert shown.toPlainText().startswith("The project cannot be trained:")
+    dashboard.banner.show_message("warning", "Tom & Jerry <i>said</i>:", "a < b && c > d")
+    shown.setHtml(dashboard.banner.label.text())
+    assert shown.toPlainText() == "Tom & Jerry <i>said</i>: a < b && c > d" == dashboard.banner.text()
 
 
 # ------------------------------------------------------------------ confusion matrix
@@ -310,6 +358,7 @@ def test_regression_shows_the_fitted_curve(qtbot, dashboard):
     assert len(x) == 200 and np.isfinite(y).all()
     assert dashboard.curves.regression
     assert npoints(dashboard.curves._curves[dashboard.live_run().number].val_acc) == 3  # val R²
+    assert dashboard.curves.key_labels() == []  # no accuracies to tell apart
 
 
 # ------------------------------------------------------------------ Qt-free parts
@@ -337,7 +386,7 @@ def test_clone_project_changes_exactly_one_setting():
 def test_plot_frames_are_round_change_rarely_and_yield_to_the_user(qtbot):
     import pyqtgraph as pg
 
-    from playground.ui.dashboard.plots import Frame
+    from playground.ui.dashboard.plotting import Frame
     assert [nice_ceil(v) for v in (0.7, 1.0, 1.3, 2.2, 2.6, 7.0, 0.0105, 340, 9.5)] == \
         [0.8, 1.0, 1.5, 2.5, 3.0, 8.0, 0.012, 400.0, 10.0]
     w = pg.PlotWidget()
@@ -355,7 +404,7 @@ def test_plot_frames_are_round_change_rarely_and_yield_to_the_user(qtbot):
 
 def test_confusion_counts_are_drawn_at_their_cells(shown):
     """The counts are painted in one item: render it and look for dark ink where a count is."""
-    from playground.ui.dashboard.plots import ConfusionView
+    from playground.ui.dashboard.confusion import ConfusionView
 
     view = shown(ConfusionView(), 400, 400)
     m = np.array([[0, 0], [0, 888]])
@@ -444,7 +493,7 @@ def pg_color(name: str) -> str:
 
 def test_the_health_panel_draws_every_new_histogram(qtbot):
     """New statistics are noticed by a version number, not by the identity of a dict (which Python reuses)."""
-    from playground.ui.dashboard.plots import HealthPanel
+    from playground.ui.dashboard.health import HealthPanel
     from playground.ui.dashboard.runs import RUN_COLORS, Run
 
     run = Run(number=1, project=load_preset("spiral"), color=RUN_COLORS[0])
@@ -474,7 +523,7 @@ def test_a_caption_too_wide_for_its_plot_ends_in_an_ellipsis_inside_it(qapp):
     """Four histograms side by side leave each caption ~150 px: a long one must not run into the next."""
     from PySide6.QtGui import QFont, QFontMetricsF
 
-    from playground.ui.dashboard.plots import fit_parts
+    from playground.ui.dashboard.health import fit_parts
 
     font = QFont()
     font.setPointSize(8)

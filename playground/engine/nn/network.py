@@ -44,7 +44,8 @@ _SHORT = {"Conv2D": "conv", "MaxPool2D": "maxpool", "AvgPool2D": "avgpool", "Bat
 
 
 def seed_streams(seed: int) -> dict[str, np.random.Generator]:
-    """Independent random streams of one run: weights, dropout masks, batch order.
+    """Independent random streams of one run: weights, dropout masks, batch order, augmentation,
+    and the training samples the trainer measures the network on.
 
     Keeping them apart means a change to dropout does not change the initial
     weights or the batch order, so two runs can be compared fairly.
@@ -53,9 +54,10 @@ def seed_streams(seed: int) -> dict[str, np.random.Generator]:
         ss = np.random.SeedSequence(int(seed))
     except (TypeError, ValueError):
         raise SpecError(f"the seed must be a whole number >= 0, got {seed!r}") from None
-    init, dropout, shuffle, extra = ss.spawn(4)
+    init, dropout, shuffle, extra, measure = ss.spawn(5)  # a child depends only on its place: add at the end
     return {"init": np.random.default_rng(init), "dropout": np.random.default_rng(dropout),
-            "shuffle": np.random.default_rng(shuffle), "extra": np.random.default_rng(extra)}
+            "shuffle": np.random.default_rng(shuffle), "extra": np.random.default_rng(extra),
+            "measure": np.random.default_rng(measure)}
 
 
 def normalize_spec(spec: Mapping[str, Any]) -> dict[str, Any]:

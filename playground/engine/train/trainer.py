@@ -6,9 +6,16 @@ Progress is reported through callbacks with flat ``logs`` dicts::
     on_batch_end(step, logs)          # loss, accuracy, lr, epoch, batch, [grad_norm/…, act_…/…]
     on_val_predictions(epoch, pred)   # the validation labels predicted, just before on_epoch_end, for a
                                       # classifier and a callback whose wants_val_predictions is true
-    on_epoch_end(epoch, logs)         # loss, accuracy, val_loss, val_accuracy, lr, seconds, samples, …
+    on_epoch_end(epoch, logs)         # loss, accuracy, running_loss, running_accuracy, val_loss,
+                                      # val_accuracy, lr, seconds, samples, …
     on_warning(message)
     on_train_end(logs)                # {"status": "finished" | "cancelled" | "diverged", "message": …}
+
+An epoch's ``loss`` and ``accuracy`` are measured after its last batch in
+inference mode (dropout off, batch normalization with its running statistics)
+on up to :data:`TRAIN_MEASURE_SAMPLES` training samples; ``running_loss`` and
+``running_accuracy`` are the means over the epoch's batches as they trained
+(dropout on, the weights still changing).
 
 Each method is optional. Histograms of activations (arrays, not numbers) come
 in ``logs["histograms"]`` on the batches where statistics are gathered.
@@ -42,6 +49,9 @@ from playground.engine.train.halfbatch import HalfBatchHelper, HelperError
 #: samples per forward pass when evaluating: a convnet's unfolded patches of 100 images
 #: (6 MB for simple-convnet) stay in cache, and 10,000 images take 0.4 s instead of 0.57 s with 1000
 EVAL_BATCH = 100
+#: an epoch's training loss and accuracy are measured on at most this many training samples (a fixed
+#: random choice of them, from the seed, on a bigger set): one forward pass, batched like validation
+TRAIN_MEASURE_SAMPLES = 10_000
 
 @dataclass
 class TrainConfig:
@@ -192,6 +202,10 @@ class Trainer:
         self.rng = streams["shuffle"]
         self.augment = check_augment(self.config.augment)
         self.augment_rng = streams["extra"]
+        n = len(data.x_train)
+        #: the training samples each epoch's loss and accuracy are measured on (None: all of them), in order
+        self.measure_rows = None if n <= TRAIN_MEASURE_SAMPLES \
+            else np.sort(streams["measure"].choice(n, TRAIN_MEASURE_SAMPLES, replace=False))
         self.classification = getattr(data, "kind", "classification") == "classification"
         self.history: list[dict[str, Any]] = []
         self.step = 0
@@ -260,11 +274,15 @@ class Trainer:
                 status, message, seconds, loss_sum, correct, seen = self._epoch(epoch, perm, batches, bs, pool)
             if status == "cancelled":
                 break  # a stop ends at once: no validation pass over a partial epoch
-            ep = {"epoch": epoch + 1, "samples": int(seen), "loss": loss_sum / max(seen, 1),
-                  "accuracy": correct / seen if (self.classification and seen) else None,
+            ep = {"epoch": epoch + 1, "samples": int(seen), "running_loss": loss_sum / max(seen, 1),
+                  "running_accuracy": correct / seen if (self.classification and seen) else None,
                   "lr": self.optimizer.lr, "seconds": seconds}
             if status == "diverged":
                 break
+            # what the network has learnt, as it will be used: the running means above mix every
+            # state of the weights in the epoch, and with dropout they measure a thinned network
+            train = evaluate(self.net, data.x_train, data.y_train, self.classification, rows=self.measure_rows)
+            ep.update(loss=train["loss"], accuracy=train["accuracy"])
             # a callback that shows the validation predictions (a confusion matrix) gets them from this
             # pass instead of predicting the validation set a second time
             takers = [c for c in self.callbacks if getattr(c, "wants_val_predictions", False)] \
@@ -396,32 +414,35 @@ def _labels(y: np.ndarray) -> np.ndarray:
 
 
 def evaluate(net: Network, x: np.ndarray, y: np.ndarray, classification: bool = True, prefix: str = "",
-             batch_size: int = EVAL_BATCH, return_predictions: bool = False) -> dict[str, Any]:
-    """Mean loss and accuracy (or MSE/MAE/R²) of ``net`` on (x, y), in batches."""
+             batch_size: int = EVAL_BATCH, return_predictions: bool = False,
+             rows: np.ndarray | None = None) -> dict[str, Any]:
+    """Mean loss and accuracy (or MSE/MAE/R²) of ``net`` in inference mode on (x, y), in batches;
+    only on the samples ``rows`` when given (gathered a batch at a time, never copied whole)."""
     from playground.engine.metrics import regression_metrics
 
     total = 0.0
     preds = []
     outs = []
-    for i in range(0, len(x), batch_size):
-        out = net.forward(np.asarray(x[i:i + batch_size], dtype=net.dtype), training=False)
-        loss, _ = net.loss(out, y[i:i + batch_size])
+    n = len(x) if rows is None else len(rows)
+    for i in range(0, n, batch_size):
+        take = slice(i, i + batch_size) if rows is None else rows[i:i + batch_size]
+        out = net.forward(np.asarray(x[take], dtype=net.dtype), training=False)
+        loss, _ = net.loss(out, y[take])
         total += loss * out.shape[0]
         if classification:
             p = net.loss.output(out) if net.fused_tail else out
             preds.append(predicted_labels(p))
         else:
             outs.append(out)
-    n = len(x)
     res: dict[str, Any] = {f"{prefix}loss": total / n + net.regularization()}
     if classification:
         pred = np.concatenate(preds)
-        res[f"{prefix}accuracy"] = float(np.mean(pred == _labels(y)))
+        res[f"{prefix}accuracy"] = float(np.mean(pred == _labels(y if rows is None else y[rows])))
         if return_predictions:
             res["predictions"] = pred
     else:
         res[f"{prefix}accuracy"] = None
-        reg = regression_metrics(np.concatenate(outs), y)
+        reg = regression_metrics(np.concatenate(outs), y if rows is None else y[rows])
         res.update({f"{prefix}{k}": v for k, v in reg.items()})
         if return_predictions:
             res["predictions"] = np.concatenate(outs)

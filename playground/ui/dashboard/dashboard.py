@@ -15,10 +15,8 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QSplitter, QStyle,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from playground.engine.errors import PlaygroundError
 from playground.engine.nn.network import Network, copy_network
@@ -26,52 +24,22 @@ from playground.engine.project import validate_project
 from playground.engine.train.trainer import TrainConfig
 from playground.ui.theme import current_theme
 from playground.ui.worker import Inbox, ProcessTrainingSession
+from playground.ui.dashboard.banner import Banner
+from playground.ui.dashboard.controls import ControlBar
 from playground.ui.dashboard.history import CloneDialog, RunsPanel
+from playground.ui.dashboard.live import LivePlots
 from playground.ui.dashboard.loading import DatasetLoader, is_quick, spec_key
-from playground.ui.dashboard.plots import ConfusionView, CurvesPanel, HealthPanel, ModelView
+from playground.ui.dashboard.confusion import ConfusionView
+from playground.ui.dashboard.curves import CurvesPanel
+from playground.ui.dashboard.health import HealthPanel
+from playground.ui.dashboard.model_views import ModelView
 from playground.ui.dashboard.runs import RUN_COLORS, Run
 from playground.ui.dashboard.samples import SamplesDialog
 from playground.engine.train.snapshots import SnapshotMaker
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 20
-RUNS_LIST_MS = 500  # the live run's row in the runs list, at most this often
-REFRESH_MS = 40  # a tick 25 times a second: curves and the other panels take turns (see _refresh)
-
-
-class Banner(QFrame):
-    """A visible message above the plots: errors, divergence, warnings. Closable."""
-
-    STYLES = {"error": ("#fdecea", "#b71c1c"), "warning": ("#fff4e5", "#8a4b00"), "info": ("#e8f1fb", "#0d3c73")}
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Hide this message")
-        close.clicked.connect(self.hide)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 4, 4, 4)
-        lay.addWidget(self.label, 1)
-        lay.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.level = ""
-        self.hide()
-
-    def show_message(self, level: str, title: str, text: str) -> None:
-        bg, fg = self.STYLES[level]
-        self.level = level
-        self.setStyleSheet(f"Banner {{ background: {bg}; border: 1px solid {fg}; border-radius: 4px; }}"
-                           f"QLabel {{ color: {fg}; }}")
-        self.label.setText(f"<b>{title}</b> {text}")
-        self.show()
-
-    def text(self) -> str:
-        return self.label.text()
+REFRESH_MS = 40  # a tick 25 times a second: curves and the other panels take turns (see LivePlots.refresh)
 
 
 class TrainingDashboard(QWidget):
@@ -91,28 +59,14 @@ class TrainingDashboard(QWidget):
         self._network: Network | None = None
         self._pending: tuple[Run, str, bool] | None = None  # run waiting for its data set
         self._after_stop: list = []
-        self._dirty = False
-        self._panels_dirty = False
-        self._turn = 0
-        self._pictures: dict[str, Any] = {}
-        self._confusion: dict | None = None
         self._clone_dialog: CloneDialog | None = None
-        #: number of redraws that had new data, and of timer ticks (the benchmark reads them)
-        self.refresh_count = 0
+        #: number of timer ticks (the benchmark reads it)
         self.tick_count = 0
-        self._progress = {"epoch": 0, "epochs": 0, "batch": 0, "batches": 0, "step": 0}
-        self._clock = QElapsedTimer()
-        self._runs_clock = QElapsedTimer()
-        self._runs_clock.start()
-        self._health_turn = False  # which half of the health panel the next panel turn draws
-        self._active_ms = 0.0
-        self._paused_clock = True
 
         self._inbox = Inbox()
         self.loader = DatasetLoader(self)
         self.loader.loaded.connect(self._data_loaded)
         self.loader.failed.connect(self._data_failed)
-        self._build_actions()
         self._build_ui()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -128,60 +82,18 @@ class TrainingDashboard(QWidget):
             panel.apply_look()
 
     # ------------------------------------------------------------------ building
-    def _build_actions(self) -> None:
-        style = self.style()
-
-        def action(key: str, text: str, shortcut: str, tip: str, icon) -> QAction:
-            a = QAction(style.standardIcon(icon), text, self)
-            a.setShortcut(QKeySequence(shortcut))
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            a.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
-            a.setStatusTip(tip)
-            self.addAction(a)
-            return a
-
-        self.actions: dict[str, QAction] = {
-            "start": action("start", "Start", "Space", "Start training; press again to pause or resume",
-                            QStyle.StandardPixmap.SP_MediaPlay),
-            "stop": action("stop", "Stop", "Esc", "Stop training after the current batch",
-                           QStyle.StandardPixmap.SP_MediaStop),
-            "step": action("step", "Step", "Ctrl+Right", "Train one batch, then pause",
-                           QStyle.StandardPixmap.SP_MediaSeekForward),
-            "reset": action("reset", "Reset", "Ctrl+R",
-                            "Throw the trained weights away: new weights from the same seed, plots cleared",
-                            QStyle.StandardPixmap.SP_BrowserReload),
-        }
-        self.actions["start"].triggered.connect(self.toggle_start)
-        self.actions["stop"].triggered.connect(self.stop)
-        self.actions["step"].triggered.connect(self.step)
-        self.actions["reset"].triggered.connect(self.reset)
+    @property
+    def refresh_count(self) -> int:
+        """The number of redraws that had new data (the benchmark reads it)."""
+        return self.live.refresh_count
 
     def _build_ui(self) -> None:
-        bar = QHBoxLayout()
-        bar.setSpacing(4)
-        self.buttons: dict[str, QToolButton] = {}
-        for key in ("start", "step", "stop", "reset"):
-            b = QToolButton()
-            b.setDefaultAction(self.actions[key])
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            b.setMinimumWidth(84)
-            self.buttons[key] = b
-            bar.addWidget(b)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.progress.setMinimumWidth(260)
-        self.progress.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.progress.setToolTip("Epoch and batch of the current run, and the training time left at the "
-                                 "recent speed")
-        self.progress.setFormat("Ready")
-        self.progress.setValue(0)
-        bar.addSpacing(8)
-        bar.addWidget(self.progress, 1)
-        self.status = QLabel("Ready")
-        self.status.setMinimumWidth(180)
-        self.status.setToolTip("What the dashboard is doing")
-        bar.addWidget(self.status)
-
+        self.controls = ControlBar(self)
+        self.actions, self.buttons = self.controls.actions, self.controls.buttons
+        self.progress, self.status = self.controls.progress, self.controls.status
+        for key, slot in (("start", self.toggle_start), ("stop", self.stop), ("step", self.step),
+                          ("reset", self.reset)):
+            self.actions[key].triggered.connect(slot)
         self.banner = Banner()
         self.curves = CurvesPanel()
         self.health = HealthPanel()
@@ -192,6 +104,8 @@ class TrainingDashboard(QWidget):
         self.runs_panel = RunsPanel()
         self.runs_panel.overlay_changed.connect(self._overlays_changed)
         self.runs_panel.clone_requested.connect(self.open_clone_dialog)
+        self.live = LivePlots(self.curves, self.health, self.model_view, self.confusion, self.runs_panel,
+                              self._class_names, self._update_progress)
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.model_view)
@@ -217,7 +131,7 @@ class TrainingDashboard(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(6)
-        lay.addLayout(bar)
+        lay.addWidget(self.controls)
         lay.addWidget(self.banner)
         lay.addWidget(main, 1)
 
@@ -254,12 +168,12 @@ class TrainingDashboard(QWidget):
         state = self.state()
         if state == "running":
             self._session.pause()
-            self._pause_clock()
+            self.controls.pause_clock()
             self._set_status("Paused: Step trains one batch, Space resumes")
             if self._live:
                 self._live.status = "paused"
         elif state == "paused":
-            self._resume_clock()
+            self.controls.resume_clock()
             self._session.resume()
             self._set_status("Training")
             if self._live:
@@ -274,7 +188,7 @@ class TrainingDashboard(QWidget):
         state = self.state()
         if state in ("running", "paused"):
             if state == "running":
-                self._pause_clock()
+                self.controls.pause_clock()
             self._session.step(1)
             if self._live:
                 self._live.status = "paused"
@@ -292,7 +206,7 @@ class TrainingDashboard(QWidget):
         elif self._session is not None:
             session = self._session
             session.stop()
-            self._resume_clock()
+            self.controls.resume_clock()
             self._session = None
             self._stopping.append(session)
             self._set_status("Stopping after the current batch…")
@@ -303,15 +217,11 @@ class TrainingDashboard(QWidget):
         """Stop any run; clear the current plots; new weights from the same seed."""
         self.stop()
         self._live = None
-        self._confusion = None
-        self._pictures = {}
-        self.confusion.clear_matrix()
+        self.live.clear()
         self.health.set_run(None)
         self._overlays_changed()
         self.banner.hide()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("Ready")
+        self.controls.clear_progress("Ready")
         if self._project is None:
             self._set_status("Reset (no project yet)")
             return
@@ -362,9 +272,7 @@ class TrainingDashboard(QWidget):
         self._live = run
         self.runs_panel.add_run(run)
         self.health.set_run(run)
-        self.confusion.clear_matrix()
-        self._confusion = None
-        self._pictures = {}
+        self.live.clear()
         self._overlays_changed()
         key = spec_key(project["dataset"])
         data = self.loader.cached(project["dataset"])
@@ -379,8 +287,7 @@ class TrainingDashboard(QWidget):
         if data is not None:
             self._launch(data)
         else:
-            self.progress.setRange(0, 0)
-            self.progress.setFormat(f"Loading the data set {project['dataset'].get('name')}…")
+            self.controls.busy(f"Loading the data set {project['dataset'].get('name')}…")
             self._set_status(f"Loading {project['dataset'].get('name')}…")
             self.loader.request(project["dataset"])
         self._update_actions()
@@ -466,16 +373,8 @@ class TrainingDashboard(QWidget):
         self._session = session
         run.status = "paused" if step else "running"
         run.epochs = config.epochs
-        self._progress = {"epoch": 0, "epochs": config.epochs, "batch": 0, "batches": 0, "step": 0}
-        self._active_ms = 0.0
-        self._clock.start()
-        # the first report lays out every plot anew; the runs list waits its turn so that no single
-        # turn of the event loop does it all
-        self._runs_clock.restart()
-        self._paused_clock = step
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("Starting…")
+        self.controls.start_run(config.epochs, paused=step)
+        self.live.new_run()
         if step:
             session.step(1)
             self._set_status(f"{run.name}: stepping one batch")
@@ -490,8 +389,7 @@ class TrainingDashboard(QWidget):
         if session is not self._session or self._live is None:
             return
         self._live.batches = int(logs["batches"])
-        self._progress.update(batches=int(logs["batches"]), epochs=int(logs["epochs"]))
-        self.progress.setRange(0, int(logs["batches"]) * int(logs["epochs"]))
+        self.controls.began(int(logs["batches"]), int(logs["epochs"]))
 
     def _drain(self) -> None:
         """Take what the worker sent since the last tick; draw only the newest pictures."""
@@ -501,7 +399,7 @@ class TrainingDashboard(QWidget):
             run = self._run_of(session)
             if run is None:
                 continue
-            self._dirty = True
+            self.live.changed()
             if kind == "epoch":
                 run.add_epoch(payload)
                 epoch_logs = (run, payload) if session is self._session else epoch_logs
@@ -510,12 +408,10 @@ class TrainingDashboard(QWidget):
             run.add_batches(payload)
             last = payload["last"]
             if session is self._session:
-                self._progress.update(epoch=last["epoch"], batch=last["batch"], batches=last["batches"],
+                self.controls.counts.update(epoch=last["epoch"], batch=last["batch"], batches=last["batches"],
                                       step=payload["steps"][-1])
             extras.update(payload.get("extra") or {})
-        for key in ("boundary", "fit", "confusion"):
-            if key in extras:
-                self._pictures[key] = extras[key]
+        self.live.take_pictures(extras)
         if "network" in extras:
             self._network = extras["network"]
             self.network_updated.emit(self._network)
@@ -562,26 +458,25 @@ class TrainingDashboard(QWidget):
         run.status = status
         run.message = result.get("message", "")
         self.runs_panel.update_run(run)
-        self._refresh(force=True)
+        self.live.refresh(self._live, force=True)
         if self._session is None and not self._stopping:
             self._timer.stop()
         name = run.name
         if status == "finished":
-            self.progress.setValue(self.progress.maximum())
-            self.progress.setFormat(f"{name} finished")
+            self.controls.show_end(f"{name} finished", full=True)
             self._set_status(f"{name} finished · {run.result()}")
         elif status == "cancelled":
-            self.progress.setFormat(f"{name} stopped at epoch {self._progress['epoch']}, "
-                                    f"batch {self._progress['batch']}")
+            counts = self.controls.counts
+            self.controls.show_end(f"{name} stopped at epoch {counts['epoch']}, batch {counts['batch']}")
             self._set_status(f"{name} stopped ({run.message})" if run.message else f"{name} stopped")
         elif status == "diverged":
-            self.progress.setFormat(f"{name} diverged")
+            self.controls.show_end(f"{name} diverged")
             self.banner.show_message("error", f"{name} diverged:", run.message + ". Change the setting, "
                                      "press Reset or Start to train again (or Clone run to try one change).")
             self.status_message.emit(f"{name} diverged: {run.message}")
             self.status.setText(f"{name} diverged")
         else:
-            self.progress.setFormat(f"{name} failed")
+            self.controls.show_end(f"{name} failed")
             self._error(f"{name} failed:", run.message)
         self._update_actions()
 
@@ -595,7 +490,7 @@ class TrainingDashboard(QWidget):
 
     def show_cell(self, true: int, pred: int) -> None:
         """Show the validation samples of class ``true`` predicted as ``pred``."""
-        cm, data = self._confusion, self._data
+        cm, data = self.live.latest_confusion, self._data
         if cm is None or data is None:
             return
         y = np.asarray(data.y_val).reshape(-1)
@@ -614,116 +509,19 @@ class TrainingDashboard(QWidget):
     def _tick(self) -> None:
         self.tick_count += 1
         self._drain()
-        self._refresh()
-
-    def _refresh(self, force: bool = False) -> None:
-        """Redraw what changed, each part at its own pace, so no turn of the event loop paints
-        everything at once and the window takes little CPU from training (same cores):
-
-        - the curves on every other tick (12.5 a second),
-        - the pictures on every fourth (6 a second), and there too, taking turns, the gradient norms
-          and the histograms (3 a second each), and the live run's row in the runs list every 500 ms,
-        - the progress bar on the remaining fourth (6 a second).
-        """
-        self._turn = (self._turn + 1) % 4
-        if force or self._turn % 2 == 0:
-            if self._dirty or force:
-                self._dirty = False
-                self.refresh_count += 1
-                self.curves.refresh()
-                self._panels_dirty = True
-        if force or self._turn == 1:
-            if self._panels_dirty or self._pictures or force:
-                self._panels_dirty = False
-                # gradient norms and histograms change slowly: they take turns, each three times a
-                # second, which still follows a run and leaves more of the cores to training (and a
-                # run's first statistics, which lay both out anew, are drawn in two turns, not one)
-                if force:
-                    self.health.refresh()
-                else:
-                    self._health_turn = not self._health_turn
-                    (self.health.refresh_grads if self._health_turn else self.health.refresh_histograms)()
-                    self._panels_dirty = self._health_turn  # the other half still has to be drawn
-                self._show_pictures()
-                # the runs list shows a number or two per run: twice a second is live enough, and each
-                # change re-measures its columns and repaints its header
-                if self._live is not None and (force or self._runs_clock.elapsed() >= RUNS_LIST_MS):
-                    self._runs_clock.restart()
-                    self.runs_panel.update_run(self._live)
-        if force or self._turn == 3:
-            self._update_progress()
-
-    def _show_pictures(self) -> None:
-        pics, self._pictures = self._pictures, {}
-        if "boundary" in pics:
-            self.model_view.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
-        if "fit" in pics:
-            self.model_view.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
-        if "confusion" in pics:
-            self._confusion = pics["confusion"]
-            self.confusion.set_matrix(self._confusion["matrix"], self._class_names())
+        self.live.refresh(self._live)
 
     def _update_progress(self) -> None:
         if self._session is None or self._live is None:
             return
-        p = self._progress
-        total = max(p["epochs"] * p["batches"], 1)
-        done = p["step"]
-        active = self._active_ms + (0 if self._paused_clock else self._clock.elapsed())
-        left = ""
-        if done and not self._session.paused:
-            seconds = active / 1000 / done * (total - done)
-            left = f" · {_duration(seconds)} left"
-        elif self._session.paused:
-            left = " · paused"
-        self._show_progress(min(done, total),
-                            f"Epoch {max(p['epoch'], 1)}/{p['epochs']} · batch {p['batch']}/{p['batches']}{left}")
-
-    def _show_progress(self, value: int, text: str) -> None:
-        """Set the bar's value and text with one repaint (QProgressBar repaints at once on each)."""
-        bar = self.progress
-        if bar.value() == value and bar.format() == text:
-            return
-        bar.setUpdatesEnabled(False)
-        bar.setValue(value)
-        bar.setFormat(text)
-        bar.setUpdatesEnabled(True)  # schedules the one repaint
-
-    def _pause_clock(self) -> None:
-        if not self._paused_clock:
-            self._active_ms += self._clock.elapsed()
-            self._paused_clock = True
-
-    def _resume_clock(self) -> None:
-        if self._paused_clock:
-            self._clock.restart()
-            self._paused_clock = False
+        self.controls.update_progress(self._session.paused)
 
     # ------------------------------------------------------------------ status
     def _update_actions(self) -> None:
-        state = self.state()
-        start, stop, step, reset = (self.actions[k] for k in ("start", "stop", "step", "reset"))
-        style = self.style()
-        if state == "running":
-            start.setText("Pause")
-            start.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause))
-            start.setToolTip("Pause after the current batch (Space)")
-        elif state == "paused":
-            start.setText("Resume")
-            start.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-            start.setToolTip("Go on training (Space)")
-        else:
-            start.setText("Start")
-            start.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-            start.setToolTip("Start a new run of the project from its seed (Space)")
-        start.setEnabled(state != "loading")
-        stop.setEnabled(state in ("running", "paused", "loading"))
-        step.setEnabled(state != "loading")
-        reset.setEnabled(True)
+        self.controls.show_state(self.state())
 
     def _set_status(self, text: str) -> None:
-        self.status.setText(text if len(text) < 48 else text[:47] + "…")
-        self.status.setToolTip(text)
+        self.controls.set_status(text)
         self.status_message.emit(text)
 
     def _error(self, title: str, text: str) -> None:
@@ -741,9 +539,3 @@ class TrainingDashboard(QWidget):
         self.shutdown()
         super().closeEvent(event)
 
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return f"{seconds // 60}:{seconds % 60:02d}"

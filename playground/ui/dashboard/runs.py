@@ -86,7 +86,9 @@ class Run:
     epochs: int = 0
     batches: int = 0
     batch: Series = field(default_factory=lambda: Series("x", "step", "loss", "loss_s", "acc", "acc_s", "lr"))
-    epoch: Series = field(default_factory=lambda: Series("x", "loss", "acc", "val_loss", "val_acc", "val_r2"))
+    #: per epoch: loss and acc measured in inference mode, running_* the means over its batches as they trained
+    epoch: Series = field(default_factory=lambda: Series("x", "loss", "acc", "running_loss", "running_acc",
+                                                         "val_loss", "val_acc", "val_r2"))
     grad_norms: dict[str, Series] = field(default_factory=dict)
     histograms: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     act_stats: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -124,6 +126,7 @@ class Run:
 
     def add_epoch(self, logs: dict[str, Any]) -> None:
         self.epoch.append(x=float(logs["epoch"]), loss=logs.get("loss"), acc=logs.get("accuracy"),
+                          running_loss=logs.get("running_loss"), running_acc=logs.get("running_accuracy"),
                           val_loss=logs.get("val_loss"), val_acc=logs.get("val_accuracy"), val_r2=logs.get("val_r2"))
         # without per-batch statistics the trainer reports gradient norms at epoch ends
         for key, value in logs.items():

@@ -1,0 +1,109 @@
+"""Redrawing the dashboard's panels at the UI's pace, a part at a time, from what the worker sent."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QElapsedTimer
+
+from playground.ui.dashboard.confusion import ConfusionView
+from playground.ui.dashboard.curves import CurvesPanel
+from playground.ui.dashboard.health import HealthPanel
+from playground.ui.dashboard.history import RunsPanel
+from playground.ui.dashboard.model_views import ModelView
+from playground.ui.dashboard.runs import Run
+
+RUNS_LIST_MS = 500  # the live run's row in the runs list, at most this often
+
+
+class LivePlots:
+    """The panels of a training run and when each is redrawn.
+
+    Reports only mark the curves dirty (:meth:`changed`) and keep the newest
+    pictures (:meth:`take_pictures`); :meth:`refresh`, called on each tick of
+    the dashboard's timer, draws them.
+    """
+
+    def __init__(self, curves: CurvesPanel, health: HealthPanel, model_view: ModelView, confusion: ConfusionView,
+                 runs_panel: RunsPanel, class_names: Callable[[], tuple[str, ...]],
+                 update_progress: Callable[[], None]):
+        self.curves, self.health, self.model_view = curves, health, model_view
+        self.confusion, self.runs_panel = confusion, runs_panel
+        self._class_names = class_names
+        self._update_progress = update_progress
+        #: the latest confusion matrix drawn: {"matrix", "pred", "epoch"} (see SnapshotMaker)
+        self.latest_confusion: dict | None = None
+        #: number of redraws that had new data (the benchmark reads it)
+        self.refresh_count = 0
+        self._pictures: dict[str, Any] = {}
+        self._dirty = False
+        self._panels_dirty = False
+        self._turn = 0
+        self._health_turn = False  # which half of the health panel the next panel turn draws
+        self._runs_clock = QElapsedTimer()
+        self._runs_clock.start()
+
+    def changed(self) -> None:
+        """A run has new numbers to draw."""
+        self._dirty = True
+
+    def take_pictures(self, extras: dict[str, Any]) -> None:
+        """Keep the newest boundary, fitted curve and confusion matrix of a report's ``extras``."""
+        for key in ("boundary", "fit", "confusion"):
+            if key in extras:
+                self._pictures[key] = extras[key]
+
+    def clear(self) -> None:
+        """Forget the pictures not drawn yet and the confusion matrix (a new run, or a reset)."""
+        self._pictures = {}
+        self.latest_confusion = None
+        self.confusion.clear_matrix()
+
+    def new_run(self) -> None:
+        """The first report of a run lays out every plot anew: the runs list waits its turn."""
+        self._runs_clock.restart()
+
+    def refresh(self, live: Run | None, force: bool = False) -> None:
+        """Redraw what changed, each part at its own pace, so no turn of the event loop paints
+        everything at once and the window takes little CPU from training (same cores):
+
+        - the curves on every other tick (12.5 a second),
+        - the pictures on every fourth (6 a second), and there too, taking turns, the gradient norms
+          and the histograms (3 a second each), and the live run's row in the runs list every 500 ms,
+        - the progress bar on the remaining fourth (6 a second).
+        """
+        self._turn = (self._turn + 1) % 4
+        if (force or self._turn % 2 == 0) and (self._dirty or force):
+            self._dirty = False
+            self.refresh_count += 1
+            self.curves.refresh()
+            self._panels_dirty = True
+        if (force or self._turn == 1) and (self._panels_dirty or self._pictures or force):
+            self._panels_dirty = False
+            # gradient norms and histograms change slowly: they take turns, each three times a
+            # second, which still follows a run and leaves more of the cores to training (and a
+            # run's first statistics, which lay both out anew, are drawn in two turns, not one)
+            if force:
+                self.health.refresh()
+            else:
+                self._health_turn = not self._health_turn
+                (self.health.refresh_grads if self._health_turn else self.health.refresh_histograms)()
+                self._panels_dirty = self._health_turn  # the other half still has to be drawn
+            self._show_pictures()
+            # the runs list shows a number or two per run: twice a second is live enough, and each
+            # change re-measures its columns and repaints its header
+            if live is not None and (force or self._runs_clock.elapsed() >= RUNS_LIST_MS):
+                self._runs_clock.restart()
+                self.runs_panel.update_run(live)
+        if force or self._turn == 3:
+            self._update_progress()
+
+    def _show_pictures(self) -> None:
+        pics, self._pictures = self._pictures, {}
+        if "boundary" in pics:
+            self.model_view.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
+        if "fit" in pics:
+            self.model_view.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
+        if "confusion" in pics:
+            self.latest_confusion = pics["confusion"]
+            self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())
