@@ -111,6 +111,7 @@ def _print(obj: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from playground.engine.data.datasets import make_dataset
+    from playground.engine.errors import SpecError
     from playground.engine.files import check_output_path
     from playground.engine.nn.network import Network
     from playground.engine.project import resolve_project, save_model
@@ -136,12 +137,17 @@ def cmd_train(args: argparse.Namespace) -> int:
             ds_spec["data_dir"] = args.data_dir
         if args.limit:
             ds_spec["limit"] = args.limit
+    def build(input_shape=None) -> Network:
+        try:
+            return Network(project["network"], seed=config.seed, input_shape=input_shape)
+        except SpecError as e:  # the layer's settings are checked here: say which file they are in
+            raise SpecError(f"{args.project}: {e}") from None
+
     # a network that does not build is reported before any data is loaded
-    shape = project["network"].get("input_shape")
-    net = Network(project["network"], seed=config.seed) if shape else None
+    net = build() if project["network"].get("input_shape") else None
     data = make_dataset(ds_spec)
     if net is None:
-        net = Network(project["network"], seed=config.seed, input_shape=data.input_shape)
+        net = build(data.input_shape)
 
     class Printer:
         def on_epoch_end(self, epoch, logs):

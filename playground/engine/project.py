@@ -116,7 +116,7 @@ def load_project(path: str | os.PathLike) -> dict[str, Any]:
         raise FileFormatError(f"{path}: a folder; expected a .json project file or a preset name")
     if not path.is_file():
         raise FileFormatError(f"{path}: no such project file (expected a .json project or a preset name)")
-    raw = _read_capped(path, MAX_PROJECT_BYTES, "a project file")
+    raw = _read_capped(path, MAX_PROJECT_BYTES, "project file")
     try:
         text_ = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -134,8 +134,9 @@ def parse_json(text_: str, source: str, what: str) -> Any:
     except RecursionError:
         raise FileFormatError(f"{source}: expected {what} nested at most {MAX_DEPTH} levels deep, got JSON "
                               f"nested thousands of levels deep") from None
-    except ValueError as e:  # e.g. a whole number with more digits than Python converts
-        raise FileFormatError(f"{source}: not {what} JSON can hold ({e})") from None
+    except ValueError:  # a whole number with more digits than Python converts (4,300)
+        raise FileFormatError(f"{source}: expected {what} with numbers of ordinary size, got a number with "
+                              f"thousands of digits") from None
 
 
 def _read_capped(path: Path, limit: int, what: str) -> bytes:
@@ -145,7 +146,7 @@ def _read_capped(path: Path, limit: int, what: str) -> bytes:
     except OSError as e:
         raise FileFormatError(f"{path}: cannot read it ({e.strerror or e}); expected a readable {what}") from None
     if len(raw) > limit:
-        raise FileFormatError(f"{path}: expected {what} of at most {limit >> 20} MB, got a larger file")
+        raise FileFormatError(f"{path}: expected a {what} of at most {limit >> 20} MB, got a larger file")
     return raw
 
 
@@ -190,6 +191,9 @@ def load_model(path: str | os.PathLike) -> tuple[Network, dict[str, Any]]:
     meta, arrays = _open_model(path)
     try:
         net = Network(meta["network"], seed=meta.get("seed", 0))
+    except PlaygroundError as e:
+        raise FileFormatError(f"{path}: the network stored in it cannot be built: {e}") from None
+    try:
         weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if "/" in k}
         net.set_weights(weights)
     except PlaygroundError as e:
