@@ -23,6 +23,9 @@ from playground.engine.errors import SpecError
 MAX_PARAMS = 50_000_000
 #: the most numbers one sample may have at any layer (input, or any layer's output)
 MAX_FEATURES = 1 << 24
+#: the most multiply-adds one sample's forward pass may take (100 times deep-convnet's; a convnet's unfolded
+#: patches of a batch grow with it)
+MAX_MULT_ADDS = 10**9
 #: the most levels of lists and objects inside each other a project or model file may hold
 MAX_DEPTH = 64
 

@@ -29,8 +29,8 @@ from playground.engine.lab.functions import LabFunction, get_function
 
 
 __all__ = [
-    "LAB_OPTIMIZERS", "MAX_STEPS", "DIVERGENCE_BOUND", "DEFAULT_TOLERANCE", "OPTIMIZER_INFO", "StepResult", "OptimizerPath",
-    "PathLab", "run_paths", "parse_lr_assignments", "parse_optimizer_list",
+    "LAB_OPTIMIZERS", "MAX_STEPS", "DIVERGENCE_BOUND", "DEFAULT_TOLERANCE", "OPTIMIZER_INFO", "StepResult",
+    "OptimizerPath", "PathLab", "run_paths", "parse_lr_assignments", "parse_optimizer_list",
 ]
 
 #: the optimizers the lab races, in the order they are shown

@@ -26,7 +26,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from playground.engine.checks import MAX_DEPTH, MAX_FEATURES, MAX_PARAMS, brief, nesting_depth, text, whole_number
+from playground.engine.checks import (MAX_DEPTH, MAX_FEATURES, MAX_MULT_ADDS, MAX_PARAMS, brief, nesting_depth,
+                                      text, whole_number)
 from playground.engine.errors import ShapeError, SpecError
 from playground.engine.nn.fused import Recorder, plan_steps, wants
 from playground.engine.train.halfbatch import HalfBatchHelper
@@ -141,7 +142,7 @@ class Network:
         counts: dict[str, int] = {}
         shape = self.input_shape
         source = "input"
-        params = 0
+        params = work = 0
         entries = self.spec["layers"]
         for i, entry in enumerate(entries):
             cls = layer_class(entry["type"])
@@ -161,9 +162,14 @@ class Network:
             shape = layer.build(shape, streams["init"], self.dtype, source)
             _check_features(shape, f"the output of layer {i + 1} ({name})")
             params += layer.param_count()
+            work += layer.mult_adds()
             if params > MAX_PARAMS:
                 raise SpecError(f"the network would have more than {params:,} parameters by layer {i + 1} "
                                 f"({name}); at most {MAX_PARAMS:,} fit: use fewer units or filters")
+            if work > MAX_MULT_ADDS:
+                raise SpecError(f"the network would need {work:,} multiply-adds per sample by layer {i + 1} "
+                                f"({name}); at most {MAX_MULT_ADDS:,}: use smaller kernels, fewer filters or "
+                                f"more pooling")
             self.layers.append(layer)
             source = name
             if act:
