@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a project or preset, printing one JSON line per epoch")
     t.add_argument("project", metavar="PROJECT_OR_PRESET", help="a project .json or a preset name")
-    t.add_argument("--epochs", type=_number(int, 1, True, 100_000), help="number of epochs (default: the project's)")
+    t.add_argument("--epochs", type=_number(int, 1, True, 1_000_000), help="number of epochs (default: the project's)")
     t.add_argument("--batch-size", type=_number(int, 1, True, 1_000_000),
                    help="mini-batch size (default: the project's)")
     t.add_argument("--seed", type=_number(int, 0, True, 2 ** 63 - 1), help="seed for weights, dropout and batch order")

@@ -92,7 +92,7 @@ BAD_PROJECTS = [
      ["4000000 × 4000000", "at most 50,000,000"]),
     ("epochs-nan", {"training.epochs": float("nan")}, ["'epochs' must be a whole number", "nan"]),
     ("epochs-infinity", {"training.epochs": float("inf")}, ["'epochs' must be a whole number", "inf"]),
-    ("epochs-1e308", {"training.epochs": 1e308}, ["'epochs' must be a whole number from 1 to 100,000"]),
+    ("epochs-1e308", {"training.epochs": 1e308}, ["'epochs' must be a whole number from 1 to 1,000,000"]),
     ("batch-size-nan", {"training.batch_size": float("nan")}, ["'batch_size' must be a whole number"]),
     ("batch-size-1e308", {"training.batch_size": 1e308}, ["'batch_size' must be a whole number from 1"]),
     ("seed-nan", {"training.seed": float("nan")}, ["'seed' must be a whole number", "nan"]),
@@ -146,7 +146,7 @@ def test_an_unreadable_project_file_or_a_folder_says_so(tmp_path, capsys):
 BAD_ARGUMENTS = [
     ("epochs-400-digits", ["train", "spiral", "--epochs", "9" * 400], ["--epochs", "expected a whole number",
                                                                       "400 characters"]),
-    ("epochs-too-many", ["train", "spiral", "--epochs", "1000000000"], ["--epochs", "<= 100,000"]),
+    ("epochs-too-many", ["train", "spiral", "--epochs", "10000000"], ["--epochs", "<= 1,000,000"]),
     ("epochs-nan", ["train", "spiral", "--epochs", "nan"], ["--epochs", "'nan'"]),
     ("lr-infinity", ["train", "spiral", "--lr", "inf"], ["--lr", "expected a number > 0", "'inf'"]),
     ("seed-negative", ["train", "spiral", "--seed", "-1"], ["--seed", ">= 0"]),
@@ -433,3 +433,25 @@ def test_an_optimizer_whose_state_overflowed_is_reported_as_diverged():
     trainer.run()
     assert trainer.status["status"] == "diverged"
     assert "optimizer's state (v) became NaN or infinite in epoch 1" in trainer.status["message"]
+
+
+def test_a_terminated_save_leaves_the_old_file_and_no_temporary_file(tmp_path, capsys, monkeypatch):
+    import signal
+
+    out = tmp_path / "spiral.npz"
+    code, _, err = run_cli(capsys, "train", "spiral", "--epochs", "1", "--out", out)
+    assert code == 0, err
+    before = out.read_bytes()
+    real_savez = np.savez
+
+    def terminated(f, **arrays):
+        real_savez(f, **arrays)
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` while the file is being written
+
+    monkeypatch.setattr(np, "savez", terminated)
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "spiral", "--epochs", "1", "--seed", "5", "--out", str(out)])
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["spiral.npz"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
