@@ -303,18 +303,19 @@ _LOADING_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, MemoryE
 
 def _one_line(e: BaseException) -> str:
     """An exception as one line: the message, with its kind where the message alone says too little."""
+    from playground.engine.checks import short_path
+    from playground.engine.errors import PlaygroundError
+
     text = " ".join(str(e).split())
     if isinstance(e, MemoryError):
         text = f"not enough memory ({text or 'the input asks for more than this computer has'})"
     elif isinstance(e, RecursionError):
         text = "the input is nested too deeply to read"
     elif isinstance(e, OSError) and e.strerror:
-        text = f"{e.strerror}: {e.filename}" if e.filename else e.strerror
-    from playground.engine.errors import PlaygroundError
-
+        text = f"{e.strerror}: {short_path(e.filename)}" if e.filename else e.strerror
     if not isinstance(e, (PlaygroundError, OSError, MemoryError, RecursionError)):
         text = f"{type(e).__name__}: {text}"
-    return text if len(text) <= 2000 else text[:2000] + "…"
+    return text if len(text) <= 1000 else text[:1000] + "…"
 
 
 def _stop_on_signal(signum, frame):

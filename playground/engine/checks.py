@@ -43,6 +43,12 @@ def brief(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def short_path(path: Any, limit: int = 100) -> str:
+    """A path for a one-line message: whole when short, else its start and end and its length."""
+    raw = str(path)
+    return raw if len(raw) <= limit else f"{raw[:limit // 2]}…{raw[-limit // 3:]} ({len(raw):,} characters)"
+
+
 def whole_number(value: Any, what: str, minimum: int = 0, maximum: int | None = None,
                  or_none: bool = False) -> int:
     """``value`` as an int when it is a whole number in [minimum, maximum]; raise SpecError otherwise.

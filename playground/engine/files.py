@@ -24,7 +24,8 @@ import stat
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
-from playground.engine.errors import PlaygroundError
+from playground.engine.checks import short_path
+from playground.engine.errors import FileFormatError, PlaygroundError
 
 #: longest path and file name (bytes) accepted; Linux's PATH_MAX and NAME_MAX
 PATH_MAX = 4096
@@ -44,7 +45,7 @@ def check_output_path(path: str | os.PathLike, suffix: str | None = None,
     saying what is wrong and what to do.
     """
     raw = os.fspath(path)
-    shown = raw if len(raw) <= 80 else f"{raw[:40]}…{raw[-30:]} ({len(raw):,} characters)"
+    shown = short_path(raw)
     if not raw or "\0" in raw:
         raise SaveError(f"expected a file name to save to, got {raw!r}")
     encoded = os.fsencode(raw)
@@ -84,6 +85,29 @@ def check_output_path(path: str | os.PathLike, suffix: str | None = None,
     os.close(fd)
     os.unlink(tmp)
     return target
+
+
+def check_input_file(path: str | os.PathLike, kind: str, expected: str) -> Path:
+    """``path`` when it names a regular file; otherwise raise FileFormatError saying what it is instead.
+
+    ``kind`` names the file ("model file"), ``expected`` what was expected
+    ("a .npz saved by ..."). A name too long for the file system, a folder, a
+    device or a missing file each get their own message; nothing is opened.
+    """
+    raw = os.fspath(path)
+    shown = short_path(raw)
+    try:
+        st = os.stat(raw)
+    except FileNotFoundError:
+        raise FileFormatError(f"{shown}: no such {kind} (expected {expected})") from None
+    except (OSError, ValueError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise FileFormatError(f"{shown}: cannot be opened ({reason}); expected {expected}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise FileFormatError(f"{shown}: a folder; expected {expected}")
+    if not stat.S_ISREG(st.st_mode):
+        raise FileFormatError(f"{shown}: not a regular file (a device, pipe or socket); expected {expected}")
+    return Path(raw)
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suffix: str | None = None) -> Path:

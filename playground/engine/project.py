@@ -27,10 +27,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from playground.assets import preset_names, resources_dir
-from playground.engine.checks import MAX_DEPTH, brief, nesting_depth, real_number, text, whole_number
+from playground.engine.checks import MAX_DEPTH, brief, nesting_depth, real_number, short_path, text, whole_number
 from playground.engine.data.datasets import DATASETS, check_dataset_spec
 from playground.engine.errors import FileFormatError, PlaygroundError, SpecError
-from playground.engine.files import atomic_write
+from playground.engine.files import atomic_write, check_input_file
 from playground.engine.nn.network import MAX_SEED, Network, normalize_spec
 from playground.engine.npz import read_npz
 from playground.engine.train.trainer import TrainConfig
@@ -111,11 +111,7 @@ def save_project(project: Mapping[str, Any], path: str | os.PathLike) -> Path:
 
 def load_project(path: str | os.PathLike) -> dict[str, Any]:
     """Read and validate a project file."""
-    path = Path(path)
-    if path.is_dir():
-        raise FileFormatError(f"{path}: a folder; expected a .json project file or a preset name")
-    if not path.is_file():
-        raise FileFormatError(f"{path}: no such project file (expected a .json project or a preset name)")
+    path = check_input_file(path, "project file", "a .json project or a preset name")
     raw = _read_capped(path, MAX_PROJECT_BYTES, "project file")
     try:
         text_ = raw.decode("utf-8")
@@ -202,12 +198,7 @@ def load_model(path: str | os.PathLike) -> tuple[Network, dict[str, Any]]:
 
 
 def _open_model(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    if path.is_dir():
-        raise FileFormatError(f"{path}: a folder; expected a .npz model file saved by 'playground train --out' "
-                              f"or File > Export model")
-    if not path.is_file():
-        raise FileFormatError(f"{path}: no such model file (expected a .npz saved by 'playground train --out' "
-                              f"or File > Export model)")
+    check_input_file(path, "model file", "a .npz saved by 'playground train --out' or File > Export model")
     try:
         arrays = read_npz(path)
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as e:
@@ -301,9 +292,13 @@ def load_preset(name: str) -> dict[str, Any]:
 def resolve_project(name_or_path: str) -> dict[str, Any]:
     """A project from a file path, or a preset name when no such file exists."""
     path = Path(name_or_path)
-    if path.suffix.lower() == ".json" or path.exists():
+    try:
+        exists = os.path.lexists(path)  # False, not an error, for a name too long to be a file
+    except (OSError, ValueError):
+        exists = False
+    if path.suffix.lower() == ".json" or exists:
         return load_project(path)
     if name_or_path in preset_names():
         return load_preset(name_or_path)
-    raise FileFormatError(f"{name_or_path!r} is neither a project file nor a preset; "
+    raise FileFormatError(f"{short_path(name_or_path)!r} is neither a project file nor a preset; "
                           f"presets: {', '.join(preset_names())}")
