@@ -234,7 +234,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
             failed.append(message)
             _print({"file": path, "error": message})
             continue
-        p = net.predict(steps.final.reshape((1,) + net.input_shape))[0]
+        with np.errstate(all="ignore"):
+            p = net.predict(steps.final.reshape((1,) + net.input_shape))[0]
+        if not np.isfinite(p).all():  # finite weights so large that the outputs overflow
+            message = (f"the model's outputs for {path} are not numbers (its weights are too large); expected "
+                       f"probabilities; train the model again with a smaller learning rate")
+            failed.append(message)
+            _print({"file": path, "error": message})
+            continue
         _print({"file": path, "digit": int(np.argmax(p)), "probabilities": [round(float(v), 6) for v in p]})
     if failed:
         print(f"playground: error: {len(failed)} of {len(args.images)} images could not be read; the first: "

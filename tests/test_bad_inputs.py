@@ -334,6 +334,18 @@ def test_predict_gives_every_image_a_line_and_exit_2_when_one_failed(tmp_path, c
     assert_one_line_error(code, err, "3 of 5 images could not be read", "no ink")
 
 
+def test_predict_refuses_outputs_that_are_not_numbers(tmp_path, capsys):
+    net = Network(DIGIT_SPEC)
+    net.params()["dense1.W"][...] = 3e38  # finite, but a sum of 784 of them is not
+    model = save_model(net, tmp_path / "huge.npz")
+    digit = np.zeros((30, 30), np.uint8)
+    digit[5:25, 12:16] = 255
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    code, out, err = run_cli(capsys, "predict", model, tmp_path / "one.png")
+    assert "NaN" not in out and "not numbers" in json.loads(out)["error"]
+    assert_one_line_error(code, err, "1 of 1 images", "weights are too large")
+
+
 def test_predict_with_good_images_exits_0(tmp_path, capsys):
     model = digit_model(tmp_path)
     digit = np.full((30, 30), 255, np.uint8)
