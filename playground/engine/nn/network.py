@@ -75,7 +75,8 @@ def normalize_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         raise SpecError(f"the network spec is nested more than {MAX_DEPTH} levels deep")
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers or len(layers) > MAX_LAYERS:
-        raise SpecError(f"the network spec needs a non-empty list 'layers' (at most {MAX_LAYERS:,}), got {brief(layers)}")
+        raise SpecError(f"the network spec needs a non-empty list 'layers' (at most {MAX_LAYERS:,}), "
+                        f"got {brief(layers)}")
     for key in ("name", "description"):
         if spec.get(key) is not None:
             text(spec[key], f"the network's '{key}'")
