@@ -118,7 +118,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from playground.engine.train.trainer import TrainConfig, Trainer
 
     project = resolve_project(args.project)
-    if args.out:  # before any work: a typo in --out must not throw a trained model away
+    if args.out is not None:  # before any work: a typo in --out must not throw a trained model away
         check_output_path(args.out, ".npz", inputs=[args.project] if os.path.exists(args.project) else [])
     training = dict(project["training"])
     if args.epochs is not None:
@@ -161,10 +161,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     trainer.run()
     status = trainer.status
     if status["status"] == "diverged":
-        kept = f"; {args.out} was not written" if args.out else ""
+        kept = f"; {args.out} was not written" if args.out is not None else ""
         print(f"playground: training diverged: {status['message']}{kept}", file=sys.stderr)
         return 1
-    if args.out:
+    if args.out is not None:
         last = trainer.history[-1] if trainer.history else {}
         save_model(net, args.out, training=config.to_dict(), dataset={k: v for k, v in ds_spec.items()
                                                                       if k != "data_dir"},

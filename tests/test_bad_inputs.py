@@ -188,7 +188,16 @@ def bad_outs(tmp_path):
         ("a-device-named-npz", _device_named_npz(tmp_path), ["not a regular file"]),
         ("missing-folder", tmp_path / "nope" / "m.npz", ["does not exist"]),
         ("the-input-project", project, ["it is the input", "choose another name"]),
+        ("empty", "", ["expected a file name to save to, got ''"]),
+        ("a-symlink-loop", _symlink_loop(tmp_path), ["Too many levels of symbolic links"]),
     ]
+
+
+def _symlink_loop(tmp_path):
+    (tmp_path / "loop.npz").symlink_to(tmp_path / "loop2.npz")
+    (tmp_path / "loop2.npz").symlink_to(tmp_path / "loop.npz")
+    return tmp_path / "loop.npz"
+
 
 
 def _device_named_npz(tmp_path):
@@ -197,7 +206,7 @@ def _device_named_npz(tmp_path):
     return link
 
 
-@pytest.mark.parametrize("case", range(9))
+@pytest.mark.parametrize("case", range(11))
 def test_a_bad_out_is_refused_before_training(tmp_path, capsys, case):
     name, out, fragments = bad_outs(tmp_path)[case]
     project = tmp_path / "project.npz"

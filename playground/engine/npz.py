@@ -22,8 +22,9 @@ from playground.engine.errors import FileFormatError
 
 #: the most entries an archive may hold
 MAX_ENTRIES = 10_000
-#: the most bytes all entries together may hold once read (1 GiB)
-MAX_BYTES = 1 << 30
+#: the most bytes all entries together may hold once read (512 MiB: the largest network's weights in float64,
+#: with batch-norm statistics)
+MAX_BYTES = 1 << 29
 _NPY_MAGIC = b"\x93NUMPY"
 
 
@@ -80,11 +81,15 @@ def _read_entry(path: Path, key: str, f, size: int, kinds: str, left: int) -> np
     if header + nbytes != size:
         raise FileFormatError(f"{where}: its header claims {count:,} values of {dtype} ({nbytes:,} bytes), but "
                               f"the archive holds {max(size - header, 0):,} bytes for it; the file is damaged")
-    data = f.read(nbytes)
-    if len(data) != nbytes:
-        raise FileFormatError(f"{where}: expected {nbytes:,} bytes, got {len(data):,}; the file is truncated")
-    arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-    return arr.copy()
+    flat = np.empty(count, dtype=dtype)
+    buffer = memoryview(flat.view(np.uint8))  # read straight into the array: no second copy of a big entry
+    got = 0
+    while got < nbytes:
+        n = f.readinto(buffer[got:])
+        if not n:
+            raise FileFormatError(f"{where}: expected {nbytes:,} bytes, got {got:,}; the file is truncated")
+        got += n
+    return flat.reshape(shape, order="F" if fortran else "C")
 
 
 def _kinds_text(kinds: str) -> str:
