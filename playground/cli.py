@@ -8,8 +8,10 @@
     playground data download mnist [--dest DIR]
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
 
-Results go to stdout as JSON; a user's mistake ends with one line on stderr
-saying what was expected and what was found, and exit status 2.
+Results go to stdout as JSON (strict: NaN is written as null); a user's
+mistake ends with one line on stderr saying what was expected and what was
+found, and exit status 2. A file given with ``--out`` is checked before any
+work, and written all or nothing; a run that diverged never replaces it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import signal
 import sys
+import zipfile
 from typing import Any, Sequence
+
+from playground.jsonout import print_json
 
 COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths")
 
@@ -35,12 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a project or preset, printing one JSON line per epoch")
     t.add_argument("project", metavar="PROJECT_OR_PRESET", help="a project .json or a preset name")
-    t.add_argument("--epochs", type=_positive_int, help="number of epochs (default: the project's)")
-    t.add_argument("--batch-size", type=_positive_int, help="mini-batch size (default: the project's)")
-    t.add_argument("--seed", type=_nonneg_int, help="seed for weights, dropout and batch order")
-    t.add_argument("--lr", type=_positive_float, help="learning rate (default: the project's)")
+    t.add_argument("--epochs", type=_number(int, 1, True, 1_000_000), help="number of epochs (default: the project's)")
+    t.add_argument("--batch-size", type=_number(int, 1, True, 1_000_000),
+                   help="mini-batch size (default: the project's)")
+    t.add_argument("--seed", type=_number(int, 0, True, 2 ** 63 - 1), help="seed for weights, dropout and batch order")
+    t.add_argument("--lr", type=_number(float, 0, False, 1e6), help="learning rate (default: the project's)")
     t.add_argument("--data-dir", help="folder with the MNIST IDX files")
-    t.add_argument("--limit", type=_positive_int, help="train on the first N training samples only")
+    t.add_argument("--limit", type=_number(int, 1, True, 1_000_000),
+                   help="train on the first N training samples only")
     t.add_argument("--out", metavar="MODEL.npz", help="save the trained model here")
 
     e = sub.add_parser("evaluate", help="loss, accuracy and confusion matrix of a saved model")
@@ -54,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="training and inference speed of mlp-mnist and simple-convnet")
     b.add_argument("--vs-torch", action="store_true", help="measure PyTorch beside us (if installed)")
-    b.add_argument("--seconds", type=_positive_float, default=5.0, help="time per measurement")
+    b.add_argument("--seconds", type=_number(float, 0, False, 3600), default=5.0, help="time per measurement")
     b.add_argument("--lstm", action="store_true", help="LSTM training steps per second instead (against "
                                                           "PyTorch's nn.LSTM with --vs-torch)")
 
@@ -71,52 +80,48 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _number(kind: type, low: float, inclusive: bool):
-    """An argparse type accepting ``kind`` values above ``low`` (or equal, if ``inclusive``)."""
-    what = f"{'a whole number' if kind is int else 'a number'} {'>=' if inclusive else '>'} {low:g}"
+def _number(kind: type, low: float, inclusive: bool, high: float):
+    """An argparse type accepting ``kind`` values above ``low`` (or equal, if ``inclusive``) up to ``high``.
+
+    The text is read only when it is short enough to be such a number, so
+    400 digits are refused, not converted.
+    """
+    what = (f"{'a whole number' if kind is int else 'a number'} {'>=' if inclusive else '>'} {low:g} "
+            f"and <= {high:,}" if kind is int else f"a number {'>=' if inclusive else '>'} {low:g} and <= {high:g}")
 
     def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            v = None
-        if v is None or not math.isfinite(v) or v < low or (v == low and not inclusive):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        v = None
+        if len(text) <= 40:
+            try:
+                v = kind(text)
+            except ValueError:
+                v = None
+        if v is None or not math.isfinite(v) or v < low or (v == low and not inclusive) or v > high:
+            shown = text if len(text) <= 40 else f"{text[:20]}… ({len(text):,} characters)"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {shown!r}")
         return v
 
     parse.__name__ = what  # argparse names the type in its messages
     return parse
 
 
-_positive_int = _number(int, 1, True)
-_nonneg_int = _number(int, 0, True)
-_positive_float = _number(float, 0, False)
-
-
 def _print(obj: Any) -> None:
-    print(json.dumps(obj, default=_jsonable), flush=True)
-
-
-def _jsonable(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o).__name__)
+    print_json(obj)
 
 
 # ------------------------------------------------------------------ commands
 
 def cmd_train(args: argparse.Namespace) -> int:
     from playground.engine.data.datasets import make_dataset
+    from playground.engine.errors import SpecError
+    from playground.engine.files import check_output_path
     from playground.engine.nn.network import Network
-    from playground.engine.project import save_model
+    from playground.engine.project import resolve_project, save_model
     from playground.engine.train.trainer import TrainConfig, Trainer
-    from playground.engine.project import resolve_project
 
     project = resolve_project(args.project)
+    if args.out is not None:  # before any work: a typo in --out must not throw a trained model away
+        check_output_path(args.out, ".npz", inputs=[args.project] if os.path.exists(args.project) else [])
     training = dict(project["training"])
     if args.epochs is not None:
         training["epochs"] = args.epochs
@@ -125,7 +130,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.seed is not None:
         training["seed"] = args.seed
     if args.lr is not None:
-        training["optimizer"] = {**training["optimizer"], "lr": args.lr}
+        optimizer = training["optimizer"]
+        training["optimizer"] = {**({"type": optimizer} if isinstance(optimizer, str) else optimizer), "lr": args.lr}
     config = TrainConfig.from_dict(training)
     ds_spec = dict(project["dataset"])
     if ds_spec["name"] == "mnist":
@@ -133,12 +139,17 @@ def cmd_train(args: argparse.Namespace) -> int:
             ds_spec["data_dir"] = args.data_dir
         if args.limit:
             ds_spec["limit"] = args.limit
+    def build(input_shape=None) -> Network:
+        try:
+            return Network(project["network"], seed=config.seed, input_shape=input_shape)
+        except SpecError as e:  # the layer's settings are checked here: say which file they are in
+            raise SpecError(f"{args.project}: {e}") from None
+
     # a network that does not build is reported before any data is loaded
-    shape = project["network"].get("input_shape")
-    net = Network(project["network"], seed=config.seed) if shape else None
+    net = build() if project["network"].get("input_shape") else None
     data = make_dataset(ds_spec)
     if net is None:
-        net = Network(project["network"], seed=config.seed, input_shape=data.input_shape)
+        net = build(data.input_shape)
 
     class Printer:
         def on_epoch_end(self, epoch, logs):
@@ -151,15 +162,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     trainer = Trainer(net, data, config, callbacks=[Printer()])
     trainer.run()
     status = trainer.status
-    if args.out:
+    if status["status"] == "diverged":
+        kept = f"; {args.out} was not written" if args.out is not None else ""
+        print(f"playground: training diverged: {status['message']}{kept}", file=sys.stderr)
+        return 1
+    if args.out is not None:
         last = trainer.history[-1] if trainer.history else {}
         save_model(net, args.out, training=config.to_dict(), dataset={k: v for k, v in ds_spec.items()
                                                                       if k != "data_dir"},
                    metrics={k: last.get(k) for k in ("val_loss", "val_accuracy")},
                    extra={"project_name": project.get("name", "")})
-    if status["status"] == "diverged":
-        print(f"playground: training stopped: {status['message']}", file=sys.stderr)
-        return 1
     return 0
 
 
@@ -201,21 +213,42 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """One JSON line per image, in order: the digit read, or ``{"file", "error"}``; exit 2 if any failed."""
     import numpy as np
 
-    from playground.engine.errors import SpecError
-    from playground.engine.data.preprocess import load_image, preprocess_digit
+    from playground.engine.errors import PlaygroundError, SpecError
+    from playground.engine.data.preprocess import load_image, preprocess_digit_steps
     from playground.engine.project import load_model
 
     net, _ = load_model(args.model)
-    if int(np.prod(net.input_shape)) != 28 * 28 or net.output_shape != (10,):
+    if math.prod(net.input_shape) != 28 * 28 or net.output_shape != (10,):
         raise SpecError(f"{args.model}: predict needs a digit model with 28×28 inputs and 10 outputs, got inputs "
                         f"{net.input_shape} and outputs {net.output_shape}")
-    images = [load_image(path) for path in args.images]  # every file is checked before any output
-    batch = np.stack([preprocess_digit(img) for img in images]).reshape((len(images),) + net.input_shape)
-    probs = net.predict(batch)
-    for path, p in zip(args.images, probs):
-        _print({"file": path, "digit": int(p.argmax()), "probabilities": [round(float(v), 6) for v in p]})
+    failed: list[str] = []
+    for path in args.images:
+        try:
+            steps = preprocess_digit_steps(load_image(path))
+            if steps.empty:  # judged on the grayscale picture: nothing stands out from the background
+                raise PlaygroundError(f"no ink found in {path}: expected a digit that stands out from its "
+                                      f"background, got a blank image")
+        except (PlaygroundError, OSError, ValueError, MemoryError) as e:
+            message = _one_line(e)
+            failed.append(message)
+            _print({"file": path, "error": message})
+            continue
+        with np.errstate(all="ignore"):
+            p = net.predict(steps.final.reshape((1,) + net.input_shape))[0]
+        if not np.isfinite(p).all():  # finite weights so large that the outputs overflow
+            message = (f"the model's outputs for {path} are not numbers (its weights are too large); expected "
+                       f"probabilities; train the model again with a smaller learning rate")
+            failed.append(message)
+            _print({"file": path, "error": message})
+            continue
+        _print({"file": path, "digit": int(np.argmax(p)), "probabilities": [round(float(v), 6) for v in p]})
+    if failed:
+        print(f"playground: error: {len(failed)} of {len(args.images)} images could not be read; the first: "
+              f"{failed[0]}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -277,6 +310,33 @@ HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict
             "data": cmd_data, "paths": cmd_paths}
 
 
+#: errors of loading that a loader let through: the last net turns them into one line, not a traceback
+_LOADING_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, MemoryError, OSError, zipfile.BadZipFile,
+                   json.JSONDecodeError, EOFError)
+
+
+def _one_line(e: BaseException) -> str:
+    """An exception as one line: the message, with its kind where the message alone says too little."""
+    from playground.engine.checks import short_path
+    from playground.engine.errors import PlaygroundError
+
+    text = " ".join(str(e).split())
+    if isinstance(e, MemoryError):
+        text = f"not enough memory ({text or 'the input asks for more than this computer has'})"
+    elif isinstance(e, RecursionError):
+        text = "the input is nested too deeply to read"
+    elif isinstance(e, OSError) and e.strerror:
+        text = f"{e.strerror}: {short_path(e.filename)}" if e.filename else e.strerror
+    if not isinstance(e, (PlaygroundError, OSError, MemoryError, RecursionError)):
+        text = f"{type(e).__name__}: {text}"
+    return text if len(text) <= 1000 else text[:1000] + "…"
+
+
+def _stop_on_signal(signum, frame):
+    """SIGTERM and SIGHUP end the command as Ctrl-C does: files being written are removed, not left."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
@@ -289,11 +349,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from playground.engine.errors import PlaygroundError
 
+    previous = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, _stop_on_signal)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
     try:
         return HANDLERS[args.command](args)
     except PlaygroundError as e:
-        print(f"playground: error: {e}", file=sys.stderr)
+        print(f"playground: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader went away (`... | head`): stop quietly
+        _silence_stdout()
+        return 141
+    except _LOADING_ERRORS as e:
+        print(f"playground: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("playground: interrupted", file=sys.stderr)
         return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

@@ -12,22 +12,20 @@ RMSProp 0.1 are ours), 30 steps. A user's mistake raises
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from playground.engine.lab.functions import FUNCTIONS
-from playground.engine.lab.paths import LAB_OPTIMIZERS, parse_lr_assignments, run_paths
+from playground.engine.lab.paths import LAB_OPTIMIZERS, MAX_STEPS, parse_lr_assignments, run_paths
+from playground.jsonout import print_json
 
 __all__ = ["add_paths_arguments", "run_paths_command"]
 
 
 def _step_count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    digits = text.strip()
+    n = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else -1
+    if not 0 <= n <= MAX_STEPS:
+        shown = text if len(text) <= 40 else f"{text[:20]}… ({len(text):,} characters)"
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_STEPS:,}, got {shown!r}")
     return n
 
 
@@ -50,6 +48,5 @@ def run_paths_command(args: argparse.Namespace) -> int:
     """Run the paths and print one JSON line; raises SpecError on a user's mistake."""
     result = run_paths(function=args.function, steps=args.steps, start=args.start,
                        optimizers=args.optimizers, lrs=parse_lr_assignments(args.lr))
-    sys.stdout.write(json.dumps(result, allow_nan=False) + "\n")
-    sys.stdout.flush()
+    print_json(result)
     return 0

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from playground.engine.checks import brief, real_number, text, whole_number
 from playground.engine.errors import SpecError
 from playground.engine.data.mnist import IMAGE_SIZE, N_CLASSES, load_mnist
 from playground.engine.data.sequences import ALPHABET, adding, counting_text, sine_wave
@@ -31,6 +32,10 @@ MAX_STEPS = 1000
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
+#: the most samples a generated set may have (a million 2-D points are 8 MB)
+MAX_SAMPLES = 1_000_000
+#: the most classes (spiral arms) a generated set may have
+MAX_CLASSES = 100
 
 
 # ---------------------------------------------------------------- generators
@@ -201,8 +206,8 @@ def default_spec(name: str) -> dict[str, Any]:
 
 
 def _entry(name: Any) -> _Entry:
-    if name not in _REGISTRY:
-        raise SpecError(f"unknown data set {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise SpecError(f"unknown data set {brief(name)}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 
@@ -239,24 +244,53 @@ class Dataset:
                 f"input_shape={self.input_shape}, n_classes={self.n_classes})")
 
 
-def _int_param(spec: dict, key: str, name: str, minimum: int) -> int:
-    value = spec[key]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise SpecError(f"data set {name!r}: {key} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
+def _int_param(spec: dict, key: str, name: str, minimum: int, maximum: int) -> int:
+    return whole_number(spec[key], f"data set {name!r}: {key}", minimum, maximum)
 
 
-def _optional_int(spec: dict, key: str, name: str, minimum: int) -> int | None:
-    return None if spec[key] is None else _int_param(spec, key, name, minimum)
+def _optional_int(spec: dict, key: str, name: str, minimum: int, maximum: int) -> int | None:
+    return None if spec[key] is None else _int_param(spec, key, name, minimum, maximum)
 
 
-def _float_param(spec: dict, key: str, name: str, low: float, high: float | None, bounds: str) -> float:
-    value = spec[key]
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    v = float(value) if ok else math.nan
-    if not (math.isfinite(v) and v >= low and (high is None or v < high)):
-        raise SpecError(f"data set {name!r}: {key} must be a number {bounds}, got {value!r}")
-    return v
+def _float_param(spec: dict, key: str, name: str, low: float, high: float | None) -> float:
+    return real_number(spec[key], f"data set {name!r}: {key}", low, math.inf if high is None else high,
+                       high_open=high is not None)
+
+
+def check_dataset_spec(spec: Any) -> dict[str, Any]:
+    """The full spec (defaults filled in) with every parameter's type and range checked, nothing generated
+    or read; raises :class:`SpecError` for an unknown name, an unknown key or a bad value."""
+    if not isinstance(spec, dict):
+        raise SpecError(f"a data set spec must be a JSON object with a 'name', got {brief(spec)}")
+    if "name" not in spec:
+        raise SpecError(f"a data set spec needs a 'name' (one of {', '.join(sorted(_REGISTRY))}), "
+                        f"got keys {brief(sorted(map(str, spec)))}")
+    name = spec["name"]
+    entry = _entry(name)
+    unknown = sorted(set(spec) - set(entry.defaults) - {"name"})
+    if unknown:
+        raise SpecError(f"data set {name!r} does not take {', '.join(brief(k) for k in unknown[:5])}; "
+                        f"its parameters are {', '.join(sorted(entry.defaults))}")
+    full = {"name": name, **entry.defaults, **spec}
+    if name == "mnist":
+        _optional_int(full, "limit", name, 1, MAX_SAMPLES)
+        _optional_int(full, "val_limit", name, 1, MAX_SAMPLES)
+        if full["data_dir"] is not None:
+            text(full["data_dir"], "data set 'mnist': data_dir (a folder, or null for the default)", 4096)
+        return full
+    n = _int_param(full, "n_samples", name, 2, MAX_SAMPLES)
+    _float_param(full, "noise", name, 0.0, None)
+    _float_param(full, "val_split", name, 0.0, 1.0)
+    if full["seed"] is not None:
+        whole_number(full["seed"], f"data set {name!r}: seed", 0, 2 ** 63 - 1, or_none=True)
+    if "n_classes" in entry.defaults:
+        _int_param(full, "n_classes", name, 2, min(MAX_CLASSES, n))
+    if "steps" in entry.defaults:
+        steps = _int_param(full, "steps", name, 2, MAX_STEPS)
+        if n * steps > MAX_SAMPLES * 10:
+            raise SpecError(f"data set {name!r}: {n:,} sequences of {steps:,} steps are {n * steps:,} time steps; "
+                            f"at most {MAX_SAMPLES * 10:,} fit: use fewer samples or shorter sequences")
+    return full
 
 
 def make_dataset(spec: dict[str, Any]) -> Dataset:
@@ -268,36 +302,22 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     train files and validation the t10k files; ``data_dir`` (default: see
     :func:`~playground.engine.data.mnist.find_mnist_dir`), ``limit`` and
     ``val_limit`` (keep the first N of each) are its parameters.
-    Raises :class:`SpecError` for an unknown name, an unknown key or a bad value.
+    Raises :class:`SpecError` for an unknown name, an unknown key or a bad value
+    (see :func:`check_dataset_spec`).
     """
-    if not isinstance(spec, dict):
-        raise SpecError(f"a data set spec must be a dict with a 'name', got {type(spec).__name__}")
-    if "name" not in spec:
-        raise SpecError(f"a data set spec needs a 'name' (one of {', '.join(sorted(_REGISTRY))}), "
-                        f"got keys {sorted(spec)}")
-    name = spec["name"]
+    full = check_dataset_spec(spec)
+    name = full["name"]
     entry = _entry(name)
-    unknown = sorted(set(spec) - set(entry.defaults) - {"name"})
-    if unknown:
-        raise SpecError(f"data set {name!r} does not take {', '.join(map(repr, unknown))}; "
-                        f"its parameters are {', '.join(sorted(entry.defaults))}")
-    full = {"name": name, **entry.defaults, **spec}
     if name == "mnist":
         return _make_mnist(full)
 
-    n = _int_param(full, "n_samples", name, 2)
-    noise = _float_param(full, "noise", name, 0.0, None, ">= 0")
-    val_split = _float_param(full, "val_split", name, 0.0, 1.0, "in [0, 1)")
-    seed = full["seed"]
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise SpecError(f"data set {name!r}: seed must be a whole number >= 0 or None, got {seed!r}")
-    extra = {}
-    if "n_classes" in entry.defaults:
-        extra["n_classes"] = _int_param(full, "n_classes", name, 2)
+    n = int(full["n_samples"])
+    noise = float(full["noise"])
+    val_split = float(full["val_split"])
+    seed = None if full["seed"] is None else int(full["seed"])
+    extra = {"n_classes": int(full["n_classes"])} if "n_classes" in entry.defaults else {}
     if "steps" in entry.defaults:
-        extra["steps"] = _int_param(full, "steps", name, 2)
-        if extra["steps"] > MAX_STEPS:
-            raise SpecError(f"data set {name!r}: steps must be at most {MAX_STEPS}, got {extra['steps']}")
+        extra["steps"] = int(full["steps"])
 
     rng = np.random.default_rng(seed)
     x, y = entry.make(n_samples=n, noise=noise, seed=rng, **extra)
@@ -312,8 +332,8 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
 
 
 def _make_mnist(spec: dict[str, Any]) -> Dataset:
-    limit = _optional_int(spec, "limit", "mnist", 1)
-    val_limit = _optional_int(spec, "val_limit", "mnist", 1)
+    limit = _optional_int(spec, "limit", "mnist", 1, MAX_SAMPLES)
+    val_limit = _optional_int(spec, "val_limit", "mnist", 1, MAX_SAMPLES)
     folder = spec["data_dir"] or None
     x_train, y_train = load_mnist(folder, "train", limit=limit)
     x_val, y_val = load_mnist(folder, "test", limit=val_limit)

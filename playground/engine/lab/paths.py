@@ -22,18 +22,22 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from playground.engine.checks import brief
 from playground.engine.errors import SpecError
 from playground.engine.nn.optimizers import Optimizer, get_optimizer
 from playground.engine.lab.functions import LabFunction, get_function
 
 
 __all__ = [
-    "LAB_OPTIMIZERS", "DIVERGENCE_BOUND", "DEFAULT_TOLERANCE", "OPTIMIZER_INFO", "StepResult", "OptimizerPath",
-    "PathLab", "run_paths", "parse_lr_assignments", "parse_optimizer_list", "start_problem",
+    "LAB_OPTIMIZERS", "MAX_STEPS", "DIVERGENCE_BOUND", "DEFAULT_TOLERANCE", "OPTIMIZER_INFO", "StepResult",
+    "OptimizerPath", "PathLab", "run_paths", "parse_lr_assignments", "parse_optimizer_list", "start_problem",
 ]
 
 #: the optimizers the lab races, in the order they are shown
 LAB_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+#: the most steps ``playground paths`` runs per optimizer (each step is kept, for six optimizers)
+MAX_STEPS = 100_000
 
 #: a path whose |x| or |y| passes this has diverged and stops
 DIVERGENCE_BOUND = 1e6
@@ -348,14 +352,14 @@ def parse_lr_assignments(items: Iterable[str] | None) -> dict[str, float]:
     for item in items or ():
         name, sep, value = str(item).partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise SpecError(f"--lr expects NAME=VALUE such as adam=0.3, got {item!r}")
+            raise SpecError(f"--lr expects NAME=VALUE such as adam=0.3, got {brief(item)}")
         key = _lab_optimizer_name(name)
         try:
             lr = float(value)
         except ValueError:
-            raise SpecError(f"--lr {key}: expected a number, got {value.strip()!r}") from None
+            raise SpecError(f"--lr {key}: expected a number, got {brief(value.strip())}") from None
         if not math.isfinite(lr) or lr <= 0:
-            raise SpecError(f"--lr {key}: the learning rate must be a finite number > 0, got {value.strip()!r}")
+            raise SpecError(f"--lr {key}: the learning rate must be a finite number > 0, got {brief(value.strip())}")
         if key in out:
             raise SpecError(f"--lr gives {key} twice")
         out[key] = lr
@@ -375,8 +379,9 @@ def run_paths(function: str | LabFunction = "book", steps: int = 30, start: Sequ
     None}. A path that diverges stops; the others go on.
     """
     fn = get_function(function)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise SpecError(f"steps must be a whole number >= 0, got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= MAX_STEPS:
+        raise SpecError(f"steps must be a whole number from 0 to {MAX_STEPS:,}, got {brief(steps)}; "
+                        f"a path that has not settled by then will not")
     names = parse_optimizer_list(optimizers)
     rates = {_lab_optimizer_name(k): v for k, v in (lrs or {}).items()}
     stray = [k for k in rates if k not in names]

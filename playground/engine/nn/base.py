@@ -24,32 +24,23 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from playground.engine.checks import MAX_FEATURES, real_number, whole_number
 from playground.engine.errors import ShapeError, SpecError
 
 
 Shape = tuple[int, ...]
 
 
-def int_option(cfg: dict, key: str, owner: str, minimum: int = 1, default: Any = None) -> int:
-    value = cfg.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)) or value != int(value):
-        raise SpecError(f"{owner}: '{key}' must be a whole number >= {minimum}, got {value!r}")
-    if int(value) < minimum:
-        raise SpecError(f"{owner}: '{key}' must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
+def int_option(cfg: dict, key: str, owner: str, minimum: int = 1, default: Any = None,
+               maximum: int = MAX_FEATURES) -> int:
+    """A whole-number setting in [minimum, maximum], its type and range checked before converting."""
+    return whole_number(cfg.get(key, default), f"{owner}: '{key}'", minimum, maximum)
 
 
 def float_option(cfg: dict, key: str, owner: str, default: float, lo: float = 0.0, hi: float = math.inf,
-           hi_open: bool = False) -> float:
-    value = cfg.get(key, default)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"{owner}: '{key}' must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < lo or v > hi or (hi_open and v >= hi):
-        bound = f"in [{lo}, {hi})" if hi_open else (f"in [{lo}, {hi}]" if math.isfinite(hi) else f">= {lo}")
-        raise SpecError(f"{owner}: '{key}' must be {bound}, got {value!r}")
-    return v
+                 hi_open: bool = False) -> float:
+    """A finite number setting in [lo, hi] (or [lo, hi) with ``hi_open``); strings are not numbers."""
+    return real_number(cfg.get(key, default), f"{owner}: '{key}'", lo, hi, high_open=hi_open)
 
 
 class Layer:

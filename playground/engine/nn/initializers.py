@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from playground.engine.checks import MAX_PARAMS, brief, real_number
 from playground.engine.errors import SpecError
 
 _VARIANCE = {
@@ -43,21 +44,15 @@ def normalize_init(spec: str | Mapping[str, Any] | None) -> dict[str, Any]:
     if isinstance(spec, str):
         spec = {"type": spec}
     if not isinstance(spec, Mapping):
-        raise SpecError(f"an initializer must be a name or a dict, got {spec!r}")
+        raise SpecError(f"an initializer must be a name or a dict, got {brief(spec)}")
     cfg = dict(spec)
     name = str(cfg.get("type", "auto")).lower()
     name = ALIASES.get(name, name)
     if name != "auto" and name not in INITIALIZERS:
-        raise SpecError(f"unknown initializer {name!r}; known: auto, {', '.join(INITIALIZERS)}")
+        raise SpecError(f"unknown initializer {brief(name)}; known: auto, {', '.join(INITIALIZERS)}")
     cfg["type"] = name
     if name == "normal":
-        std = cfg.get("std", 0.01)
-        try:
-            std = float(std)
-        except (TypeError, ValueError):
-            std = -1.0
-        if not (std > 0 and math.isfinite(std)):
-            raise SpecError(f"initializer 'normal' needs a std > 0, got {cfg.get('std')!r}")
+        std = real_number(cfg.get("std", 0.01), "initializer 'normal': std", 0.0, low_open=True)
         cfg["std"] = std
     return cfg
 
@@ -66,6 +61,11 @@ def initialize(spec: str | Mapping[str, Any] | None, shape: tuple[int, ...], fan
                rng: np.random.Generator, dtype=np.float32, activation: str | None = None) -> np.ndarray:
     """Draw a weight array of ``shape`` with the chosen initializer."""
     cfg = normalize_init(spec)
+    count = math.prod(int(s) for s in shape)  # Python ints: never overflows, checked before allocating
+    if count > MAX_PARAMS:
+        raise SpecError(f"a weight of shape {' × '.join(map(str, shape))} would hold {count:,} numbers "
+                        f"({4 * count / 1e9:,.1f} GB); a network may have at most {MAX_PARAMS:,}: "
+                        f"use fewer units or filters")
     name = cfg["type"]
     if name == "auto":
         name = AUTO_FOR_ACTIVATION.get(activation or "", "xavier_normal")

@@ -20,11 +20,14 @@ and both shapes.
 from __future__ import annotations
 
 import copy
+import math
 from concurrent.futures import Executor
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from playground.engine.checks import (MAX_DEPTH, MAX_FEATURES, MAX_MULT_ADDS, MAX_PARAMS, brief, nesting_depth,
+                                      text, whole_number)
 from playground.engine.errors import ShapeError, SpecError
 from playground.engine.nn.fused import Recorder, plan_steps, wants
 from playground.engine.nn.activations import Activation, Step, activation_class
@@ -39,6 +42,10 @@ from playground.engine.nn.losses import Loss, get_loss
 SHARD_MIN_BATCH = 32
 #: below this many parameters per piece, an optimizer step is not worth splitting between threads
 PARTS_MIN_SIZE = 1 << 16
+#: the most layers a spec may list
+MAX_LAYERS = 1000
+#: the largest seed (NumPy takes any; 63 bits keep it an int64 wherever it is stored)
+MAX_SEED = 2 ** 63 - 1
 SPEC_KEYS = {"input_shape", "layers", "loss", "name", "description"}
 _SHORT = {"Conv2D": "conv", "MaxPool2D": "maxpool", "AvgPool2D": "avgpool", "BatchNorm": "bn"}
 
@@ -50,10 +57,7 @@ def seed_streams(seed: int) -> dict[str, np.random.Generator]:
     Keeping them apart means a change to dropout does not change the initial
     weights or the batch order, so two runs can be compared fairly.
     """
-    try:
-        ss = np.random.SeedSequence(int(seed))
-    except (TypeError, ValueError):
-        raise SpecError(f"the seed must be a whole number >= 0, got {seed!r}") from None
+    ss = np.random.SeedSequence(whole_number(seed, "the seed", 0, MAX_SEED))
     init, dropout, shuffle, extra, measure = ss.spawn(5)  # a child depends only on its place: add at the end
     return {"init": np.random.default_rng(init), "dropout": np.random.default_rng(dropout),
             "shuffle": np.random.default_rng(shuffle), "extra": np.random.default_rng(extra),
@@ -66,42 +70,59 @@ def normalize_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         raise SpecError(f"a network spec must be a JSON object with 'layers', got {type(spec).__name__}")
     unknown = set(spec) - SPEC_KEYS
     if unknown:
-        raise SpecError(f"the network spec has unknown keys {sorted(unknown)}; expected some of {sorted(SPEC_KEYS)}")
+        raise SpecError(f"the network spec has unknown keys {brief(sorted(map(str, unknown)))}; "
+                        f"expected some of {sorted(SPEC_KEYS)}")
+    if nesting_depth(dict(spec)) > MAX_DEPTH:
+        raise SpecError(f"the network spec is nested more than {MAX_DEPTH} levels deep")
     layers = spec.get("layers")
-    if not isinstance(layers, list) or not layers:
-        raise SpecError(f"the network spec needs a non-empty list 'layers', got {layers!r}")
+    if not isinstance(layers, list) or not layers or len(layers) > MAX_LAYERS:
+        raise SpecError(f"the network spec needs a non-empty list 'layers' (at most {MAX_LAYERS:,}), "
+                        f"got {brief(layers)}")
+    for key in ("name", "description"):
+        if spec.get(key) is not None:
+            text(spec[key], f"the network's '{key}'")
     out = copy.deepcopy(dict(spec))
     for i, entry in enumerate(out["layers"]):
         if not isinstance(entry, Mapping) or "type" not in entry:
-            raise SpecError(f"layer {i + 1} must be an object with a 'type', got {entry!r}")
+            raise SpecError(f"layer {i + 1} must be an object with a 'type', got {brief(entry)}")
         layer_class(entry["type"])  # raises with the known names
+        if "spec_index" in entry:
+            raise SpecError(f"layer {i + 1} has a setting 'spec_index', which only the playground itself sets")
+        if entry.get("name") is not None:
+            text(entry["name"], f"the name of layer {i + 1}", 200)
         act = entry.get("activation")
         if act not in (None, "", "none"):
-            activation_class(act)
+            activation_class(text(act, f"the activation of layer {i + 1}", 200))
     out.setdefault("loss", "softmax_cross_entropy")
-    get_loss(out["loss"])
+    get_loss(text(out["loss"], "the network's 'loss'", 200))
     if out.get("input_shape") is not None:
         out["input_shape"] = _shape(out["input_shape"])
     return out
 
 
 def _shape(value: Any) -> tuple[int, ...]:
-    if isinstance(value, int):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = [value]
-    try:
-        shape = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        shape = ()
-    if not shape or any(s < 1 for s in shape) or len(shape) not in (1, 2, 3):
+    if not isinstance(value, (list, tuple)) or len(value) not in (1, 2, 3):
         raise SpecError(f"input_shape must be [features], [time steps, features] or [channels, height, width] "
-                        f"of positive whole numbers, got {value!r}")
+                        f"of positive whole numbers, got {brief(value)}")
+    shape = tuple(whole_number(v, "each number of input_shape", 1, MAX_FEATURES) for v in value)
+    _check_features(shape, "the input")
     return shape
+
+
+def _check_features(shape: tuple[int, ...], where: str) -> None:
+    """Refuse a per-sample shape with more than :data:`MAX_FEATURES` numbers (counted with Python ints)."""
+    count = math.prod(shape)
+    if count > MAX_FEATURES:
+        raise SpecError(f"{where} would have {' × '.join(map(str, shape))} = {count:,} numbers per sample; "
+                        f"at most {MAX_FEATURES:,} fit: use smaller images, fewer filters or more pooling")
 
 
 class HalfBatchWorker:
     """What :meth:`Network.loss_and_grads` needs of a process that computes the second half of a batch.
 
-    The trainer's helper process (:class:`playground.engine.train.halfbatch.HalfBatchWorker`)
+    The trainer's helper process (:class:`playground.engine.train.halfbatch.HalfBatchHelper`)
     implements it; the network only hands it work and collects the result.
     """
 
@@ -129,7 +150,7 @@ class Network:
             raise SpecError("the network needs an input shape: set 'input_shape' in the spec or choose a data set")
         self.input_shape: tuple[int, ...] = tuple(self.spec["input_shape"])
         self.dtype = np.dtype(dtype)
-        self.seed = int(seed)
+        self.seed = whole_number(seed, "the seed", 0, MAX_SEED)
         self.loss: Loss = get_loss(self.spec["loss"])
         self.weight_decay = 0.0  # global L2 on every weight, set by the trainer
         streams = seed_streams(seed)
@@ -142,6 +163,7 @@ class Network:
         counts: dict[str, int] = {}
         shape = self.input_shape
         source = "input"
+        params = work = 0
         entries = self.spec["layers"]
         for i, entry in enumerate(entries):
             cls = layer_class(entry["type"])
@@ -159,6 +181,16 @@ class Network:
             names.add(name)
             layer = cls(name=name, spec_index=i, **cfg)
             shape = layer.build(shape, streams["init"], self.dtype, source)
+            _check_features(shape, f"the output of layer {i + 1} ({name})")
+            params += layer.param_count()
+            work += layer.mult_adds()
+            if params > MAX_PARAMS:
+                raise SpecError(f"the network would have more than {params:,} parameters by layer {i + 1} "
+                                f"({name}); at most {MAX_PARAMS:,} fit: use fewer units or filters")
+            if work > MAX_MULT_ADDS:
+                raise SpecError(f"the network would need {work:,} multiply-adds per sample by layer {i + 1} "
+                                f"({name}); at most {MAX_MULT_ADDS:,}: use smaller kernels, fewer filters or "
+                                f"more pooling")
             self.layers.append(layer)
             source = name
             if act:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from playground.engine.checks import brief
 from playground.engine.errors import SpecError
 
 Arrays = dict[str, np.ndarray]
@@ -122,11 +123,11 @@ class Optimizer:
 def _positive(value: float, what: str, owner: str, allow_zero: bool = False) -> float:
     try:
         v = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"{owner}: {what} must be a number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a whole number too big for a float
+        raise SpecError(f"{owner}: {what} must be a number, got {brief(value)}") from None
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise SpecError(f"{owner}: {what} must be a finite number {bound}, got {value!r}")
+        raise SpecError(f"{owner}: {what} must be a finite number {bound}, got {brief(value)}")
     return v
 
 
@@ -348,9 +349,12 @@ class StepDecay(Schedule):
         super().__init__(lr)
         self.step = _positive(step, "step", "step schedule")
         self.gamma = _positive(gamma, "gamma", "step schedule")
+        if self.gamma > 1:
+            raise SpecError(f"step schedule: gamma must be at most 1 (a decay), got {brief(gamma)}")
 
     def lr_at(self, epoch, total_epochs):
-        return self.base_lr * self.gamma ** math.floor(epoch / self.step + 1e-9)
+        # capped: a step of 1e-300 epochs would make the exponent infinite
+        return self.base_lr * self.gamma ** math.floor(min(epoch / self.step + 1e-9, 1e12))
 
     def get_config(self):
         return {"type": self.name, "step": self.step, "gamma": self.gamma}

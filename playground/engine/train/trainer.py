@@ -33,6 +33,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from playground.engine.data.augment import augment_images, check_augment
+from playground.engine.checks import brief, nesting_depth, real_number, whole_number
 from playground.engine.errors import SpecError
 from playground.engine.nn.activations import ReLU
 from playground.engine.train.memory import keep_freed_memory
@@ -52,6 +53,9 @@ EVAL_BATCH = 100
 #: an epoch's training loss and accuracy are measured on at most this many training samples (a fixed
 #: random choice of them, from the seed, on a bigger set): one forward pass, batched like validation
 TRAIN_MEASURE_SAMPLES = 10_000
+#: whole-number training settings and their ranges (the caps keep a typo like 1e308 epochs from running for ever)
+WHOLE_SETTINGS = {"batch_size": (1, 1_000_000), "epochs": (1, 1_000_000), "seed": (0, 2 ** 63 - 1),
+                  "stats_every": (0, 1_000_000)}
 
 @dataclass
 class TrainConfig:
@@ -71,11 +75,13 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, cfg: Mapping[str, Any] | None) -> "TrainConfig":
+        if cfg is not None and not isinstance(cfg, Mapping):
+            raise SpecError(f"the training settings must be a JSON object, got {brief(cfg)}")
         cfg = dict(cfg or {})
         known = set(cls.__dataclass_fields__)
         unknown = set(cfg) - known
         if unknown:
-            raise SpecError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
+            raise SpecError(f"unknown training settings {brief(sorted(map(str, unknown)))}; known: {sorted(known)}")
         out = cls(**cfg)
         out.validate()
         return out
@@ -84,20 +90,18 @@ class TrainConfig:
         return asdict(self)
 
     def validate(self) -> None:
-        def whole(name: str, lo: int) -> None:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < lo:
-                raise SpecError(f"training setting '{name}' must be a whole number >= {lo}, got {v!r}")
-            setattr(self, name, int(v))
-
-        whole("batch_size", 1)
-        whole("epochs", 1)
-        whole("seed", 0)
-        whole("stats_every", 0)
-        if not isinstance(self.weight_decay, (int, float)) or not self.weight_decay >= 0:
-            raise SpecError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        if self.clip_norm is not None and not (isinstance(self.clip_norm, (int, float)) and self.clip_norm > 0):
-            raise SpecError(f"clip_norm must be a number > 0 or null, got {self.clip_norm!r}")
+        for name, (lo, hi) in WHOLE_SETTINGS.items():
+            setattr(self, name, whole_number(getattr(self, name), f"training setting '{name}'", lo, hi))
+        self.weight_decay = real_number(self.weight_decay, "training setting 'weight_decay'", 0.0)
+        if self.clip_norm is not None:
+            self.clip_norm = real_number(self.clip_norm, "training setting 'clip_norm' (or null)", 0.0,
+                                         low_open=True)
+        for name in ("optimizer", "schedule", "augment"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, Mapping)):
+                raise SpecError(f"training setting '{name}' must be a name or a JSON object, got {brief(value)}")
+            if isinstance(value, Mapping) and nesting_depth(dict(value)) > 2:
+                raise SpecError(f"training setting '{name}' must be an object of plain values, got {brief(value)}")
         opt = get_optimizer(self.optimizer)
         get_schedule(self.schedule, opt.lr)
         check_augment(self.augment)
@@ -274,6 +278,13 @@ class Trainer:
                 status, message, seconds, loss_sum, correct, seen = self._epoch(epoch, perm, batches, bs, pool)
             if status == "cancelled":
                 break  # a stop ends at once: no validation pass over a partial epoch
+            blown = self._blown_up() if status == "finished" else None
+            if blown:
+                lr = self.optimizer.lr
+                status = "diverged"
+                message = (f"{blown} became NaN or infinite in epoch {epoch + 1}: the weights blew up. Try a "
+                           f"smaller learning rate (now {lr:g}; try {lr / 10:g}), gradient clipping, or batch "
+                           f"normalization")
             ep = {"epoch": epoch + 1, "samples": int(seen), "running_loss": loss_sum / max(seen, 1),
                   "running_accuracy": correct / seen if (self.classification and seen) else None,
                   "lr": self.optimizer.lr, "seconds": seconds}
@@ -338,7 +349,8 @@ class Trainer:
                 logs.update(self._grad_norms())
             if cfg.clip_norm:
                 logs["grad_norm"] = clip_by_global_norm(grads, cfg.clip_norm)
-            self.optimizer.update(params, grads, decay, helper or pool)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is found at the epoch's end
+                self.optimizer.update(params, grads, decay, helper or pool)
             if helper is not None and helper.failure and not self._helper_warned:
                 # the batches are still split, now computed here (see halfbatch.py)
                 self._helper_warned = True
@@ -358,6 +370,19 @@ class Trainer:
         return status, message, seconds, loss_sum, correct, seen
 
     # ------------------------------------------------------------------ helpers
+    def _blown_up(self) -> str | None:
+        """What holds NaN or an infinity: a weight, or the optimizer's state (Adam's squared gradients
+        overflow while the weights stay finite and stop moving), or None when all is finite."""
+        for layer in self.net.layers:
+            for key, arr in {**layer.params, **layer.state}.items():
+                if not np.isfinite(arr).all():
+                    return f"the weight {layer.name}.{key}"
+        for key, slots in self.optimizer.state.items():
+            for slot, arr in slots.items():
+                if slot != "tmp" and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                    return f"the optimizer's state ({slot})"
+        return None
+
     def _probs_for_accuracy(self, out: np.ndarray) -> np.ndarray:
         # logits of a fused sigmoid: threshold at 0 ⇔ probability 0.5
         if out.shape[1] == 1 and self.net.fused_tail:
