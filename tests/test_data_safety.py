@@ -1,9 +1,21 @@
 """Bad data, images and processes never crash, hang or leak; the engine's inference-mode numbers are right."""
 
+import functools
+import gzip
+import hashlib
+import http.server
+import threading
+import tracemalloc
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from playground.engine.data.datasets import Dataset
+from playground.cli import main
+from playground.engine.data import mnist
+from playground.engine.data.datasets import Dataset, make_dataset
+from playground.engine.data.mnist import download_mnist, load_mnist, read_idx
+from playground.engine.errors import DataError, FileFormatError
 from playground.engine.nn.gradcheck import gradient_check
 from playground.engine.nn.network import Network
 from playground.engine.train.trainer import Trainer, evaluate
@@ -110,3 +122,178 @@ def test_weight_decay_adds_exactly_half_lambda_w_squared_and_lambda_w_on_one_ste
     w1 = net.get_weights()
     np.testing.assert_allclose(w1["dense1.W"], w0 - lr * (x.T @ dout + weight_decay * w0), rtol=1e-12)
     np.testing.assert_allclose(w1["dense1.b"], b0 - lr * dout.sum(axis=0), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- MNIST files
+def write_idx(path: Path, shape: tuple[int, ...], data: bytes, gz: bool = True) -> Path:
+    """An IDX file of unsigned bytes whose header says ``shape``, whatever ``data`` holds."""
+    raw = (0x0800 | len(shape)).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in shape) + data
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    return path
+
+
+def tiny_mnist(folder: Path, n_train: int = 20, n_test: int = 10) -> Path:
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        pixels = rng.integers(0, 256, n * 784, np.uint8).tobytes()
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", (n, 28, 28), pixels)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", (n,), rng.integers(0, 10, n, np.uint8).tobytes())
+    return folder
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("shape", [(2**32 - 1,) * 3, (2**31, 2**31, 4), (60000, 28, 28)])
+def test_an_idx_header_announcing_more_than_the_file_holds_is_refused_before_allocating(tmp_path, gz, shape):
+    """Sizes whose product overflows int64, or merely far more than the file: refused, nothing allocated."""
+    path = write_idx(tmp_path / "t10k-images-idx3-ubyte", shape, bytes(1000), gz=gz)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match="header announces .* bytes of data, more than") as err:
+            read_idx(path, mnist.IMAGE_MAGIC)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert " x ".join(map(str, shape)) in str(err.value) and str(path) in str(err.value)
+    assert peak < 1 << 20
+
+
+def test_an_idx_file_over_the_size_limit_is_refused(tmp_path):
+    with pytest.raises(FileFormatError, match="more than the 1,000-byte limit"):
+        read_idx(write_idx(tmp_path / "x", (2, 28, 28), bytes(1568)), max_bytes=1000)
+
+
+def test_a_gzip_that_expands_to_8_gib_is_read_only_as_far_as_its_header_says(tmp_path):
+    """A gzip of 8 MB whose header announces ten images but which expands to 8 GiB."""
+    head = (mnist.IMAGE_MAGIC.to_bytes(4, "big") + (10).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2)
+    zeros = gzip.compress(bytes(1 << 20), compresslevel=9)  # 1 MiB of zeros: 1 KB
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(head + bytes(7840)) + zeros * 8192)  # gzip members follow one another
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match="longer than its header says") as err:
+            read_idx(path, mnist.IMAGE_MAGIC)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "10 x 28 x 28" in str(err.value)
+    assert peak < 4 << 20
+
+
+def test_an_mnist_folder_with_zero_images_is_refused(tmp_path):
+    tiny_mnist(tmp_path, n_train=0, n_test=0)
+    with pytest.raises(DataError, match="holds no images .*at least one image is expected"):
+        load_mnist(tmp_path, "train")
+    with pytest.raises(DataError, match="holds no images"):
+        make_dataset({"name": "mnist", "data_dir": str(tmp_path)})
+
+
+def test_streamed_reading_gives_the_files_bytes(tmp_path):
+    tiny_mnist(tmp_path, n_train=7, n_test=3)
+    raw = gzip.decompress((tmp_path / "train-images-idx3-ubyte.gz").read_bytes())
+    images = read_idx(tmp_path / "train-images-idx3-ubyte.gz", mnist.IMAGE_MAGIC)
+    assert images.shape == (7, 28, 28) and not images.flags.writeable
+    assert images.tobytes() == raw[16:]
+    x, y = load_mnist(tmp_path, "test")
+    assert x.shape == (3, 1, 28, 28) and y.shape == (3,)
+
+
+# ---------------------------------------------------------------------- downloading
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; ``/endless/...`` streams zeros forever, ``/huge/...`` announces a terabyte."""
+
+    def do_GET(self):
+        if self.path.startswith("/endless/"):
+            self.send_response(200)
+            self.end_headers()
+            try:
+                while True:
+                    self.wfile.write(bytes(1 << 16))
+            except OSError:  # the client hung up, as it should
+                return
+        if self.path.startswith("/huge/"):
+            self.send_response(200)
+            self.send_header("Content-Length", str(10**12))
+            self.end_headers()
+            try:
+                self.wfile.write(bytes(1 << 16))
+            except OSError:
+                pass
+            return
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """``(base_url, served folder)`` of an HTTP server on 127.0.0.1; never the internet."""
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    served = tmp_path / "served"
+    served.mkdir()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(served)))
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", served
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://example.org/mnist/", "http://", "http://[::1/", "//host/x",
+                                 "http://127.0.0.1:99999/", "http://host\n/", 5, None, "x" * 5000])
+def test_a_download_address_that_is_not_a_url_is_refused_with_one_line(tmp_path, url):
+    dest = tmp_path / "new" / "mnist"
+    with pytest.raises(DataError, match="must be an http:// or https:// URL|bad port") as err:
+        download_mnist(dest, base_url=url)
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+def test_the_command_line_says_a_bad_address_in_one_line(tmp_path, capsys):
+    assert main(["data", "download", "mnist", "--url", "mnist.example.org", "--dest", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("playground: error: the download address must be an http") and "\n" not in err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("where", ["endless", "huge"])
+def test_a_download_larger_than_the_cap_is_stopped_and_leaves_nothing(server, tmp_path, where):
+    base, _ = server
+    dest = tmp_path / "cache" / "mnist"
+    name = "t10k-labels-idx1-ubyte.gz"
+    with pytest.raises(DataError, match="more than the 1,048,576 bytes"):
+        download_mnist(dest, base_url=f"{base}/{where}/", files=(name,), checksums={name: "0" * 64},
+                       max_bytes=1 << 20)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["served"]  # no .part, no empty folders
+
+
+def test_the_default_cap_fits_mnist_and_is_finite():
+    assert 10 << 20 < mnist.MAX_DOWNLOAD_BYTES <= 256 << 20
+
+
+def test_a_failed_download_leaves_no_part_file_nor_the_folders_it_made(server, tmp_path):
+    base, served = server
+    name = "t10k-labels-idx1-ubyte.gz"
+    content = gzip.compress(bytes(100))
+    (served / name).write_bytes(content)
+    sums = {name: hashlib.sha256(content).hexdigest()}
+    dest = tmp_path / "a" / "b"
+    with pytest.raises(DataError, match="HTTP 404"):
+        download_mnist(dest, base_url=base, files=("missing.gz",), checksums={"missing.gz": "0" * 64})
+    assert not (tmp_path / "a").exists()
+    # a folder that was there before stays, and so do its other files
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    (keep / f"{name}.part").write_bytes(b"left by a download that was killed")
+    with pytest.raises(DataError, match="wrong SHA-256"):
+        download_mnist(keep, base_url=base, files=(name,), checksums={name: "1" * 64})
+    assert sorted(p.name for p in keep.iterdir()) == ["notes.txt"]
+    assert download_mnist(keep, base_url=base, files=(name,), checksums=sums) == keep
+    assert sorted(p.name for p in keep.iterdir()) == ["notes.txt", name]
