@@ -5,7 +5,9 @@ import gzip
 import hashlib
 import http.server
 import threading
+import struct
 import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from playground.cli import main
 from playground.engine.data import mnist
 from playground.engine.data.datasets import Dataset, make_dataset
 from playground.engine.data.mnist import download_mnist, load_mnist, read_idx
+from playground.engine.data.preprocess import MAX_IMAGE_PIXELS, load_image, preprocess_digit_steps, to_gray
 from playground.engine.errors import DataError, FileFormatError
 from playground.engine.nn.gradcheck import gradient_check
 from playground.engine.nn.network import Network
@@ -297,3 +300,74 @@ def test_a_failed_download_leaves_no_part_file_nor_the_folders_it_made(server, t
     assert sorted(p.name for p in keep.iterdir()) == ["notes.txt"]
     assert download_mnist(keep, base_url=base, files=(name,), checksums=sums) == keep
     assert sorted(p.name for p in keep.iterdir()) == ["notes.txt", name]
+
+
+# ---------------------------------------------------------------------- images
+EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n%%EndComments\n"
+       b"newpath 4 4 moveto 24 24 lineto stroke showpage\n%%EOF\n")
+
+
+@pytest.mark.parametrize("name", ["digit.eps", "digit.png", "digit.jpg"])
+def test_postscript_is_never_opened_whatever_its_name(tmp_path, monkeypatch, name):
+    """An EPS file (even renamed .png) would run Ghostscript on untrusted PostScript."""
+    from PIL import EpsImagePlugin
+
+    ran = []
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *a, **k: ran.append(a) or (_ for _ in ()).throw(
+        AssertionError("Ghostscript ran")))
+    (tmp_path / name).write_bytes(EPS)
+    with pytest.raises(FileFormatError, match=r"is not an image file of a format read here \(PNG, JPEG, BMP, "
+                                              r"GIF, TIFF, WebP expected\)"):
+        load_image(tmp_path / name)
+    assert ran == []
+
+
+def _png(width: int, height: int, rows: bytes) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def test_a_small_png_of_too_many_pixels_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
+    """9000 x 9000 black pixels compress to a 80 KB PNG that would take gigabytes as floats."""
+    compressor = zlib.compressobj(9)
+    row = bytes(9001)  # filter byte + a row of zeros
+    rows = b"".join(compressor.compress(row) for _ in range(9000)) + compressor.flush()
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png(9000, 9000, rows))
+    assert path.stat().st_size < 200_000
+    from PIL import ImageFile
+
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self) or real_load(self))
+    with pytest.raises(FileFormatError, match=rf"bomb.png is 9000 x 9000 pixels, more than the "
+                                              rf"{MAX_IMAGE_PIXELS:,} an image of a digit may have; shrink it"):
+        load_image(path)
+    assert decoded == []
+
+
+def test_a_png_of_no_pixels_is_refused(tmp_path):
+    path = tmp_path / "empty.png"
+    path.write_bytes(_png(0, 5, zlib.compress(b"")))
+    with pytest.raises(FileFormatError, match="empty.png"):
+        load_image(path)
+
+
+@pytest.mark.parametrize("ext", ["png", "jpg"])
+def test_a_large_photo_is_shrunk_first_and_gives_the_same_digit(tmp_path, ext):
+    from PIL import Image
+
+    yy, xx = np.mgrid[:3000, :4000]
+    r = np.hypot(yy - 1500, (xx - 2000) * 1.4)
+    page = np.where((r > 700) & (r < 1000), 30, 235).astype(np.uint8)  # a dark "0" on light paper
+    Image.fromarray(page).save(tmp_path / f"zero.{ext}", quality=95)
+    image = load_image(tmp_path / f"zero.{ext}")
+    assert image.dtype == np.float32 and image.shape[0] * image.shape[1] <= 1 << 22
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    # the digit scaled into its 20 x 20 box is the same; centring it may round to the next pixel
+    shrunk, whole = preprocess_digit_steps(image), preprocess_digit_steps(to_gray(page))
+    assert shrunk.fitted.shape == whole.fitted.shape and np.abs(shrunk.fitted - whole.fitted).max() < 0.05
+    assert all(abs(a - b) <= 1 for a, b in zip(shrunk.shift, whole.shift))
