@@ -1,6 +1,7 @@
 """Bad data, images and processes never crash, hang or leak; the engine's inference-mode numbers are right."""
 
 import functools
+import os
 import gzip
 import hashlib
 import http.server
@@ -19,6 +20,7 @@ from playground.engine.data.datasets import Dataset, make_dataset
 from playground.engine.data.mnist import download_mnist, load_mnist, read_idx
 from playground.engine.data.preprocess import MAX_IMAGE_PIXELS, load_image, preprocess_digit_steps, to_gray
 from playground.engine.errors import DataError, FileFormatError
+from playground.engine.train import remote
 from playground.engine.nn.gradcheck import gradient_check
 from playground.engine.nn.network import Network
 from playground.engine.train.trainer import Trainer, evaluate
@@ -371,3 +373,68 @@ def test_a_large_photo_is_shrunk_first_and_gives_the_same_digit(tmp_path, ext):
     shrunk, whole = preprocess_digit_steps(image), preprocess_digit_steps(to_gray(page))
     assert shrunk.fitted.shape == whole.fitted.shape and np.abs(shrunk.fitted - whole.fitted).max() < 0.05
     assert all(abs(a - b) <= 1 for a, b in zip(shrunk.shift, whole.shift))
+
+
+# ---------------------------------------------------------------------- the data set's shared memory
+def _mapped(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/maps") as f:
+        return [line.split(maxsplit=5)[5].strip() for line in f if len(line.split(maxsplit=5)) == 6]
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists() or not hasattr(os, "memfd_create"),
+                    reason="needs Linux's /proc and memfd_create")
+def test_the_shared_data_set_has_no_name_that_a_kill_could_leave_in_dev_shm():
+    """The window and the worker map the block, but nothing of it is in /dev/shm: whatever kills them both
+    (a group kill, the out-of-memory killer), the kernel frees it; training on it works."""
+    rng = np.random.default_rng(0)
+    x = rng.random((2000, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 2000)
+    data = Dataset(x_train=x, y_train=y, x_val=x[:200], y_val=y[:200], kind="classification", n_classes=10,
+                   input_shape=(1, 28, 28), name="random digits")
+    spec = {"input_shape": [1, 28, 28], "loss": "softmax_cross_entropy",
+            "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 10}, {"type": "Softmax"}]}
+    net = Network(spec, seed=1)
+    start = net.get_weights()
+    shared = remote.SharedDataset(data, min_bytes=0)
+    tag = shared.descriptor["block"]["tag"]
+    assert "name" not in shared.descriptor["block"]
+    mine = _mapped(os.getpid())
+    assert f"/memfd:{tag} (deleted)" in mine and not [m for m in mine if m.startswith("/dev/shm/")]
+    config = {"optimizer": {"type": "sgd", "lr": 0.1}, "batch_size": 50, "epochs": 2, "seed": 3}
+    process, conn = remote.spawn_worker()
+    try:
+        conn.send(remote.make_job(net, shared.descriptor, config, commands=("pause",)))
+        while conn.recv()[0] != "began":  # the worker has attached and waits, paused
+            pass
+        theirs = _mapped(process.pid)
+        assert f"/memfd:{tag} (deleted)" in theirs and not [m for m in theirs if m.startswith("/dev/shm/")]
+        conn.send(("resume", 1))
+        messages = []
+        while not messages or messages[-1][0] != "ended":
+            messages.append(conn.recv())
+    finally:
+        conn.close()
+        process.join(10)
+        shared.release()
+    result, weights = messages[-1][1], messages[-1][2]
+    assert result["status"] == "finished", result
+    here = Network(spec, seed=1)
+    here.set_weights(start)
+    Trainer(here, data, config).run()
+    assert all(np.array_equal(weights[k], v) for k, v in here.get_weights().items())
+
+
+def test_where_there_is_no_memfd_the_block_is_named_and_unlinked_by_the_last_release(monkeypatch):
+    from multiprocessing import shared_memory
+
+    monkeypatch.setattr(remote, "_new_block", remote._NamedBlock)
+    data = make_dataset({"name": "spiral", "n_samples": 2000})
+    shared = remote.SharedDataset(data, min_bytes=0)
+    name = shared.descriptor["block"]["name"]
+    copy, block = remote.attach_dataset(shared.descriptor)
+    assert np.array_equal(copy.x_train, data.x_train) and not copy.x_train.flags.writeable
+    del copy
+    block.close()
+    shared.release()
+    with pytest.raises(FileNotFoundError):
+        shared_memory.SharedMemory(name=name)
