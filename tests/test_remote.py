@@ -6,11 +6,11 @@ real ``spawn`` process and a pipe, as the app's session drives it.
 
 import dataclasses
 import threading
-from multiprocessing import shared_memory
 
 import numpy as np
 import pytest
 
+from playground.engine.errors import PlaygroundError
 from playground.engine.train import remote
 from playground.engine.data.datasets import make_dataset
 from playground.engine.nn.network import Network
@@ -28,8 +28,8 @@ def spiral_setup(epochs=2, **training):
 def test_a_large_data_set_crosses_through_shared_memory_read_only():
     data = make_dataset({"name": "spiral", "n_samples": 2000})
     shared = remote.SharedDataset(data, min_bytes=0)
-    assert shared.shm is not None and shared.nbytes >= data.x_train.nbytes + data.x_val.nbytes
-    copy, shm = remote.attach_dataset(shared.descriptor)
+    assert shared.block is not None and shared.nbytes >= data.x_train.nbytes + data.x_val.nbytes
+    copy, block = remote.attach_dataset(shared.descriptor)
     try:
         for f in dataclasses.fields(data):
             a, b = getattr(data, f.name), getattr(copy, f.name)
@@ -42,14 +42,14 @@ def test_a_large_data_set_crosses_through_shared_memory_read_only():
             copy.x_train[0, 0] = 1.0
     finally:
         del copy
-        shm.close()
-    name = shared.shm.name
+        block.close()
     user = shared.acquire()
     shared.release()  # the creator lets go; a user still holds it
-    shared_memory.SharedMemory(name=name).close()  # still there
+    remote.attach_dataset(shared.descriptor)[1].close()  # still there
     user.release()
-    with pytest.raises(FileNotFoundError):  # the last reference unlinks the block
-        shared_memory.SharedMemory(name=name)
+    assert shared.released and shared.block is None  # the last reference lets the block go
+    with pytest.raises(PlaygroundError, match="cannot map the data set"):
+        remote.attach_dataset(shared.descriptor)
     with pytest.raises(RuntimeError, match="already released"):
         shared.acquire()
 
@@ -57,7 +57,7 @@ def test_a_large_data_set_crosses_through_shared_memory_read_only():
 def test_a_small_data_set_travels_inside_the_job():
     data = make_dataset({"name": "xor", "n_samples": 200})
     shared = remote.SharedDataset(data)
-    assert shared.shm is None and shared.descriptor["inline"] is data
+    assert shared.block is None and shared.descriptor["inline"] is data
     assert remote.attach_dataset(shared.descriptor) == (data, None)
     shared.release()
 

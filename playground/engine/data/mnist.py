@@ -8,8 +8,9 @@ A folder holds MNIST when it has, each gzipped (``.gz``) or not::
 The counts come from the file headers (60,000 + 10,000 for an official
 download, but any count is read). IDX is big-endian: a 4-byte magic number
 ``00 00 08 <ndim>`` (``08`` = unsigned bytes), then ``ndim`` uint32 sizes,
-then the data. Images are read with one ``np.frombuffer`` on the decompressed
-bytes, so the whole training set loads in a fraction of a second.
+then the data. The data is decompressed straight into one array, never more
+than the header announces, so the whole training set loads in a fraction of
+a second and a damaged or hostile file costs no more memory than a real one.
 
 Where MNIST is looked for, in order (:func:`find_mnist_dir`): a folder given
 explicitly, the ``PLAYGROUND_MNIST_DIR`` environment variable, the user cache
@@ -21,8 +22,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from pathlib import Path
@@ -62,6 +65,12 @@ IMAGE_SIZE = 28
 N_CLASSES = 10
 
 _CHUNK = 1 << 16
+#: the most data one IDX file may hold (MNIST's training images: 47 MB; EMNIST's largest: 548 MB)
+MAX_IDX_BYTES = 1 << 30
+#: deflate's best compression ratio is about 1032:1; a gzip cannot expand to more than this times its size
+_DEFLATE_MAX_RATIO = 1100
+#: the largest file a download may fetch (MNIST's largest gzipped file: 9.9 MB)
+MAX_DOWNLOAD_BYTES = 64 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 #: ``progress(filename, bytes_done, bytes_total)``; ``bytes_total`` is None when
@@ -156,38 +165,67 @@ def find_mnist_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 # ---------------------------------------------------------------- reading IDX
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, decompressed if it is gzip (judged by content, not name)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"MNIST file {path} does not exist. {how_to_get_mnist()}") from None
-    except OSError as exc:
-        raise DataError(f"cannot read MNIST file {path}: {exc.strerror or exc}") from None
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise FileFormatError(
-            f"{path} starts like a gzip file but cannot be decompressed "
-            f"(truncated or corrupt download?): {exc}"
-        ) from None
+class _Stream:
+    """An IDX file's bytes, decompressed on the fly when it is gzip (judged by content, not name)."""
+
+    def __init__(self, path: Path, raw):
+        self.path = path
+        self.raw = raw
+        self.size = os.fstat(raw.fileno()).st_size
+        self.gzipped = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        self.file = gzip.GzipFile(fileobj=raw, mode="rb") if self.gzipped else raw
+
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` as far as the data goes; the number of bytes read."""
+        done = 0
+        try:
+            while done < len(buffer):
+                n = self.file.readinto(buffer[done:])
+                if not n:
+                    break
+                done += n
+        except (OSError, EOFError, zlib.error) as exc:
+            if not self.gzipped:
+                raise DataError(f"cannot read MNIST file {self.path}: {getattr(exc, 'strerror', None) or exc}") \
+                    from None
+            raise FileFormatError(
+                f"{self.path} starts like a gzip file but cannot be decompressed "
+                f"(truncated or corrupt download?): {exc}"
+            ) from None
+        return done
+
+    def read(self, n: int) -> bytes:
+        buffer = bytearray(n)
+        return bytes(buffer[:self.readinto(memoryview(buffer))])
 
 
-def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
+def read_idx(path: str | os.PathLike, magic: int | None = None, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """Read one IDX file of unsigned bytes, gzipped or not, into a read-only uint8 array.
 
     ``magic`` (e.g. :data:`IMAGE_MAGIC`), when given, is the one expected.
+    The data is read streaming, never more than the header announces (plus
+    one byte to tell a file that is too long), so a gzip bomb costs nothing.
     Raises :class:`FileFormatError` naming the file when the header is not
-    IDX, or the data is shorter or longer than the header says.
+    IDX, announces more than ``max_bytes`` of data or more than the file can
+    hold, or the data is shorter or longer than the header says.
     """
     path = Path(path)
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise FileFormatError(f"{path} is not an IDX file: it has {len(data)} bytes, "
+    try:
+        with open(path, "rb") as raw:
+            return _read_idx(_Stream(path, raw), path, magic, max_bytes)
+    except FileNotFoundError:
+        raise DataError(f"MNIST file {path} does not exist. {how_to_get_mnist()}") from None
+    except OSError as exc:  # opening or seeking; errors while reading are said by _Stream
+        raise DataError(f"cannot read MNIST file {path}: {exc.strerror or exc}") from None
+
+
+def _read_idx(stream: _Stream, path: Path, magic: int | None, max_bytes: int) -> np.ndarray:
+    head = stream.read(4)
+    if len(head) < 4:
+        raise FileFormatError(f"{path} is not an IDX file: it has {len(head)} bytes, "
                               "expected at least a 4-byte header")
-    found = int.from_bytes(data[:4], "big")
+    found = int.from_bytes(head, "big")
     zero, dtype_code, ndim = found >> 16, (found >> 8) & 0xFF, found & 0xFF
     if magic is not None and found != magic:
         raise FileFormatError(
@@ -200,19 +238,35 @@ def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
             f"found 0x{found:08x}"
         )
     header = 4 + 4 * ndim
-    if len(data) < header:
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise FileFormatError(f"{path} is truncated: its header needs {header} bytes, "
-                              f"the file has {len(data)}")
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64))
-    if len(data) != expected:
-        state = "truncated" if len(data) < expected else "longer than its header says"
-        dims = " x ".join(str(d) for d in shape)
+                              f"the file has {4 + len(dims)}")
+    shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, 4 * ndim, 4))
+    count = math.prod(shape)  # Python integers: no overflow however large the header's sizes
+    expected = header + count
+    described = " x ".join(str(d) for d in shape)
+    # deflate shrinks data at most about 1032 times, so a small gzip cannot hold what a huge header says
+    room = stream.size * _DEFLATE_MAX_RATIO if stream.gzipped else stream.size
+    if count > max_bytes or expected > room:
+        state = f"more than the {max_bytes:,}-byte limit" if count > max_bytes \
+            else f"more than a file of {stream.size:,} bytes can hold"
         raise FileFormatError(
-            f"{path} is {state}: the header announces {dims} bytes of data, "
-            f"so {expected} bytes (decompressed) were expected, found {len(data)}"
+            f"{path} is truncated or corrupt: the header announces {described} = {count:,} bytes of data, "
+            f"{state}; a real IDX file's header matches its data"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    data = np.empty(count, dtype=np.uint8)
+    got = stream.readinto(memoryview(data))
+    extra = len(stream.read(1)) if got == count else 0
+    if got != count or extra:
+        state = "truncated" if got < count else "longer than its header says"
+        found_bytes = f"{header + got}" if got < count else f"more than {expected}"
+        raise FileFormatError(
+            f"{path} is {state}: the header announces {described} bytes of data, "
+            f"so {expected} bytes (decompressed) were expected, found {found_bytes}"
+        )
+    data.flags.writeable = False
+    return data.reshape(shape)
 
 
 def _magic_hint(found: int) -> str:
@@ -261,6 +315,9 @@ def load_mnist(folder: str | os.PathLike | None = None, split: str = "train", no
             f"{images_path} holds images of {images.shape[1]} x {images.shape[2]} pixels, "
             f"MNIST's {IMAGE_SIZE} x {IMAGE_SIZE} expected"
         )
+    if len(images) == 0:
+        raise DataError(f"{images_path} holds no images (its header says 0); at least one image is expected. "
+                        f"{how_to_get_mnist()}")
     labels = read_idx(labels_path, LABEL_MAGIC)
     if len(labels) != len(images):
         raise FileFormatError(
@@ -322,38 +379,73 @@ def sha256_of(path: str | os.PathLike) -> str:
 def download_mnist(dest: str | os.PathLike | None = None, base_url: str = DEFAULT_URL,
                    progress: ProgressCallback | None = None, files: tuple[str, ...] = MNIST_GZ_FILES,
                    checksums: Mapping[str, str] | str | os.PathLike | None = None,
-                   timeout: float = 30.0) -> Path:
+                   timeout: float = 30.0, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Path:
     """Download MNIST into ``dest`` (default :func:`default_mnist_dir`) and return that folder.
 
-    Each of ``files`` is fetched from ``base_url + name``, streamed to
-    ``name.part`` while hashing, and renamed into place only when its SHA-256
-    matches ``checksums`` (a ``{name: hex}`` mapping or the path of a
-    ``sha256sum``-style file; default: the official :data:`MNIST_SHA256`).
-    A file already present with the right checksum is not fetched again.
+    Each of ``files`` is fetched from ``base_url + name`` (an ``http://`` or
+    ``https://`` address), streamed to ``name.part`` while hashing, and renamed
+    into place only when its SHA-256 matches ``checksums`` (a ``{name: hex}``
+    mapping or the path of a ``sha256sum``-style file; default: the official
+    :data:`MNIST_SHA256`). A file already present with the right checksum is
+    not fetched again; a file larger than ``max_bytes`` is refused.
     ``progress(name, bytes_done, bytes_total)`` is called after every chunk.
-    Network failures, HTTP errors and checksum mismatches raise
-    :class:`DataError`; no partial file is left behind.
+    A bad address, network failures, HTTP errors and checksum mismatches
+    raise :class:`DataError`; no partial file is left behind, nor a folder
+    this call created and left empty.
     """
+    base = _check_url(base_url)
     folder = Path(dest).expanduser() if dest is not None else default_mnist_dir()
     sums = _checksums(checksums)
     unknown = [name for name in files if name not in sums]
     if unknown:
         raise DataError(f"no known SHA-256 for {', '.join(unknown)}; checksums are known for "
                         f"{', '.join(sorted(sums)) or 'no file'}, and unverified files are not downloaded")
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        _remove_empty(created)
         raise DataError(f"cannot create the download folder {folder}: {exc.strerror or exc}") from None
-    base = base_url if base_url.endswith("/") else base_url + "/"
-    for name in files:
-        target = folder / name
-        if target.is_file() and sha256_of(target) == sums[name]:
-            if progress is not None:
-                size = target.stat().st_size
-                progress(name, size, size)
-            continue
-        _download_one(base + name, target, sums[name], progress, timeout)
+    try:
+        for name in files:
+            target = folder / name
+            target.with_name(name + ".part").unlink(missing_ok=True)  # left by a download that was killed
+            if target.is_file() and sha256_of(target) == sums[name]:
+                if progress is not None:
+                    size = target.stat().st_size
+                    progress(name, size, size)
+                continue
+            _download_one(base + name, target, sums[name], progress, timeout, max_bytes)
+    except BaseException:
+        _remove_empty(created)
+        raise
     return folder
+
+
+def _check_url(base_url) -> str:
+    """``base_url`` ending in ``/``; a :class:`DataError` unless it is an http(s) address."""
+    if not isinstance(base_url, str):
+        raise DataError(f"the download address must be an http:// or https:// URL, got {base_url!r}")
+    try:
+        parts = urllib.parse.urlsplit(base_url.strip()) if base_url.isprintable() else None
+        port_ok = parts is not None and (parts.port is None or parts.port > 0)
+    except ValueError:  # brackets that are not an IPv6 address, a port that is not a number
+        parts, port_ok = None, False
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
+        shown = base_url if len(base_url) <= 200 else base_url[:200] + "..."
+        raise DataError(f"the download address must be an http:// or https:// URL such as {DEFAULT_URL}, "
+                        f"got {shown!r}")
+    base = base_url.strip()
+    return base if base.endswith("/") else base + "/"
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a download created, deepest first, as far as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, or gone: leave it
+            return
 
 
 def _by_hand(folder: Path) -> str:
@@ -362,7 +454,7 @@ def _by_hand(folder: Path) -> str:
 
 
 def _download_one(url: str, target: Path, expected: str, progress: ProgressCallback | None,
-                  timeout: float) -> None:
+                  timeout: float, max_bytes: int) -> None:
     name = target.name
     part = target.with_name(name + ".part")
     digest = hashlib.sha256()
@@ -374,13 +466,16 @@ def _download_one(url: str, target: Path, expected: str, progress: ProgressCallb
             exc.close()
             raise DataError(f"downloading {url} failed: the server answered HTTP {exc.code} {exc.reason} "
                             f"(200 OK expected). {_by_hand(target.parent)}") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise DataError(f"cannot reach {url}: {reason}. Check the internet connection or "
                             f"proxy settings. {_by_hand(target.parent)}") from None
         with response, open(part, "wb") as out:
             length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
+            total = int(length) if length and length.isascii() and length.isdigit() and len(length) < 20 else None
+            if total is not None and total > max_bytes:
+                raise DataError(f"{url} is {total:,} bytes, more than the {max_bytes:,} bytes a file of "
+                                f"MNIST may have; is the address right? {_by_hand(target.parent)}")
             if progress is not None:
                 progress(name, 0, total)
             while True:
@@ -390,6 +485,9 @@ def _download_one(url: str, target: Path, expected: str, progress: ProgressCallb
                     raise DataError(f"the download of {url} broke off after {done} bytes: {exc}") from None
                 if not chunk:
                     break
+                if done + len(chunk) > max_bytes:
+                    raise DataError(f"{url} sent more than the {max_bytes:,} bytes a file of MNIST may have; "
+                                    f"the download was stopped. Is the address right? {_by_hand(target.parent)}")
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)

@@ -13,6 +13,7 @@ intermediate image so the app can show the pipeline.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,15 @@ INK_THRESHOLD = 0.2
 MARGIN = 2
 #: an image whose ink and background differ by less than this is empty
 MIN_CONTRAST = 0.08
+
+#: the image formats read (Pillow's names); others are never opened, whatever the file's name
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
+_FORMAT_NAMES = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WebP")
+#: the most pixels an image file may have, checked before it is decoded (a 48-megapixel photo has fewer)
+MAX_IMAGE_PIXELS = 50_000_000
+#: a larger image is shrunk by a whole factor to at most this many pixels before it becomes floats:
+#: its digit ends up 20 pixels high anyway
+WORK_PIXELS = 1 << 22
 
 # ITU-R 601-2 luma, as Pillow's "L" mode.
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -206,12 +216,16 @@ def preprocess_digit(image: np.ndarray) -> np.ndarray:
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file (PNG, JPEG, BMP, GIF, TIFF, WebP, ...) as a 2-D float32 array in [0, 1].
+    """Read an image file (PNG, JPEG, BMP, GIF, TIFF or WebP) as a 2-D float32 array in [0, 1].
 
     Colours become luma, transparency is resolved as in :func:`to_gray`, a
     camera's EXIF rotation is applied, and only the first frame of an
-    animation is read. Raises :class:`DataError` for a missing file and
-    :class:`FileFormatError` for one that is not a readable image.
+    animation is read. Only :data:`IMAGE_FORMATS` are opened, whatever the
+    file's name (Pillow's others include PostScript, which runs Ghostscript),
+    and an image of more than :data:`MAX_IMAGE_PIXELS` is refused before it is
+    decoded. One of more than :data:`WORK_PIXELS` is shrunk by a whole factor,
+    averaging, first. Raises :class:`DataError` for a missing file and
+    :class:`FileFormatError` for one that is not a readable image of those formats.
     """
     path = Path(path)
     if not path.exists():
@@ -219,25 +233,51 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"{path} is not a file; an image file (PNG, JPEG, BMP, ...) was expected")
     try:
-        with Image.open(path) as img:
+        with Image.open(path, formats=IMAGE_FORMATS) as img:
+            width, height = img.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise FileFormatError(
+                    f"{path} is {width} x {height} pixels, more than the {MAX_IMAGE_PIXELS:,} an image of a "
+                    f"digit may have; shrink it (a digit needs only about 28 x 28) and load it again")
+            if width * height == 0:
+                raise FileFormatError(f"{path} is {width} x {height} pixels; an image with pixels was expected")
+            factor = _shrink_factor(width * height)
+            if factor > 1 and img.format == "JPEG":  # decode at a smaller scale: less memory, same average
+                img.draft("RGB" if img.mode not in ("L", "1") else "L", (width // factor, height // factor))
+                factor = _shrink_factor(img.size[0] * img.size[1])
             img.load()
             img = ImageOps.exif_transpose(img)
-            return _image_to_array(img)
+            return _image_to_array(img, factor)
     except UnidentifiedImageError:
-        raise FileFormatError(f"{path} is not an image file Pillow can read "
-                              "(PNG, JPEG, BMP, GIF, TIFF, WebP, ... expected)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise FileFormatError(f"{path} is not an image file of a format read here "
+                              f"({', '.join(_FORMAT_NAMES)} expected)") from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, MemoryError) as exc:
         raise FileFormatError(f"{path} is a damaged or unsupported image: {exc}") from None
 
 
-def _image_to_array(img: Image.Image) -> np.ndarray:
+def _shrink_factor(pixels: int) -> int:
+    """The whole factor that brings ``pixels`` to at most :data:`WORK_PIXELS` (1 when it is not more)."""
+    return max(1, math.ceil(math.sqrt(pixels / WORK_PIXELS)))
+
+
+def _image_to_array(img: Image.Image, factor: int = 1) -> np.ndarray:
     mode = img.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         a = np.asarray(img, dtype=np.float64)
         if mode.startswith("I;16"):
             a = a / 65535.0
-        return to_gray(a)
+        return to_gray(_reduce(a, factor))
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
-    if has_alpha:
-        return to_gray(np.asarray(img.convert("RGBA")))
-    return to_gray(np.asarray(img.convert("L")))
+    img = img.convert("RGBA" if has_alpha else "L")
+    if factor > 1:
+        img = img.reduce(factor)
+    return to_gray(np.asarray(img))
+
+
+def _reduce(a: np.ndarray, factor: int) -> np.ndarray:
+    """``a`` averaged over ``factor`` x ``factor`` blocks (the last, partial ones over what they hold)."""
+    if factor <= 1:
+        return a
+    h, w = a.shape[:2]
+    rows = np.add.reduceat(a, np.arange(0, h, factor), axis=0) / np.diff(np.r_[0:h:factor, h])[:, None]
+    return np.add.reduceat(rows, np.arange(0, w, factor), axis=1) / np.diff(np.r_[0:w:factor, w])[None, :]

@@ -14,6 +14,8 @@ class BatchNorm(Layer):
     x̂ = (x − μ_B) / √(σ²_B + ε);  y = γ·x̂ + β. Statistics are per feature for
     (N, D) inputs and per channel for (N, C, H, W) inputs. At inference the
     running averages μ ← m·μ + (1 − m)·μ_B (m = momentum) are used instead.
+    There μ and σ² are constants, so the input gradient is g·γ/√(σ² + ε); in
+    training they depend on the whole batch, which the full formula accounts for.
     """
 
     type_name = "BatchNorm"
@@ -28,6 +30,7 @@ class BatchNorm(Layer):
             raise self._shape_error("a (features,) or (C, H, W) input", source)
         c = input_shape[0]
         self.axes = (0,) if len(input_shape) == 1 else (0, 2, 3)
+        self.batch_stats = True  # whether the last forward pass normalized with the batch's statistics
         self.bshape = (1, c) if len(input_shape) == 1 else (1, c, 1, 1)
         self._add_param("gamma", np.ones(c, dtype=self.dtype), 0.0)
         self._add_param("beta", np.zeros(c, dtype=self.dtype), 0.0)
@@ -46,6 +49,7 @@ class BatchNorm(Layer):
             self.state["running_var"] += (1 - m) * var
         else:
             mu, var = self.state["running_mean"], self.state["running_var"]
+        self.batch_stats = bool(training)
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
         self.xhat = (x - mu.reshape(self.bshape)) * self.inv_std.reshape(self.bshape)
         return self.xhat * self.params["gamma"].reshape(self.bshape) + self.params["beta"].reshape(self.bshape)
@@ -56,8 +60,10 @@ class BatchNorm(Layer):
         self.grads["gamma"][...] = (grad * self.xhat).sum(axis=self.axes)
         if not self.need_input_grad:
             return None
-        m = grad.size // grad.shape[1]
         dxhat = grad * self.params["gamma"].reshape(b)
+        if not self.batch_stats:  # running statistics: a per-feature affine map
+            return dxhat * self.inv_std.reshape(b)
+        m = grad.size // grad.shape[1]
         s1 = dxhat.sum(axis=self.axes).reshape(b)
         s2 = (dxhat * self.xhat).sum(axis=self.axes).reshape(b)
         return (self.inv_std.reshape(b) / m) * (m * dxhat - s1 - self.xhat * s2)

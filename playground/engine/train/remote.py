@@ -25,13 +25,16 @@ Messages from the worker (tuples, the first item names them):
   trained network's arrays (None if it could not be built)
 
 Large arrays of the data set cross once, through shared memory
-(:class:`SharedDataset`), not through the pipe.
+(:class:`SharedDataset`, a block without a name on Linux), not through the pipe.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import multiprocessing
+import os
+import secrets
 import threading
 import time
 from multiprocessing import shared_memory
@@ -69,12 +72,71 @@ def unpack_extra(extra: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- data in shared memory
+class _AnonymousBlock:
+    """Shared memory without a name (Linux's ``memfd_create``), as the helper's block in :mod:`.halfbatch`.
+
+    Nothing appears in /dev/shm, so no kill of any process can leave it
+    behind: the kernel frees it when the last process holding it ends. A
+    worker opens it through ``/proc/<creator>/fd/<fd>``, read-only.
+    """
+
+    def __init__(self, size: int):
+        self.tag = f"playground-data-{os.getpid()}-{secrets.token_hex(8)}"
+        self.size = size
+        self.fd = os.memfd_create(self.tag, os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(self.fd, size)
+            self._map = mmap.mmap(self.fd, size)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.buf = memoryview(self._map)
+
+    def handle(self) -> dict[str, Any]:
+        return {"memfd": self.fd, "pid": os.getpid(), "tag": self.tag, "size": self.size}
+
+    def close(self) -> None:
+        self.buf.release()
+        try:
+            self._map.close()
+        except BufferError:  # a view is still alive here: the mapping goes with it
+            pass
+        os.close(self.fd)
+
+
+class _NamedBlock:
+    """A named POSIX shared-memory block, where there is no memfd (macOS, Windows)."""
+
+    def __init__(self, size: int):
+        self.shm = shared_memory.SharedMemory(create=True, size=size)
+        self.size = self.shm.size
+        self.buf = self.shm.buf
+
+    def handle(self) -> dict[str, Any]:
+        return {"name": self.shm.name}
+
+    def close(self) -> None:
+        self.shm.close()
+        try:
+            self.shm.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _new_block(size: int) -> _AnonymousBlock | _NamedBlock:
+    if hasattr(os, "memfd_create") and os.path.isdir(f"/proc/{os.getpid()}/fd"):
+        return _AnonymousBlock(size)
+    return _NamedBlock(size)
+
+
 class SharedDataset:
     """A copy of a data set's arrays in one shared-memory block, for worker processes to map.
 
-    Reference counted: the creator holds one reference; :meth:`acquire` one
-    more per user. The block is unlinked when the last one is released
-    (a worker that mapped it keeps its mapping until it exits).
+    On Linux the block has no name (see :class:`_AnonymousBlock`), so nothing
+    is left in /dev/shm whatever ends this process. Reference counted: the
+    creator holds one reference; :meth:`acquire` one more per user. The block
+    is let go when the last one is released (a worker that mapped it keeps its
+    mapping until it exits).
     """
 
     def __init__(self, data: Any, min_bytes: int = SHARE_MIN_BYTES):
@@ -85,29 +147,35 @@ class SharedDataset:
         self.data = data
         self._refs = 1
         self._lock = threading.Lock()
-        self.shm: shared_memory.SharedMemory | None = None
+        self.block: _AnonymousBlock | _NamedBlock | None = None
         total = sum(-(-a.nbytes // _ALIGN) * _ALIGN for a in arrays.values())
         if total < min_bytes:
             self.descriptor: dict[str, Any] = {"inline": data}
             return
-        self.shm = shared_memory.SharedMemory(create=True, size=max(total, 1))
+        self.block = _new_block(max(total, 1))
         layout, offset = {}, 0
         try:
             for name, a in arrays.items():
                 a = np.ascontiguousarray(a)
-                np.ndarray(a.shape, a.dtype, buffer=self.shm.buf, offset=offset)[...] = a
+                np.ndarray(a.shape, a.dtype, buffer=self.block.buf, offset=offset)[...] = a
                 layout[name] = (offset, a.shape, a.dtype.str)
                 offset += -(-a.nbytes // _ALIGN) * _ALIGN
-        except BaseException:  # no block left behind in /dev/shm
-            self.shm.close()
-            self.shm.unlink()
+        except BaseException:  # no block left behind
+            self.block.close()
+            self.block = None
             raise
         empty = {name: np.empty((0,) + a.shape[1:], a.dtype) for name, a in arrays.items()}
-        self.descriptor = {"name": self.shm.name, "layout": layout, "template": dataclasses.replace(data, **empty)}
+        self.descriptor = {"block": self.block.handle(), "layout": layout,
+                           "template": dataclasses.replace(data, **empty)}
 
     @property
     def nbytes(self) -> int:
-        return self.shm.size if self.shm is not None else 0
+        return self.block.size if self.block is not None else 0
+
+    @property
+    def released(self) -> bool:
+        """True once the last reference was released (the block, if any, is let go)."""
+        return self._refs <= 0
 
     def acquire(self) -> "SharedDataset":
         with self._lock:
@@ -120,26 +188,46 @@ class SharedDataset:
         with self._lock:
             self._refs -= 1
             last = self._refs == 0
-        if last and self.shm is not None:
-            self.shm.close()
-            try:
-                self.shm.unlink()
-            except FileNotFoundError:
-                pass
-            self.shm = None
+        if last and self.block is not None:
+            self.block.close()
+            self.block = None
 
 
-def attach_dataset(descriptor: dict[str, Any]) -> tuple[Any, shared_memory.SharedMemory | None]:
-    """The data set a :class:`SharedDataset` describes, its arrays read-only views of the block."""
+def _map_block(handle: dict[str, Any]) -> Any:
+    """The block a :meth:`_AnonymousBlock.handle` or :meth:`_NamedBlock.handle` names, mapped here read-only;
+    something with ``close()``."""
+    if "name" in handle:
+        return shared_memory.SharedMemory(name=handle["name"])
+    path = f"/proc/{int(handle['pid'])}/fd/{int(handle['memfd'])}"
+    try:
+        target = os.readlink(path)
+        if target != f"/memfd:{handle['tag']} (deleted)":  # the window closed it and the number went to another file
+            raise FileNotFoundError(f"{path} is {target}, not the data set's block")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise PlaygroundError(f"the training process cannot map the data set the window shared: {exc}; "
+                              "train again") from None
+    try:
+        if os.fstat(fd).st_size < int(handle["size"]):
+            raise PlaygroundError("the data set the window shared is smaller than announced; train again")
+        return mmap.mmap(fd, int(handle["size"]), prot=mmap.PROT_READ)
+    finally:
+        os.close(fd)
+
+
+def attach_dataset(descriptor: dict[str, Any]) -> tuple[Any, Any]:
+    """The data set a :class:`SharedDataset` describes, its arrays read-only views of the block, and the
+    mapping (to ``close()`` when the views are gone), None when the data came inline."""
     if "inline" in descriptor:
         return descriptor["inline"], None
-    shm = shared_memory.SharedMemory(name=descriptor["name"])
+    block = _map_block(descriptor["block"])
+    buffer = block.buf if isinstance(block, shared_memory.SharedMemory) else block
     views = {}
     for name, (offset, shape, dtype) in descriptor["layout"].items():
-        a = np.ndarray(tuple(shape), np.dtype(dtype), buffer=shm.buf, offset=offset)
+        a = np.ndarray(tuple(shape), np.dtype(dtype), buffer=buffer, offset=offset)
         a.flags.writeable = False
         views[name] = a
-    return dataclasses.replace(descriptor["template"], **views), shm
+    return dataclasses.replace(descriptor["template"], **views), block
 
 
 # ---------------------------------------------------------------------- reporting (either side)
