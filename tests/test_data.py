@@ -29,7 +29,9 @@ from playground.engine.errors import DataError, FileFormatError, SpecError
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-GENERATED = sorted(name for name in DATASETS if name != "mnist")
+#: the generated 2-D and 1-D sets (the sequence sets are tested in test_recurrent.py)
+SEQUENCES = {"sine-wave", "adding", "counting-text"}
+GENERATED = sorted(name for name in DATASETS if name != "mnist" and name not in SEQUENCES)
 HOW_TO = "playground data download mnist"
 
 
