@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from playground.engine.errors import PlaygroundError
 from playground.engine.project import (load_model, load_preset, load_project, resolve_project, save_model, save_project,
                                       validate_project)
 from playground.ui import dialogs
 from playground.ui.builder.commands import ReplaceProject
-
-if TYPE_CHECKING:
-    from playground.ui.mainwindow import MainWindow
-
 DEFAULT_PRESET = "spiral"
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 MODEL_FILTER = "Trained models (*.npz);;All files (*)"
@@ -71,9 +67,13 @@ def read_start_target(target: str) -> tuple[dict[str, Any] | None, str | None, s
 
 
 class ProjectFiles:
-    """Reads and writes the window's project and models; a bad file shows why and changes nothing."""
+    """Reads and writes the window's project and models; a bad file shows why and changes nothing.
 
-    def __init__(self, window: MainWindow):
+    ``window`` is the :class:`playground.ui.mainwindow.MainWindow` that owns it (its ``doc``,
+    ``settings``, ``canvas``, ``recent_menu``, ``show_status``, ``set_trained``, ``trained_network``).
+    """
+
+    def __init__(self, window: QMainWindow):
         self.window = window
         self.doc = window.doc
         self.settings = window.settings

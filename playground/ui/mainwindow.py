@@ -1,9 +1,11 @@
-"""The main window: menus, toolbar, docks, files, and the wiring between the parts.
+"""The main window: its parts in tabs and docks, and the wiring between them.
 
 Layout: the network editor and the training dashboard as central tabs (with
 the digit pad and the optimizer lab as further tabs when they are installed),
 the layer palette on the left, the inspector and the training settings on the
-right. Docks and window geometry are remembered between sessions.
+right. The window owns helpers for the rest: :class:`ProjectFiles` (files),
+:class:`DockLayout` (docks per tab, layout remembered between sessions), and
+:mod:`playground.ui.menus` builds its actions, menus and toolbar.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ class MainWindow(QMainWindow):
     Public API: ``doc`` (the document), ``canvas``, ``layer_palette``, ``inspector``,
     ``training_panel``, ``dashboard`` (the training dashboard or None),
     ``digit_pad`` / ``optimizer_lab``, ``actions`` (dict of QActions by
-    name), and the file operations :meth:`new_project`, :meth:`open_project`,
-    :meth:`save_project`, :meth:`save_project_as`, :meth:`load_preset`,
-    :meth:`import_model`, :meth:`export_model`, :meth:`maybe_save`.
+    name), ``files`` and ``dock_layout`` (the helpers), and the file operations
+    :meth:`new_project`, :meth:`open_project`, :meth:`save_project`,
+    :meth:`save_project_as`, :meth:`load_preset`, :meth:`import_model`,
+    :meth:`export_model`, :meth:`maybe_save` (passed on to ``files``).
     """
 
     def __init__(self, project: dict[str, Any] | None = None, path: str | Path | None = None,

@@ -1,12 +1,14 @@
-"""The main window's actions, menu bar and toolbar, built once from the window's parts."""
+"""The main window's actions, menu bar and toolbar, built once from the window's parts.
+
+``window`` is a :class:`playground.ui.mainwindow.MainWindow` whose parts (``doc``, ``files``,
+``canvas``, ``tabs``, ``docks``, ``dashboard``, ``settings``) exist; the actions go to ``window.actions``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QToolBar
+from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
 
 from playground.assets import preset_names
 from playground.engine.errors import PlaygroundError
@@ -14,11 +16,8 @@ from playground.engine.project import load_preset
 from playground.ui import dialogs
 from playground.ui.theme import load_icon
 
-if TYPE_CHECKING:
-    from playground.ui.mainwindow import MainWindow
 
-
-def add_action(window: MainWindow, key: str, text: str, slot=None, shortcut=None, tip: str = "",
+def add_action(window: QMainWindow, key: str, text: str, slot=None, shortcut=None, tip: str = "",
                icon: str | None = None, checkable: bool = False) -> QAction:
     """A QAction of ``window`` kept in ``window.actions[key]``; the tooltip names its shortcut."""
     a = QAction(text, window)
@@ -40,7 +39,7 @@ def add_action(window: MainWindow, key: str, text: str, slot=None, shortcut=None
     return a
 
 
-def build_actions(window: MainWindow) -> None:
+def build_actions(window: QMainWindow) -> None:
     SK = QKeySequence.StandardKey
     w, files, canvas = window, window.files, window.canvas
     add_action(w, "new", "&New", files.new_project, SK.New, "Start a new project from the default preset", "new")
@@ -87,7 +86,7 @@ def build_actions(window: MainWindow) -> None:
                               w.actions["move_up"], w.actions["move_down"]]
 
 
-def build_menus(window: MainWindow) -> None:
+def build_menus(window: QMainWindow) -> None:
     w = window
     mb = w.menuBar()
     a = w.actions
@@ -169,7 +168,7 @@ def build_menus(window: MainWindow) -> None:
     help_.addActions([a["shortcuts"], a["about"], a["about_qt"]])
 
 
-def build_toolbar(window: MainWindow) -> QToolBar:
+def build_toolbar(window: QMainWindow) -> QToolBar:
     tb = QToolBar("Main toolbar", window)
     tb.setObjectName("toolbar_main")
     tb.setIconSize(QSize(20, 20))
