@@ -28,13 +28,6 @@ from playground.engine.nn.dense import Dense, Flatten
 from playground.engine.nn.network import Network
 from playground.engine.nn.normalization import BatchNorm, Dropout
 
-#: the kinds of step a format must translate, with the settings each carries
-KINDS = {
-    "dense": (), "conv": ("stride", "pad"), "maxpool": ("pool", "stride", "pad"), "avgpool": ("pool", "stride", "pad"),
-    "flatten": (), "batchnorm": ("eps",), "dropout": ("rate", "scale"),
-    "relu": (), "leaky_relu": ("alpha",), "elu": ("alpha",), "sigmoid": (), "tanh": (), "step": (),
-    "identity": (), "softmax": (),
-}
 #: Dropout variants: how each scales at inference ("inverted" scales while training instead)
 DROPOUT_VARIANTS = ("inverted", "book")
 _ACTIVATIONS = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh", StepLayer: "step", Identity: "identity",
@@ -43,8 +36,14 @@ _ACTIVATIONS = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh", StepLayer: "step
 
 @dataclass
 class Step:
-    """One layer at inference: ``kind`` (a key of :data:`KINDS`), our layer's ``name`` and ``type_name``,
-    its arrays under our keys, its settings, and its per-sample input and output shapes."""
+    """One layer at inference: our layer's ``name`` and ``type_name``, its arrays under our keys, its
+    per-sample input and output shapes, its ``kind`` and the settings that kind carries:
+
+    dense (arrays W and maybe b), conv (W, b; stride, pad), maxpool and avgpool (pool, stride, pad),
+    flatten, batchnorm (gamma, beta, running_mean, running_var; eps, momentum), dropout (rate, and
+    scale: what it multiplies by at inference), relu, leaky_relu and elu (alpha), sigmoid, tanh, step,
+    identity, softmax.
+    """
 
     kind: str
     name: str
@@ -118,7 +117,7 @@ def _translate(layer: Layer) -> tuple[str, dict[str, np.ndarray], dict[str, Any]
     if cls is BatchNorm:
         arrays = {"gamma": layer.params["gamma"], "beta": layer.params["beta"],
                   "running_mean": layer.state["running_mean"], "running_var": layer.state["running_var"]}
-        return "batchnorm", arrays, {"eps": layer.eps}
+        return "batchnorm", arrays, {"eps": layer.eps, "momentum": layer.momentum}
     if cls is Dropout:
         return "dropout", {}, {"rate": layer.rate, "scale": _dropout_scale(layer)}
     if cls in (LeakyReLU, ELU):
