@@ -81,8 +81,18 @@ def export_network(net: Network, fmt: str, out: str | os.PathLike, title: str = 
 
 
 def write_all(files: dict[Path, bytes]) -> list[Path]:
-    """Write every file through a temporary one beside it, renamed into place only once all are written."""
+    """Write every file through a temporary one beside it, renamed into place only once all are written.
+
+    A rename that fails after others succeeded removes the files it had just
+    created (files it replaced keep their new contents).
+    """
+    for path in files:
+        if path.exists() and not path.is_file():
+            raise ExportError(f"cannot write {path}: something that is not a file is in the way; "
+                              f"choose another --out")
+    existed = {path: path.exists() for path in files}
     temps: list[tuple[str, Path]] = []
+    placed: list[Path] = []
     try:
         for path, data in files.items():
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -91,7 +101,11 @@ def write_all(files: dict[Path, bytes]) -> list[Path]:
                 f.write(data)
         for tmp, path in temps:
             os.replace(tmp, path)
+            placed.append(path)
     except OSError as e:
+        for path in placed:
+            if not existed[path]:
+                path.unlink(missing_ok=True)
         raise ExportError(f"cannot write {e.filename or 'the exported files'}: {e.strerror or e}; "
                           f"choose another place") from None
     finally:
