@@ -166,6 +166,19 @@ def test_a_network_without_softmax_gets_the_losss_output_function(tmp_path, monk
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_large_outputs_neither_overflow_nor_underflow(fmt, tmp_path, monkeypatch):
+    """Logits in the hundreds, some rows far below others: softmax and sigmoid stay finite and exact."""
+    for name in ("cross-entropy-without-softmax", "bce-without-sigmoid"):
+        net = build("small", name)
+        x = (inputs(net) - 0.5) * np.linspace(1, 400, 100, dtype=np.float32)[:, None]
+        expected = ours(net, x)
+        assert np.isfinite(expected).all() and expected.min() < 1e-30 < expected.max()
+        with np.errstate(over="raise", invalid="raise"):
+            theirs = run_exported(fmt, net, x, tmp_path, monkeypatch)
+        np.testing.assert_allclose(theirs, expected, rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_batch_norm_uses_its_running_statistics(fmt, tmp_path, monkeypatch):
     """y = γ·(x − μ)/√(σ² + ε) + β with the running μ and σ², checked by hand on a one-feature network."""
     net = Network({"input_shape": [2], "layers": [{"type": "BatchNorm", "eps": 0.01}], "loss": "mse"})
@@ -332,6 +345,19 @@ def test_layer_names_that_python_or_torch_reserve_become_safe_attributes(tmp_pat
     np.testing.assert_allclose(run_exported("pytorch", net, x, tmp_path, monkeypatch), ours(net, x), atol=TOLERANCE)
     model = import_file(tmp_path / "model_torch.py", monkeypatch).load_model()
     assert model.training is True and model.eval().training is False
+
+
+def test_pytorch_batch_norm_keeps_our_momentum_and_epsilon(tmp_path, monkeypatch):
+    """Ours: running ← m·running + (1 − m)·batch; PyTorch's momentum weighs the batch, so it is 1 − m."""
+    pytest.importorskip("torch", reason="PyTorch is not installed: pip install torch (the CPU wheel)")
+    net = Network({"input_shape": [2, 3, 3], "layers": [{"type": "BatchNorm", "momentum": 0.8, "eps": 0.001},
+                                                        {"type": "Flatten"}, {"type": "BatchNorm"}],
+                   "loss": "mse"})
+    export_network(net, "pytorch", tmp_path / "bn.py")
+    model = import_file(tmp_path / "bn.py", monkeypatch).load_model()
+    assert type(model.bn1).__name__ == "BatchNorm2d" and type(model.bn2).__name__ == "BatchNorm1d"
+    assert (model.bn1.momentum, model.bn1.eps) == (pytest.approx(0.2), pytest.approx(0.001))
+    assert (model.bn2.momentum, model.bn2.eps) == (pytest.approx(0.1), pytest.approx(1e-5))
 
 
 # ------------------------------------------------------------------ the NumPy file as a script
