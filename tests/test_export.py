@@ -17,7 +17,6 @@ from PIL import Image, ImageDraw
 from playground.assets import preset_names
 from playground.engine.errors import ExportError
 from playground.engine.export.files import export_network, write_all
-from playground.engine.export.plan import plan_network
 from playground.engine.nn.base import Layer
 from playground.engine.nn.network import Network
 from playground.engine.project import load_preset, save_model

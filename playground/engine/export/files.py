@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from playground.engine.errors import ExportError
 from playground.engine.export.plan import Plan, plan_network
