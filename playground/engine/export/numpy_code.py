@@ -245,7 +245,8 @@ def _constants(plan: Plan) -> str:
 def _weights_section(plan: Plan, out: Path, weights: dict[str, np.ndarray], embed: bool) -> str:
     if not embed:
         return (f"#: every layer's weights, by layer name and key (W, b, gamma, beta, running_mean, running_var)\n"
-                f"params = dict(np.load(Path(__file__).with_name({weights_path(out).name!r})))")
+                f"with np.load(Path(__file__).with_name({weights_path(out).name!r})) as arrays:\n"
+                f"    params = dict(arrays)")
     lines = ["#: every layer's weights, by layer name and key (W, b, gamma, beta, running_mean, running_var)",
              "params = {"]
     for key, a in weights.items():
