@@ -257,6 +257,18 @@ def test_bad_places_are_refused_before_writing(tmp_path):
     assert model.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m_weights.npz"]
 
 
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        write_all({tmp_path / "m.py": b"x = 1\n"})
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "m.py").stat().st_mode & 0o777 == 0o644
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
 def test_a_folder_in_the_way_is_refused_before_any_file_is_written(tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(ExportError, match="not a file is in the way"):

@@ -80,6 +80,13 @@ def export_network(net: Network, fmt: str, out: str | os.PathLike, title: str = 
     return write_all(files)
 
 
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_all(files: dict[Path, bytes]) -> list[Path]:
     """Write every file through a temporary one beside it, renamed into place only once all are written.
 
@@ -91,6 +98,7 @@ def write_all(files: dict[Path, bytes]) -> list[Path]:
             raise ExportError(f"cannot write {path}: something that is not a file is in the way; "
                               f"choose another --out")
     existed = {path: path.exists() for path in files}
+    mode = 0o666 & ~_umask()
     temps: list[tuple[str, Path]] = []
     placed: list[Path] = []
     try:
@@ -99,6 +107,7 @@ def write_all(files: dict[Path, bytes]) -> list[Path]:
             temps.append((tmp, path))
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            os.chmod(tmp, mode)  # mkstemp makes files only their owner may read
         for tmp, path in temps:
             os.replace(tmp, path)
             placed.append(path)
