@@ -260,7 +260,7 @@ def _forward(plan: Plan) -> str:
     lines = ["def forward(x):",
              f'    """The last layer\'s output for a batch x of shape (N, {shape}), layer by layer."""']
     for step in plan.steps:
-        lines.extend("    " + line for line in _call(step))
+        lines.extend("    " + line for text in _call(step) for line in text.split("\n"))
     lines.append("    return x")
     return "\n".join(lines)
 
