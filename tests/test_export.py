@@ -358,6 +358,16 @@ def test_layer_names_that_python_or_torch_reserve_become_safe_attributes(tmp_pat
     assert model.training is True and model.eval().training is False
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_any_layer_name_is_safe_in_every_format(fmt, tmp_path, monkeypatch):
+    names = ["it's \"odd\"\n\\name", "class", "input", "probabilities", "dense.W"]
+    spec = {"input_shape": [3], "layers": [{"type": "Dense", "units": 4, "name": n} for n in names]
+            + [{"type": "Softmax", "name": "x"}]}
+    net = with_trained_look(Network(spec, seed=2))
+    x = inputs(net)
+    np.testing.assert_allclose(run_exported(fmt, net, x, tmp_path, monkeypatch), ours(net, x), atol=TOLERANCE)
+
+
 def test_pytorch_batch_norm_keeps_our_momentum_and_epsilon(tmp_path, monkeypatch):
     """Ours: running ← m·running + (1 − m)·batch; PyTorch's momentum weighs the batch, so it is 1 − m."""
     pytest.importorskip("torch", reason="PyTorch is not installed: pip install torch (the CPU wheel)")
