@@ -428,6 +428,11 @@ def test_the_numpy_file_reads_images_as_playground_predict_does(tmp_path, capsys
     bad = subprocess.run([sys.executable, str(tmp_path / "digits_np.py"), str(tmp_path / "none.png")],
                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip() == f"error: image file {tmp_path / 'none.png'} does not exist"
+    no_pillow = ("import runpy, sys; sys.modules['PIL'] = None; sys.argv = ['digits_np.py', 'a.png']; "
+                 "runpy.run_path('digits_np.py', run_name='__main__')")
+    res = subprocess.run([sys.executable, "-c", no_pillow], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert res.returncode == 2 and res.stderr.strip() == ("error: reading image files needs Pillow; "
+                                                          "install it with: pip install pillow")
 
 
 def test_the_numpy_file_of_a_flat_network_reads_numbers(tmp_path):
