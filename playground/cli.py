@@ -7,6 +7,7 @@
     playground bench [--vs-torch] [--lstm]
     playground data download mnist [--dest DIR]
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
+    playground export MODEL.npz --format onnx|numpy|pytorch [--out PATH]
 
 Results go to stdout as JSON (strict: NaN is written as null); a user's
 mistake ends with one line on stderr saying what was expected and what was
@@ -27,7 +28,7 @@ from typing import Any, Sequence
 
 from playground.jsonout import print_json
 
-COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths")
+COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     pa = sub.add_parser("paths", help="optimizer paths on a 2-D function, as JSON")
     from playground.lab_cli import add_paths_arguments
     add_paths_arguments(pa)
+
+    ex = sub.add_parser("export", help="a saved model as ONNX, a standalone NumPy file or PyTorch code")
+    from playground.export_cli import add_export_arguments
+    add_export_arguments(ex)
     return p
 
 
@@ -306,8 +311,14 @@ def cmd_paths(args: argparse.Namespace) -> int:
     return run_paths_command(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from playground.export_cli import run_export_command
+
+    return run_export_command(args)
+
+
 HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "bench": cmd_bench,
-            "data": cmd_data, "paths": cmd_paths}
+            "data": cmd_data, "paths": cmd_paths, "export": cmd_export}
 
 
 #: errors of loading that a loader let through: the last net turns them into one line, not a traceback

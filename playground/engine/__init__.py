@@ -15,7 +15,8 @@
 
 The rooms: :mod:`.nn` (layers, losses, initializers, optimizers, the network),
 :mod:`.train` (the trainer and the worker process), :mod:`.data` (MNIST and
-generated sets), :mod:`.lab` (the optimizer lab). Names are imported on first
+generated sets), :mod:`.lab` (the optimizer lab), :mod:`.export` (ONNX, NumPy
+and PyTorch files of a trained network). Names are imported on first
 use, so ``import playground.engine.errors`` stays cheap.
 """
 
@@ -55,6 +56,7 @@ _API = {
     "load_model": "playground.engine.project",
     "save_model": "playground.engine.project",
     "PlaygroundError": "playground.engine.errors",
+    "export_network": "playground.engine.export.files",
 }
 
 __all__ = sorted(_API)

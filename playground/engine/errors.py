@@ -31,3 +31,7 @@ class DataError(PlaygroundError):
 
 class FileFormatError(PlaygroundError):
     """A model or project file that is corrupt, truncated or foreign."""
+
+
+class ExportError(PlaygroundError):
+    """A network, or a place to write it, that an export format cannot take."""
