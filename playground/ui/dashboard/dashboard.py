@@ -21,21 +21,21 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from playground.engine.errors import PlaygroundError
 from playground.engine.nn.network import Network, copy_network
 from playground.engine.project import validate_project
+from playground.engine.train.snapshots import SnapshotMaker
 from playground.engine.train.trainer import TrainConfig
-from playground.ui.theme import current_theme
-from playground.ui.worker import Inbox, ProcessTrainingSession
 from playground.ui.dashboard.banner import Banner
+from playground.ui.dashboard.confusion import ConfusionView
 from playground.ui.dashboard.controls import ControlBar
+from playground.ui.dashboard.curves import CurvesPanel
+from playground.ui.dashboard.health import HealthPanel
 from playground.ui.dashboard.history import CloneDialog, RunsPanel
 from playground.ui.dashboard.live import LivePlots
 from playground.ui.dashboard.loading import DatasetLoader, is_quick, spec_key
-from playground.ui.dashboard.confusion import ConfusionView
-from playground.ui.dashboard.curves import CurvesPanel
-from playground.ui.dashboard.health import HealthPanel
 from playground.ui.dashboard.model_views import ModelView
 from playground.ui.dashboard.runs import RUN_COLORS, Run
 from playground.ui.dashboard.samples import SamplesDialog
-from playground.engine.train.snapshots import SnapshotMaker
+from playground.ui.theme import current_theme
+from playground.ui.worker import Inbox, ProcessTrainingSession
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 20
@@ -409,7 +409,7 @@ class TrainingDashboard(QWidget):
             last = payload["last"]
             if session is self._session:
                 self.controls.counts.update(epoch=last["epoch"], batch=last["batch"], batches=last["batches"],
-                                      step=payload["steps"][-1])
+                                            step=payload["steps"][-1])
             extras.update(payload.get("extra") or {})
         self.live.take_pictures(extras)
         if "network" in extras:
