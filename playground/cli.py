@@ -7,6 +7,7 @@
     playground bench [--vs-torch] [--lstm]
     playground data download mnist [--dest DIR]
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
+    playground summary PROJECT_OR_PRESET [--json]
     playground export MODEL.npz --format onnx|numpy|pytorch [--out PATH]
 
 Results go to stdout as JSON (strict: NaN is written as null); a user's
@@ -28,7 +29,7 @@ from typing import Any, Sequence
 
 from playground.jsonout import print_json
 
-COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export")
+COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export", "summary")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     pa = sub.add_parser("paths", help="optimizer paths on a 2-D function, as JSON")
     from playground.lab_cli import add_paths_arguments
     add_paths_arguments(pa)
+
+    su = sub.add_parser("summary", help="a network's layers, output shapes, parameters and multiply-adds")
+    from playground.summary_cli import add_summary_arguments
+    add_summary_arguments(su)
 
     ex = sub.add_parser("export", help="a saved model as ONNX, a standalone NumPy file or PyTorch code")
     from playground.export_cli import add_export_arguments
@@ -311,6 +316,12 @@ def cmd_paths(args: argparse.Namespace) -> int:
     return run_paths_command(args)
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    from playground.summary_cli import run_summary_command
+
+    return run_summary_command(args)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from playground.export_cli import run_export_command
 
@@ -318,7 +329,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "bench": cmd_bench,
-            "data": cmd_data, "paths": cmd_paths, "export": cmd_export}
+            "data": cmd_data, "paths": cmd_paths, "export": cmd_export, "summary": cmd_summary}
 
 
 #: errors of loading that a loader let through: the last net turns them into one line, not a traceback

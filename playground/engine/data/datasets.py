@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from playground.engine.checks import brief, real_number, text, whole_number
-from playground.engine.errors import SpecError
+from playground.engine.errors import DataError, SpecError
 from playground.engine.data.mnist import IMAGE_SIZE, N_CLASSES, load_mnist
 from playground.engine.data.sequences import ALPHABET, adding, counting_text, sine_wave
 
@@ -29,6 +29,9 @@ Seed = int | np.random.Generator | None
 
 #: the longest sequence a sequence set may have (backpropagation through time keeps every step)
 MAX_STEPS = 1000
+
+#: per-sample input shape and class count of the data sets that are not generated
+FIXED_SHAPES: dict[str, tuple[tuple[int, ...], int]] = {"mnist": ((1, 28, 28), 10), "imagenet": ((3, 227, 227), 1000)}
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -184,6 +187,9 @@ _REGISTRY: dict[str, _Entry] = {
     "counting-text": _Entry(CLASSIFICATION, counting_text, _generated(2000, 0.0, steps=12),
                             "counting in words, one character at a time; predict the next character "
                             "(a sequence set)", tuple("␣" if c == " " else c for c in ALPHABET)),
+    "imagenet": _Entry(CLASSIFICATION, None, {},
+                       "ImageNet's shape only (3 x 227 x 227 colour images, 1,000 classes): the images are not "
+                       "included, so a network on it can be looked at but not trained here"),
     "mnist": _Entry(CLASSIFICATION, None, {"data_dir": None, "limit": None, "val_limit": None},
                     "handwritten digits 0-9, 28 x 28 (validation: the t10k files)",
                     tuple(str(d) for d in range(N_CLASSES))),
@@ -272,6 +278,8 @@ def check_dataset_spec(spec: Any) -> dict[str, Any]:
         raise SpecError(f"data set {name!r} does not take {', '.join(brief(k) for k in unknown[:5])}; "
                         f"its parameters are {', '.join(sorted(entry.defaults))}")
     full = {"name": name, **entry.defaults, **spec}
+    if name == "imagenet":
+        return full
     if name == "mnist":
         _optional_int(full, "limit", name, 1, MAX_SAMPLES)
         _optional_int(full, "val_limit", name, 1, MAX_SAMPLES)
@@ -310,6 +318,10 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     entry = _entry(name)
     if name == "mnist":
         return _make_mnist(full)
+    if name == "imagenet":
+        raise DataError("ImageNet is not included: its 1.2 million training images take about 150 GB, and "
+                        "training AlexNet on them took days on two GPUs. Networks on 'imagenet' are here to look "
+                        "at (shapes, parameters, multiply-adds); to train, choose MNIST or a generated data set")
 
     n = int(full["n_samples"])
     noise = float(full["noise"])
@@ -340,3 +352,13 @@ def _make_mnist(spec: dict[str, Any]) -> Dataset:
     return Dataset(x_train, y_train, x_val, y_val, kind=CLASSIFICATION, n_classes=N_CLASSES,
                    input_shape=(1, IMAGE_SIZE, IMAGE_SIZE), name="mnist",
                    class_names=_REGISTRY["mnist"].class_names, spec=spec)
+
+
+def input_shape_of(spec: dict[str, Any]) -> tuple[int, ...]:
+    """The per-sample input shape of the data set ``spec`` names, without loading MNIST (a generated set is
+    made with 8 samples: a sequence set's shape depends on its ``steps``)."""
+    full = check_dataset_spec(spec)
+    name = full["name"]
+    if name in FIXED_SHAPES:
+        return FIXED_SHAPES[name][0]
+    return tuple(make_dataset({**full, "n_samples": 8, "val_split": 0.0}).input_shape)

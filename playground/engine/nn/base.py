@@ -74,6 +74,8 @@ class Layer:
               source: str = "input") -> Shape:
         self.input_shape = tuple(int(s) for s in input_shape)
         self.dtype = np.dtype(dtype)
+        #: built for its shapes alone (``rng`` None): weights are placeholders that take no memory
+        self.shapes_only = rng is None
         self.output_shape = self._build(self.input_shape, rng, source)
         return self.output_shape
 
@@ -82,7 +84,7 @@ class Layer:
 
     def _add_param(self, key: str, value: np.ndarray, decay: float) -> None:
         self.params[key] = value
-        self.grads[key] = np.zeros_like(value)
+        self.grads[key] = value if self.shapes_only else np.zeros_like(value)
         self.decay[key] = decay
 
     def _shape_error(self, expected: str, source: str, fix: dict | None = None, hint: str = "") -> ShapeError:

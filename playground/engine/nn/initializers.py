@@ -57,10 +57,18 @@ def normalize_init(spec: str | Mapping[str, Any] | None) -> dict[str, Any]:
     return cfg
 
 
+def placeholder(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+    """A read-only array of ``shape`` that takes no memory (one zero, broadcast): a weight's stand-in when a
+    network is built for its shapes, parameter counts and multiply-adds only."""
+    return np.broadcast_to(np.zeros((), dtype=dtype), shape)
+
+
 def initialize(spec: str | Mapping[str, Any] | None, shape: tuple[int, ...], fan_in: int, fan_out: int,
                rng: np.random.Generator, dtype=np.float32, activation: str | None = None) -> np.ndarray:
-    """Draw a weight array of ``shape`` with the chosen initializer."""
+    """Draw a weight array of ``shape`` with the chosen initializer (``rng`` None: a :func:`placeholder`)."""
     cfg = normalize_init(spec)
+    if rng is None:
+        return placeholder(shape, dtype)
     count = math.prod(int(s) for s in shape)  # Python ints: never overflows, checked before allocating
     if count > MAX_PARAMS:
         raise SpecError(f"a weight of shape {' × '.join(map(str, shape))} would hold {count:,} numbers "

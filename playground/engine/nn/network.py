@@ -142,7 +142,10 @@ class Network:
     """Layers built from a spec, with a loss; float32 unless told otherwise."""
 
     def __init__(self, spec: Mapping[str, Any], seed: int = 0, dtype=np.float32,
-                 input_shape: Iterable[int] | None = None):
+                 input_shape: Iterable[int] | None = None, shapes_only: bool = False):
+        #: built for shapes, parameter counts and multiply-adds only: no weight is allocated (a network
+        #: too big to train here, such as AlexNet, can still be looked at), and it cannot run
+        self.shapes_only = bool(shapes_only)
         self.spec = normalize_spec(spec)
         if input_shape is not None:
             self.spec["input_shape"] = _shape(input_shape)
@@ -180,11 +183,11 @@ class Network:
                 raise SpecError(f"two layers are named {name!r}; layer names must be unique")
             names.add(name)
             layer = cls(name=name, spec_index=i, **cfg)
-            shape = layer.build(shape, streams["init"], self.dtype, source)
+            shape = layer.build(shape, None if self.shapes_only else streams["init"], self.dtype, source)
             _check_features(shape, f"the output of layer {i + 1} ({name})")
             params += layer.param_count()
             work += layer.mult_adds()
-            if params > MAX_PARAMS:
+            if params > MAX_PARAMS and not self.shapes_only:
                 raise SpecError(f"the network would have more than {params:,} parameters by layer {i + 1} "
                                 f"({name}); at most {MAX_PARAMS:,} fit: use fewer units or filters")
             if work > MAX_MULT_ADDS:
@@ -196,7 +199,7 @@ class Network:
             if act:
                 acls = activation_class(act)
                 alayer = acls(name=f"{name}_{acls.key}", spec_index=i)
-                shape = alayer.build(shape, streams["init"], self.dtype, source)
+                shape = alayer.build(shape, None if self.shapes_only else streams["init"], self.dtype, source)
                 self.layers.append(alayer)
                 names.add(alayer.name)
         for layer in self.layers:
@@ -219,9 +222,10 @@ class Network:
                           and not any(isinstance(l, BatchNorm) for l in self.train_layers))
         self._twins: list[Layer] | None = None
         #: what forward and backward run: the layers, with Conv2D → [ReLU] → MaxPool2D runs fused
-        self._steps = plan_steps(self.train_layers)
+        self._steps = [] if self.shapes_only else plan_steps(self.train_layers)
         self._twin_steps: list = []
-        self._flatten_parameters()
+        if not self.shapes_only:
+            self._flatten_parameters()
         sequence_out = len(self.output_shape) == 2 and self.loss.name == "mse"  # a value per time step
         if len(self.output_shape) != 1 and not sequence_out:
             raise ShapeError(f"the network's output must be flat (outputs,), got {self.output_shape} from "
@@ -527,6 +531,9 @@ class Network:
         return [l.name for l in self.train_layers if isinstance(l, Step)]
 
     def _check_input(self, x: np.ndarray) -> None:
+        if self.shapes_only:
+            raise SpecError("this network was built for its shapes only (no weights were allocated): "
+                            "build it again without shapes_only to run it")
         if x.shape[1:] != self.input_shape:
             if x.ndim == 2 and len(self.input_shape) == 3 and x.shape[1] == int(np.prod(self.input_shape)):
                 hint = "; the data is flat, so start the network with a Dense layer (or reshape the data)"
@@ -599,5 +606,5 @@ def copy_network(net: Network) -> Network:
 
 
 def check_spec(spec: Mapping[str, Any], input_shape: Iterable[int] | None = None) -> list[dict[str, Any]]:
-    """Build ``spec`` once (seed 0) and return its summary; raise on the first problem."""
-    return Network(spec, seed=0, input_shape=input_shape).summary()
+    """Build ``spec`` for its shapes (no weights allocated) and return its summary; raise on the first problem."""
+    return Network(spec, seed=0, input_shape=input_shape, shapes_only=True).summary()

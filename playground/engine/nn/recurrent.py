@@ -22,7 +22,7 @@ import numpy as np
 from playground.engine.nn.activations import sigmoid
 from playground.engine.nn.base import Layer, int_option, float_option
 from playground.engine.nn.dense import Dense
-from playground.engine.nn.initializers import initialize, normalize_init
+from playground.engine.nn.initializers import initialize, normalize_init, placeholder
 
 
 def orthogonal(shape: tuple[int, int], rng: np.random.Generator, dtype) -> np.ndarray:
@@ -59,7 +59,8 @@ class RecurrentLayer(Layer):
         steps, features = input_shape
         h, k = self.units, self.gates
         wx = initialize(self.cfg.get("init", "xavier_normal"), (features, k * h), features, h, rng, self.dtype)
-        wh = np.concatenate([orthogonal((h, h), rng, self.dtype) for _ in range(k)], axis=1)
+        wh = placeholder((h, k * h), self.dtype) if rng is None else \
+            np.concatenate([orthogonal((h, h), rng, self.dtype) for _ in range(k)], axis=1)
         self._add_param("Wx", wx, 1.0)
         self._add_param("Wh", wh, 1.0)
         self._add_param("b", self._initial_bias(), 0.0)

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from playground.engine.data.datasets import DATASET_KINDS, DATASETS, make_dataset
+from playground.engine.data.datasets import DATASET_KINDS, DATASETS, FIXED_SHAPES, make_dataset
 from playground.engine.errors import PlaygroundError, ShapeError
 from playground.engine.nn.losses import SigmoidBinaryCrossEntropy
 from playground.engine.nn.network import check_spec
@@ -91,8 +91,8 @@ def _steps(dataset: dict[str, Any]) -> int | None:
 def dataset_input_shape(dataset: dict[str, Any]) -> list[int]:
     """The per-sample input shape of a data set spec (without loading MNIST)."""
     name = dataset.get("name")
-    if name == "mnist":
-        return [1, 28, 28]
+    if name in FIXED_SHAPES:
+        return list(FIXED_SHAPES[name][0])
     return list(_generated_info(name, _steps(dataset))[0])
 
 
@@ -104,8 +104,8 @@ def dataset_outputs(dataset: dict[str, Any], loss: str | None = None) -> int:
     classification needs one output per class.
     """
     name = dataset.get("name")
-    if name == "mnist":
-        classes = 10
+    if name in FIXED_SHAPES:
+        classes = FIXED_SHAPES[name][1]
     elif DATASET_KINDS.get(name) == "regression":
         return 1
     elif "n_classes" in DATASETS.get(name, {}):

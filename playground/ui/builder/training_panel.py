@@ -19,7 +19,7 @@ from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_s
 from playground.ui.layout import fill_with_scrolling
 
 DATASET_ORDER = ["mnist", "spiral", "moons", "circle", "xor", "gaussians", "sin", "xsin", "step", "sine-wave",
-                 "adding", "counting-text"]
+                 "adding", "counting-text", "imagenet"]
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
                     "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
 SETTING_LABELS = {"momentum": "Momentum μ", "rho": "Decay ρ", "eps": "ε", "beta1": "β₁", "beta2": "β₂",
