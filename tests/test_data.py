@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 #: the generated 2-D and 1-D sets (the sequence sets are tested in test_recurrent.py)
 SEQUENCES = {"sine-wave", "adding", "counting-text"}
-GENERATED = sorted(name for name in DATASETS if name != "mnist" and name not in SEQUENCES)
+GENERATED = sorted(name for name in DATASETS if name not in ("mnist", "imagenet") and name not in SEQUENCES)
 HOW_TO = "playground data download mnist"
 
 
@@ -500,7 +500,7 @@ def test_validation_split_edges():
 
 
 @pytest.mark.parametrize(("spec", "pattern"), [
-    ({"name": "spirals"}, r"unknown data set 'spirals'; known: adding, circle, counting-text, gaussians, mnist, moons, sin"),
+    ({"name": "spirals"}, r"unknown data set 'spirals'; known: adding, circle, counting-text, gaussians, imagenet, mnist"),
     ({"name": "circle", "noise": -0.1}, r"noise must be a number >= 0, got -0.1"),
     ({"name": "circle", "noise": float("nan")}, r"noise must be a number >= 0, got nan"),
     ({"name": "circle", "n_samples": 1}, r"n_samples must be a whole number >= 2, got 1"),

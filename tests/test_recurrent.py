@@ -170,7 +170,7 @@ def test_sequence_lengths_are_checked():
     from playground.engine.data.datasets import make_dataset
     from playground.engine.errors import SpecError
 
-    with pytest.raises(SpecError, match="steps must be at most"):
+    with pytest.raises(SpecError, match="steps must be a whole number from 2 to 1,000"):
         make_dataset({"name": "adding", "steps": 10**6})
     with pytest.raises(SpecError, match="steps must be a whole number"):
         make_dataset({"name": "adding", "steps": 1.5})
