@@ -7,6 +7,7 @@
     playground bench [--vs-torch]
     playground data download mnist [--dest DIR]
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
+    playground search PROJECT_OR_PRESET [--trials N] [--epochs E] [--lr LO HI] [--scheduler ADDRESS|local] ...
 
 Results go to stdout as JSON; a user's mistake ends with one line on stderr
 saying what was expected and what was found, and exit status 2.
@@ -20,7 +21,7 @@ import math
 import sys
 from typing import Any, Sequence
 
-COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths")
+COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "search")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     pa = sub.add_parser("paths", help="optimizer paths on a 2-D function, as JSON")
     from playground.lab_cli import add_paths_arguments
     add_paths_arguments(pa)
+
+    se = sub.add_parser("search", help="random hyperparameter search, one JSON line per finished trial")
+    from playground.search_cli import add_search_arguments
+    add_search_arguments(se)
     return p
 
 
@@ -266,8 +271,14 @@ def cmd_paths(args: argparse.Namespace) -> int:
     return run_paths_command(args)
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from playground.search_cli import run_search_command
+
+    return run_search_command(args)
+
+
 HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "bench": cmd_bench,
-            "data": cmd_data, "paths": cmd_paths}
+            "data": cmd_data, "paths": cmd_paths, "search": cmd_search}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
