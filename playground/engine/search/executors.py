@@ -16,13 +16,16 @@ alike (run again once, then recorded as failed with the error).
   once (through shared memory when it is large). ``worker`` is ``local:PID``.
 - :class:`DaskExecutor`: ``tcp://HOST:PORT`` of a running scheduler, or
   ``local`` for a :class:`distributed.LocalCluster` of single-threaded worker
-  processes. The data set is scattered once to every worker (``broadcast``),
-  each trial is a task (``retries=1``) and results stream back through
-  ``as_completed``. A worker's death is the scheduler's business: a
-  LocalCluster started here lets a task meet one dead worker (its
-  ``allowed-failures`` is 1); a scheduler of your own decides for itself
-  (Dask's default lets three workers die). ``worker`` is the Dask worker's
-  address. Dask is optional (``pip install -e ".[cluster]"``) and imported
+  processes. The data set goes to the scheduler once, as the argument of one
+  task, and its result is copied to every worker (``replicate``); each trial
+  is a task that depends on it (``retries=1``) and results stream back
+  through ``as_completed``. Not ``scatter(broadcast=True)``: scattered data
+  die with the last worker holding them, and every trial waiting for them is
+  cancelled; a task's result is computed again. A worker's death is the
+  scheduler's business: a LocalCluster started here lets a task meet one
+  dead worker (its ``allowed-failures`` is 1); a scheduler of your own
+  decides for itself (Dask's default lets three workers die). ``worker`` is
+  the Dask worker's address. Dask is optional (``pip install -e ".[cluster]"``) and imported
   only when this executor runs.
 
 Nothing here imports NumPy at module level: a worker process sets its
@@ -38,14 +41,17 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from playground.engine.errors import PlaygroundError
 
 Trials = list[tuple[int, dict]]
 #: seconds to wait for a Dask scheduler to answer
-CONNECT_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 4.0
+#: seconds to wait for a cluster without workers to get one
+WORKERS_TIMEOUT = 60.0
 INSTALL_DASK = 'pip install -e ".[cluster]" (or pip install "dask[distributed]")'
 
 
@@ -53,7 +59,7 @@ class SearchError(PlaygroundError):
     """A search could not start or go on: no Dask, no scheduler, workers that cannot start."""
 
 
-def make_executor(scheduler: str | None = None, workers: int | None = None) -> "LocalExecutor | DaskExecutor":
+def make_executor(scheduler: str | None = None, workers: int | None = None) -> LocalExecutor | DaskExecutor:
     """The local executor, or a Dask one when a scheduler address (or ``local``) is given."""
     if scheduler:
         return DaskExecutor(scheduler, workers)
@@ -67,7 +73,9 @@ def _check_workers(workers: int | None) -> int | None:
 
 
 def _error_text(e: BaseException) -> str:
-    return str(e) if isinstance(e, PlaygroundError) else f"{type(e).__name__}: {e}"
+    """The error on one line, its type named unless it is a user's mistake."""
+    text = " ".join(str(e).split())
+    return text if isinstance(e, PlaygroundError) else f"{type(e).__name__}: {text}"
 
 
 # ---------------------------------------------------------------------- this machine
@@ -252,14 +260,7 @@ class DaskExecutor:
         """A Dask client (and the LocalCluster it owns, or None): both to be closed by the caller."""
         distributed = import_distributed()
         if self.scheduler == "local":
-            import dask
-
-            from playground.engine.train.parallel import usable_cpus
-
-            with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-                cluster = distributed.LocalCluster(n_workers=self.workers or usable_cpus(), threads_per_worker=1,
-                                                   processes=True, dashboard_address=None,
-                                                   silence_logs=logging.CRITICAL)
+            cluster = local_cluster(self.workers)
             try:
                 return distributed.Client(cluster, set_as_default=False), cluster
             except BaseException:
@@ -284,29 +285,76 @@ class DaskExecutor:
 
         client, cluster = self.connect()
         futures: dict[Any, tuple[int, dict]] = {}
-        try:
-            shared = client.scatter(data, broadcast=True)
-            tag = uuid.uuid4().hex[:8]
-            for index, params in trials:
-                future = client.submit(dask_trial, job, shared, index, params, key=f"playground-trial-{index}-{tag}",
-                                       retries=1, pure=False)
-                futures[future] = (index, params)
+        tag = uuid.uuid4().hex[:8]
+
+        def cancel() -> None:
             with self._lock:
-                self._cancel = lambda: client.cancel([f for f in futures if not f.done()])
-            for future in as_completed(futures, loop=client.loop):
+                pending = [f for f in futures if not f.done()]
+            client.cancel(pending)
+
+        try:
+            shared = _share(client, data, f"playground-data-{tag}")
+            with self._lock:
+                for index, params in trials:
+                    future = client.submit(dask_trial, job, shared, index, params, retries=1, pure=False,
+                                           key=f"playground-trial-{index}-{tag}")
+                    futures[future] = (index, params)
+                self._cancel = cancel
+            for future in as_completed(list(futures), loop=client.loop):
                 if stopping():
                     break
                 index, params = futures[future]
                 if future.status == "finished":
-                    yield future.result()
+                    yield future.result()  # waits while a result lost with its worker is computed again
                 elif future.status == "error":
                     yield failed_record(index, params, "", f"tried twice: {_error_text(future.exception())}")
+                else:
+                    yield failed_record(index, params, "", "cancelled by the Dask scheduler")
         finally:
             with self._lock:
                 self._cancel = None
-            pending = [f for f in futures if not f.done()]
-            if pending:
-                client.cancel(pending)
+            cancel()
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def share_data(data: Any) -> Any:
+    """The data set as the result of a task, which the scheduler can compute again if every copy is lost."""
+    return data
+
+
+def _share(client: Any, data: Any, key: str) -> Any:
+    """``data`` on every worker, sent once to each: a task the scheduler keeps (so the data set outlives the
+    workers holding it, unlike scattered data), its result copied to every worker."""
+    import warnings
+
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except TimeoutError:
+        raise SearchError(f"the Dask cluster at {client.scheduler.address} has had no worker for "
+                          f"{WORKERS_TIMEOUT:g} s; start workers with 'dask worker ADDRESS'") from None
+    with warnings.catch_warnings():  # the data set is meant to travel in the graph, once
+        warnings.filterwarnings("ignore", message="Sending large graph")
+        shared = client.submit(share_data, data, key=key, pure=False)
+    client.replicate([shared])  # waits for the task first
+    return shared
+
+
+def local_cluster(workers: int | None = None):
+    """A Dask LocalCluster on this machine: one single-threaded worker process per core (or ``workers``).
+
+    A task meets at most one dead worker before it fails (``allowed-failures`` 1). A worker holds only the
+    task it runs (``worker-saturation`` 1), so its death counts against no other trial, and the trials not
+    started wait at the scheduler, where Stop drops them.
+    """
+    import dask
+    import distributed
+
+    from playground.engine.train.parallel import usable_cpus
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                          "distributed.scheduler.worker-saturation": 1.0}):
+        return distributed.LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", silence_logs=logging.CRITICAL,
+                                        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
