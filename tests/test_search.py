@@ -190,6 +190,24 @@ def test_a_trial_records_its_curves_and_a_diverged_trial_is_kept_as_such():
     json.dumps(wild, allow_nan=False)
 
 
+def test_a_trial_trains_on_one_core_where_training_alone_would_take_two(tmp_path, monkeypatch):
+    from playground.engine.nn.network import Network
+    from playground.engine.train import halfbatch, trainer
+
+    project = load_preset("book-search")
+    net = Network(project["network"])
+    assert halfbatch.worth_it(net, 100, threads=2)  # alone on two cores, a helper process takes half of each batch
+
+    def no_helper(*args, **kwargs):
+        raise AssertionError("a trial started a helper process")
+
+    monkeypatch.setattr(trainer, "HalfBatchHelper", no_helper)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    data = search_data(project["dataset"], samples=200, data_dir=str(tiny_mnist_train_only(tmp_path, 200)))
+    record = run_trial(TrialJob(project, 1), data, 0, {"lr": 0.01, "weight_decay": 0.0}, "here")
+    assert record["status"] == "finished"
+
+
 # ------------------------------------------------------------------ executors
 
 @pytest.fixture(scope="module", autouse=True)

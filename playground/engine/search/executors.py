@@ -38,6 +38,7 @@ import collections
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import uuid
@@ -84,6 +85,7 @@ def serve_trials(conn) -> None:
     """Entry point of a local worker process: take the job and the data, then run trials until told to end."""
     from playground.engine.search.trial import set_one_thread_env
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the search's to handle: it ends this process
     set_one_thread_env()
     from playground.engine.search.trial import run_trial
     from playground.engine.train.remote import attach_dataset
@@ -170,7 +172,7 @@ class LocalExecutor:
         stopped = False
         try:
             while (queue or any(w.trial for w in workers)) and not stopping():
-                while queue and len(workers) < self.workers:
+                while len(workers) < min(self.workers, len(queue) + sum(w.trial is not None for w in workers)):
                     if starts_left == 0:
                         raise SearchError("the search's worker processes keep dying as they start; run "
                                           "'playground train' on the project to see why")
@@ -305,7 +307,11 @@ class DaskExecutor:
                     break
                 index, params = futures[future]
                 if future.status == "finished":
-                    yield future.result()  # waits while a result lost with its worker is computed again
+                    try:
+                        record = future.result()  # waits while a result lost with its worker is computed again
+                    except Exception as e:  # the computing again failed too
+                        record = failed_record(index, params, "", f"its result was lost: {_error_text(e)}")
+                    yield record
                 elif future.status == "error":
                     yield failed_record(index, params, "", f"tried twice: {_error_text(future.exception())}")
                 else:
