@@ -298,14 +298,19 @@ def test_stop_keeps_the_finished_trials_and_drops_the_rest(where, request):
     assert summary["stopped"] and summary["trials_done"] == len(seen)
 
 
-def test_a_scheduler_where_nothing_listens_is_one_line_within_10_seconds():
+def test_a_scheduler_where_nothing_listens_is_one_line_within_10_seconds(capsys):
+    from playground.cli import main
+
+    pytest.importorskip("distributed", reason="Dask is the [cluster] extra")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     t0 = time.perf_counter()
-    res = run_cli("search", "spiral", "--trials", "1", "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert main(["search", "spiral", "--trials", "1", "--scheduler", f"tcp://127.0.0.1:{port}"]) == 2
     assert time.perf_counter() - t0 < 10
-    assert_user_error(res, f"cannot reach a Dask scheduler at tcp://127.0.0.1:{port}", "--scheduler local")
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"cannot reach a Dask scheduler at tcp://127.0.0.1:{port}" in err and "--scheduler local" in err
 
 
 def test_without_dask_the_scheduler_option_says_how_to_install_it(monkeypatch, capsys):
@@ -373,6 +378,7 @@ def test_search_prints_one_line_per_trial_then_a_summary(tmp_path, cluster):
     (["book-search", "--data-dir", "{tmp}"], "MNIST"),
     (["spiral", "--samples", "1000"], "has 480 training samples"),
     (["spiral", "--workers", "0"], "whole number >= 1"),
+    (["spiral", "--scheduler", "nonsense"], "expected a scheduler address such as tcp://HOST:8786"),
 ])
 def test_search_mistakes_end_with_one_line_and_status_2(args, message, tmp_path, capsys):
     from playground.cli import main

@@ -38,7 +38,9 @@ import collections
 import logging
 import multiprocessing
 import os
+import re
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -53,6 +55,8 @@ Trials = list[tuple[int, dict]]
 CONNECT_TIMEOUT = 4.0
 #: seconds to wait for a cluster without workers to get one
 WORKERS_TIMEOUT = 60.0
+#: a scheduler's address: [PROTOCOL://]HOST:PORT, the host a name, an IPv4 address or an [IPv6] one
+ADDRESS = re.compile(r"^(?:[a-z]+://)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
 INSTALL_DASK = 'pip install -e ".[cluster]" (or pip install "dask[distributed]")'
 
 
@@ -241,7 +245,7 @@ class DaskExecutor:
     """Trials as tasks on a Dask cluster: an existing scheduler's address, or ``local`` for a LocalCluster."""
 
     def __init__(self, scheduler: str, workers: int | None = None, connect_timeout: float = CONNECT_TIMEOUT):
-        if not isinstance(scheduler, str) or not scheduler.strip():
+        if not isinstance(scheduler, str) or not (scheduler.strip() == "local" or ADDRESS.match(scheduler.strip())):
             raise SearchError(f"expected a scheduler address such as tcp://HOST:8786, or 'local', got {scheduler!r}")
         self.scheduler = scheduler.strip()
         self.workers = _check_workers(workers)
@@ -272,6 +276,7 @@ class DaskExecutor:
             raise SearchError(f"--workers applies to this machine or --scheduler local; the cluster at "
                               f"{self.scheduler} has the workers it was started with")
         try:
+            _probe(self.scheduler, self.connect_timeout)
             client = distributed.Client(self.scheduler, timeout=self.connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as e:
             reason = " ".join(str(e).split()) or type(e).__name__
@@ -323,6 +328,17 @@ class DaskExecutor:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Raise OSError at once when nothing listens at a TCP address: a Dask client would retry until its
+    timeout, and leave its event-loop thread behind when it gives up."""
+    scheme, _, rest = address.rpartition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("", "tcp") or not port.isdigit():
+        return  # TLS, UCX or an address Dask reads its own way: the client finds out
+    with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout):
+        pass
 
 
 def share_data(data: Any) -> Any:

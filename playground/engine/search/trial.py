@@ -5,6 +5,8 @@ files (the t10k files are never read), for a generated set its training part
 (its validation part stays out, as a test set would). A validation split is
 cut from them at random, from the search's seed, the same for every trial.
 The test data are for the one model chosen at the end, never for choosing.
+Every trial starts from the same weights and batch order (the project's
+seed), so two trials differ only in the values drawn for them.
 
 A trial's record (what the search streams, one per trial, JSON-able)::
 
