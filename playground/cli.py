@@ -9,6 +9,7 @@
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
     playground summary PROJECT_OR_PRESET [--json]
     playground export MODEL.npz --format onnx|numpy|pytorch [--out PATH]
+    playground search PROJECT_OR_PRESET [--trials N] [--epochs E] [--lr LO HI] [--scheduler ADDRESS|local] ...
 
 Results go to stdout as JSON (strict: NaN is written as null); a user's
 mistake ends with one line on stderr saying what was expected and what was
@@ -29,7 +30,7 @@ from typing import Any, Sequence
 
 from playground.jsonout import print_json
 
-COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export", "summary")
+COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export", "summary", "search")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="a saved model as ONNX, a standalone NumPy file or PyTorch code")
     from playground.export_cli import add_export_arguments
     add_export_arguments(ex)
+
+    se = sub.add_parser("search", help="random hyperparameter search, one JSON line per finished trial")
+    from playground.search_cli import add_search_arguments
+    add_search_arguments(se)
     return p
 
 
@@ -316,6 +321,12 @@ def cmd_paths(args: argparse.Namespace) -> int:
     return run_paths_command(args)
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from playground.search_cli import run_search_command
+
+    return run_search_command(args)
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from playground.summary_cli import run_summary_command
 
@@ -329,7 +340,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "bench": cmd_bench,
-            "data": cmd_data, "paths": cmd_paths, "export": cmd_export, "summary": cmd_summary}
+            "data": cmd_data, "paths": cmd_paths, "export": cmd_export, "summary": cmd_summary, "search": cmd_search}
 
 
 #: errors of loading that a loader let through: the last net turns them into one line, not a traceback

@@ -56,7 +56,7 @@ def test_project_with_a_bad_network_names_the_problem():
 
 
 def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(PlaygroundError, match="presets: deep-convnet"):
+    with pytest.raises(PlaygroundError, match="presets: .*deep-convnet, .*spiral"):
         resolve_project("resnet")
 
 

@@ -186,8 +186,11 @@ class Trainer:
     """Train ``net`` on ``data`` (an object with x_train, y_train, x_val, y_val, kind)."""
 
     def __init__(self, net: Network, data: Any, config: TrainConfig | Mapping[str, Any] | None = None,
-                 control: TrainControl | None = None, callbacks: list | None = None):
+                 control: TrainControl | None = None, callbacks: list | None = None, threads: int | None = None):
         self.net = net
+        #: CPUs this training may use (None: :func:`worker_threads`); 1 keeps it on one core, as a
+        #: search that runs one trial per core wants, and gives the same numbers on every machine
+        self.threads = threads
         self.data = data
         self.config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
         self.config.validate()
@@ -252,7 +255,7 @@ class Trainer:
         """A process for the second half of each batch of a dense network, when it is worth one
         (see :mod:`.halfbatch`); None, with a warning when it could not start, otherwise."""
         self._helper_warned = False
-        if not halfbatch.worth_it(self.net, bs, worker_threads()):
+        if not halfbatch.worth_it(self.net, bs, self._threads()):
             return None
         try:
             from threadpoolctl import threadpool_limits
@@ -274,7 +277,7 @@ class Trainer:
         for epoch in range(cfg.epochs):
             perm = self.rng.permutation(n)
             # no thread (and OpenBLAS keeps its threads) when no batch is big enough to be split
-            with shard_pool(net.shardable and bs >= SHARD_MIN_BATCH) as pool:
+            with shard_pool(net.shardable and bs >= SHARD_MIN_BATCH, self._threads()) as pool:
                 status, message, seconds, loss_sum, correct, seen = self._epoch(epoch, perm, batches, bs, pool)
             if status == "cancelled":
                 break  # a stop ends at once: no validation pass over a partial epoch
@@ -382,6 +385,9 @@ class Trainer:
                 if slot != "tmp" and arr.dtype.kind == "f" and not np.isfinite(arr).all():
                     return f"the optimizer's state ({slot})"
         return None
+
+    def _threads(self) -> int:
+        return worker_threads() if self.threads is None else self.threads
 
     def _probs_for_accuracy(self, out: np.ndarray) -> np.ndarray:
         # logits of a fused sigmoid: threshold at 0 ⇔ probability 0.5

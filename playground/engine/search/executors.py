@@ -1,0 +1,385 @@
+"""Where trials run: worker processes on this machine, or a Dask cluster.
+
+Both executors have the same two methods. ``run(job, data, trials, stopping)``
+sends the data set to each worker once, runs the ``(index, params)`` trials and
+yields each trial's record as it finishes (in the order they finish);
+``cancel()`` may be called from another thread and ends the run soon after:
+trials not started are dropped, running ones are abandoned, and ``run``
+returns. ``stopping()`` is polled between records for the same purpose.
+
+A trial whose worker dies is run again once; when its worker dies again it is
+recorded as failed, and the search goes on. A trial that raises is treated
+alike (run again once, then recorded as failed with the error).
+
+- :class:`LocalExecutor`: one process per core (``spawn``), each training one
+  trial at a time on one OpenBLAS thread; the data set reaches each process
+  once (through shared memory when it is large). ``worker`` is ``local:PID``.
+- :class:`DaskExecutor`: ``tcp://HOST:PORT`` of a running scheduler, or
+  ``local`` for a :class:`distributed.LocalCluster` of single-threaded worker
+  processes. The data set goes to the scheduler once, as the argument of one
+  task, and its result is copied to every worker (``replicate``); each trial
+  is a task that depends on it (``retries=1``) and results stream back
+  through ``as_completed``. Not ``scatter(broadcast=True)``: scattered data
+  die with the last worker holding them, and every trial waiting for them is
+  cancelled; a task's result is computed again. A worker's death is the
+  scheduler's business: a LocalCluster started here lets a task meet one
+  dead worker (its ``allowed-failures`` is 1); a scheduler of your own
+  decides for itself (Dask's default lets three workers die). ``worker`` is
+  the Dask worker's address. Dask is optional (``pip install -e ".[cluster]"``) and imported
+  only when this executor runs.
+
+Nothing here imports NumPy at module level: a worker process sets its
+OpenBLAS thread count before NumPy loads.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import wait
+from typing import Any
+
+from playground.engine.errors import PlaygroundError
+
+Trials = list[tuple[int, dict]]
+#: seconds to wait for a Dask scheduler to answer
+CONNECT_TIMEOUT = 4.0
+#: seconds to wait for a cluster without workers to get one
+WORKERS_TIMEOUT = 60.0
+#: a scheduler's address: [PROTOCOL://]HOST:PORT, the host a name, an IPv4 address or an [IPv6] one
+ADDRESS = re.compile(r"^(?:[a-z]+://)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
+INSTALL_DASK = 'pip install -e ".[cluster]" (or pip install "dask[distributed]")'
+
+
+class SearchError(PlaygroundError):
+    """A search could not start or go on: no Dask, no scheduler, workers that cannot start."""
+
+
+def make_executor(scheduler: str | None = None, workers: int | None = None) -> LocalExecutor | DaskExecutor:
+    """The local executor, or a Dask one when a scheduler address (or ``local``) is given."""
+    if scheduler:
+        return DaskExecutor(scheduler, workers)
+    return LocalExecutor(workers)
+
+
+def _check_workers(workers: int | None) -> int | None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise SearchError(f"the number of workers must be a whole number >= 1, got {workers!r}")
+    return workers
+
+
+def _error_text(e: BaseException) -> str:
+    """The error on one line, its type named unless it is a user's mistake."""
+    text = " ".join(str(e).split())
+    return text if isinstance(e, PlaygroundError) else f"{type(e).__name__}: {text}"
+
+
+# ---------------------------------------------------------------------- this machine
+
+def serve_trials(conn) -> None:
+    """Entry point of a local worker process: take the job and the data, then run trials until told to end."""
+    from playground.engine.search.trial import set_one_thread_env
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the search's to handle: it ends this process
+    set_one_thread_env()
+    from playground.engine.search.trial import run_trial
+    from playground.engine.train.remote import attach_dataset
+
+    worker = f"local:{os.getpid()}"
+    shm = None
+    try:
+        _, job, descriptor = conn.recv()
+        data, shm = attach_dataset(descriptor)
+        while True:
+            message = conn.recv()
+            if message is None:
+                return
+            _, index, params = message
+            t0 = time.perf_counter()
+            try:
+                conn.send(("record", run_trial(job, data, index, params, worker)))
+            except Exception as e:  # reported, then this process takes the next trial
+                conn.send(("error", index, _error_text(e), time.perf_counter() - t0))
+    except (EOFError, OSError):
+        pass  # the search is gone
+    finally:
+        conn.close()
+        if shm is not None:
+            try:
+                shm.close()
+            except BufferError:  # views of it are still alive; the process exit unmaps it
+                pass
+
+
+class _Worker:
+    def __init__(self, job: Any, descriptor: dict) -> None:
+        ctx = multiprocessing.get_context("spawn")  # never fork: the caller may run Qt's threads
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=serve_trials, args=(child,), name="playground-search", daemon=True)
+        try:
+            self.process.start()
+        finally:
+            child.close()
+        self.name = f"local:{self.process.pid}"
+        self.trial: tuple[int, dict, float] | None = None
+        self.conn.send(("job", job, descriptor))
+
+    def give(self, index: int, params: dict) -> None:
+        self.trial = (index, params, time.perf_counter())
+        self.conn.send(("trial", index, params))
+
+    def end(self, now: bool) -> None:
+        if not now:
+            try:
+                self.conn.send(None)
+            except OSError:
+                now = True
+        self.process.join(0 if now else 5)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)
+        self.conn.close()
+
+
+class LocalExecutor:
+    """Trials in worker processes on this machine, one per core unless told otherwise."""
+
+    def __init__(self, workers: int | None = None):
+        from playground.engine.train.parallel import usable_cpus
+
+        self.workers = _check_workers(workers) or usable_cpus()
+
+    def __repr__(self) -> str:
+        return f"LocalExecutor(workers={self.workers})"
+
+    def cancel(self) -> None:
+        """Nothing to do: :meth:`run` polls ``stopping`` several times a second."""
+
+    def run(self, job: Any, data: Any, trials: Trials, stopping: Callable[[], bool]) -> Iterator[dict]:
+        from playground.engine.search.trial import failed_record
+        from playground.engine.train.remote import SharedDataset
+
+        queue = collections.deque(trials)
+        tries: collections.Counter = collections.Counter()
+        shared = SharedDataset(data)
+        workers: list[_Worker] = []
+        starts_left = self.workers + 2 * len(trials)  # a worker that dies as it starts must not loop forever
+        stopped = False
+        try:
+            while (queue or any(w.trial for w in workers)) and not stopping():
+                while len(workers) < min(self.workers, len(queue) + sum(w.trial is not None for w in workers)):
+                    if starts_left == 0:
+                        raise SearchError("the search's worker processes keep dying as they start; run "
+                                          "'playground train' on the project to see why")
+                    starts_left -= 1
+                    workers.append(_Worker(job, shared.descriptor))
+                for w in workers:
+                    if w.trial is None and queue:
+                        w.give(*queue.popleft())
+                ready = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=0.2)
+                for w in list(workers):
+                    if w.conn not in ready and w.process.sentinel not in ready:
+                        continue
+                    try:
+                        message = w.conn.recv() if w.conn.poll() else None
+                    except (EOFError, OSError):
+                        message = None
+                    if message is not None and message[0] == "record":
+                        w.trial = None
+                        yield message[1]
+                        continue
+                    if message is None and w.process.is_alive():
+                        continue  # the pipe woke without a whole message
+                    index, params, t0 = w.trial if w.trial else (None, None, 0.0)
+                    if message is None:  # the process died
+                        workers.remove(w)
+                        w.end(now=True)
+                        why = f"its worker process {w.name} died (exit code {w.process.exitcode})"
+                    else:
+                        w.trial = None
+                        why = message[2]
+                    if index is None:
+                        continue
+                    tries[index] += 1
+                    if tries[index] < 2:
+                        queue.appendleft((index, params))
+                    else:
+                        yield failed_record(index, params, w.name, f"tried twice: {why}", time.perf_counter() - t0)
+            stopped = stopping()
+        finally:
+            for w in workers:
+                w.end(now=stopped or bool(queue) or any(x.trial for x in workers))
+            shared.release()
+
+
+# ---------------------------------------------------------------------- Dask
+
+def import_distributed():
+    """The ``distributed`` module, or a SearchError saying how to install it."""
+    try:
+        import distributed
+    except ImportError:
+        raise SearchError(f"running trials on a Dask cluster needs Dask: {INSTALL_DASK}") from None
+    return distributed
+
+
+def dask_trial(job: Any, data: Any, index: int, params: dict) -> dict:
+    """A trial as a Dask task: its record, named after the worker it ran on."""
+    from distributed import get_worker
+
+    from playground.engine.search.trial import run_trial
+
+    return run_trial(job, data, index, params, get_worker().address)
+
+
+class DaskExecutor:
+    """Trials as tasks on a Dask cluster: an existing scheduler's address, or ``local`` for a LocalCluster."""
+
+    def __init__(self, scheduler: str, workers: int | None = None, connect_timeout: float = CONNECT_TIMEOUT):
+        if not isinstance(scheduler, str) or not (scheduler.strip() == "local" or ADDRESS.match(scheduler.strip())):
+            raise SearchError(f"expected a scheduler address such as tcp://HOST:8786, or 'local', got {scheduler!r}")
+        self.scheduler = scheduler.strip()
+        self.workers = _check_workers(workers)
+        self.connect_timeout = connect_timeout
+        self._cancel: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"DaskExecutor({self.scheduler!r}, workers={self.workers})"
+
+    def cancel(self) -> None:
+        with self._lock:
+            cancel = self._cancel
+        if cancel is not None:
+            cancel()
+
+    def connect(self):
+        """A Dask client (and the LocalCluster it owns, or None): both to be closed by the caller."""
+        distributed = import_distributed()
+        if self.scheduler == "local":
+            cluster = local_cluster(self.workers)
+            try:
+                return distributed.Client(cluster, set_as_default=False), cluster
+            except BaseException:
+                cluster.close()
+                raise
+        if self.workers is not None:
+            raise SearchError(f"--workers applies to this machine or --scheduler local; the cluster at "
+                              f"{self.scheduler} has the workers it was started with")
+        try:
+            _probe(self.scheduler, self.connect_timeout)
+            client = distributed.Client(self.scheduler, timeout=self.connect_timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:
+            reason = " ".join(str(e).split()) or type(e).__name__
+            raise SearchError(f"cannot reach a Dask scheduler at {self.scheduler} ({reason}); start one with "
+                              f"'dask scheduler' and workers with 'dask worker ADDRESS', or use --scheduler "
+                              f"local") from None
+        return client, None
+
+    def run(self, job: Any, data: Any, trials: Trials, stopping: Callable[[], bool]) -> Iterator[dict]:
+        from distributed import as_completed
+
+        from playground.engine.search.trial import failed_record
+
+        client, cluster = self.connect()
+        futures: dict[Any, tuple[int, dict]] = {}
+        tag = uuid.uuid4().hex[:8]
+
+        def cancel() -> None:
+            with self._lock:
+                pending = [f for f in futures if not f.done()]
+            client.cancel(pending)
+
+        try:
+            shared = _share(client, data, f"playground-data-{tag}")
+            with self._lock:
+                for index, params in trials:
+                    future = client.submit(dask_trial, job, shared, index, params, retries=1, pure=False,
+                                           key=f"playground-trial-{index}-{tag}")
+                    futures[future] = (index, params)
+                self._cancel = cancel
+            for future in as_completed(list(futures), loop=client.loop):
+                if stopping():
+                    break
+                index, params = futures[future]
+                if future.status == "finished":
+                    try:
+                        record = future.result()  # waits while a result lost with its worker is computed again
+                    except Exception as e:  # the computing again failed too
+                        record = failed_record(index, params, "", f"its result was lost: {_error_text(e)}")
+                    yield record
+                elif future.status == "error":
+                    yield failed_record(index, params, "", f"tried twice: {_error_text(future.exception())}")
+                else:
+                    yield failed_record(index, params, "", "cancelled by the Dask scheduler")
+        finally:
+            with self._lock:
+                self._cancel = None
+            cancel()
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Raise OSError at once when nothing listens at a TCP address: a Dask client would retry until its
+    timeout, and leave its event-loop thread behind when it gives up."""
+    scheme, _, rest = address.rpartition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("", "tcp") or not port.isdigit():
+        return  # TLS, UCX or an address Dask reads its own way: the client finds out
+    with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout):
+        pass
+
+
+def share_data(data: Any) -> Any:
+    """The data set as the result of a task, which the scheduler can compute again if every copy is lost."""
+    return data
+
+
+def _share(client: Any, data: Any, key: str) -> Any:
+    """``data`` on every worker, sent once to each: a task the scheduler keeps (so the data set outlives the
+    workers holding it, unlike scattered data), its result copied to every worker."""
+    import warnings
+
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except TimeoutError:
+        raise SearchError(f"the Dask cluster at {client.scheduler.address} has had no worker for "
+                          f"{WORKERS_TIMEOUT:g} s; start workers with 'dask worker ADDRESS'") from None
+    with warnings.catch_warnings():  # the data set is meant to travel in the graph, once
+        warnings.filterwarnings("ignore", message="Sending large graph")
+        shared = client.submit(share_data, data, key=key, pure=False)
+    client.replicate([shared])  # waits for the task first
+    return shared
+
+
+def local_cluster(workers: int | None = None):
+    """A Dask LocalCluster on this machine: one single-threaded worker process per core (or ``workers``).
+
+    A task meets at most one dead worker before it fails (``allowed-failures`` 1). A worker holds only the
+    task it runs (``worker-saturation`` 1), so its death counts against no other trial, and the trials not
+    started wait at the scheduler, where Stop drops them. The workers do not profile themselves: sampling
+    every thread's stack each 10 ms takes the GIL from a trial's many small NumPy calls and made trials
+    1.7x slower (a cluster of your own: start its workers with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False).
+    """
+    import dask
+    import distributed
+
+    from playground.engine.train.parallel import usable_cpus
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                          "distributed.scheduler.worker-saturation": 1.0,
+                          "distributed.worker.profile.enabled": False}):
+        return distributed.LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", silence_logs=logging.CRITICAL,
+                                        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})

@@ -1,0 +1,117 @@
+"""A random search over a project: draws each trial's values, runs the trials, streams and ranks their records.
+
+Driving it (from a command line or a window's worker thread)::
+
+    search = Search(project, trials=100, epochs=50, samples=500)
+    for record in search:          # one record per trial, as trials finish
+        show(record)
+    search.summary()               # {"best", "trials_done", "failed", "diverged", "stopped", "wall_seconds"}
+
+:meth:`Search.stop` (from any thread) ends the search soon: trials not
+started are dropped, running ones abandoned, finished ones kept in
+:attr:`Search.results`. Records are described in :mod:`.trial`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from playground.engine.data.datasets import Dataset
+from playground.engine.errors import SpecError
+from playground.engine.nn.network import Network
+from playground.engine.project import validate_project
+from playground.engine.search.executors import LocalExecutor
+from playground.engine.search.space import SearchSpace, apply_params, check_fits
+from playground.engine.search.trial import TrialJob, search_data
+from playground.engine.train.trainer import TrainConfig
+
+
+class Search:
+    """``trials`` trials of ``project``, each trained ``epochs`` epochs (default: the project's) with values
+    drawn from ``space`` (default: the book's ranges) by ``seed``, on ``executor`` (default: this machine)."""
+
+    def __init__(self, project: Mapping[str, Any], trials: int, epochs: int | None = None,
+                 space: SearchSpace | None = None, *, samples: int | None = None, val_split: float = 0.2,
+                 seed: int = 0, executor: Any = None, data_dir: str | None = None,
+                 hook: Callable[[int], None] | None = None):
+        self.project = validate_project(project)
+        for name, value, low in (("trials", trials, 1), ("epochs", epochs, 1), ("seed", seed, 0)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+                raise SpecError(f"the search's {name} must be a whole number >= {low}, got {value!r}")
+        self.trials = trials
+        self.epochs = epochs if epochs is not None else int(self.project["training"]["epochs"])
+        self.space = space if space is not None else SearchSpace()
+        check_fits(self.space, self.project)
+        self.samples, self.val_split, self.seed, self.data_dir = samples, val_split, seed, data_dir
+        self.executor = executor if executor is not None else LocalExecutor()
+        self.hook = hook
+        self.results: list[dict[str, Any]] = []
+        self.wall_seconds = 0.0
+        self._data: Dataset | None = None
+        self._stop = threading.Event()
+
+    def params(self, index: int) -> dict[str, Any]:
+        """Trial ``index``'s values (the same wherever and whenever it runs)."""
+        return self.space.draw(self.seed, index)
+
+    def data(self) -> Dataset:
+        """The training and validation samples every trial uses (loaded once)."""
+        if self._data is None:
+            self._data = search_data(self.project["dataset"], self.samples, self.val_split, self.seed,
+                                     self.data_dir)
+        return self._data
+
+    def check(self) -> None:
+        """Raise the error every trial would meet (a network that does not fit the data, a bad setting),
+        before any worker starts."""
+        data = self.data()
+        for index in range(self.trials):
+            project = apply_params(self.project, self.params(index))
+            TrainConfig.from_dict({**project["training"], "epochs": self.epochs})
+            if index == 0:
+                Network(project["network"], seed=0, input_shape=data.input_shape)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.run()
+
+    def run(self) -> Iterator[dict[str, Any]]:
+        """Run the trials; yield each one's record as it finishes."""
+        self.check()
+        trials = [(i, self.params(i)) for i in range(self.trials)]
+        job = TrialJob(self.project, self.epochs, self.hook)
+        t0 = time.perf_counter()
+        try:
+            for record in self.executor.run(job, self.data(), trials, self._stop.is_set):
+                self.results.append(record)
+                self.wall_seconds = time.perf_counter() - t0
+                yield record
+        finally:
+            self.wall_seconds = time.perf_counter() - t0
+
+    def stop(self) -> None:
+        """End the search soon, keeping the finished trials (safe from any thread)."""
+        self._stop.set()
+        self.executor.cancel()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def ranking(self) -> list[dict[str, Any]]:
+        """The finished trials, best first: highest validation accuracy (lowest validation loss for a
+        regression), the lower trial number first among equals."""
+        done = [r for r in self.results if r["status"] == "finished"]
+        if self.data().kind == "classification":
+            return sorted(done, key=lambda r: (-(r["val_accuracy"] or 0.0), r["trial"]))
+        return sorted(done, key=lambda r: (r["val_loss"] if r["val_loss"] is not None else float("inf"),
+                                           r["trial"]))
+
+    def summary(self) -> dict[str, Any]:
+        ranked = self.ranking()
+        return {"best": ranked[0] if ranked else None, "trials_done": len(self.results),
+                "failed": sum(r["status"] == "failed" for r in self.results),
+                "diverged": sum(r["status"] == "diverged" for r in self.results),
+                "stopped": self.stopped, "wall_seconds": self.wall_seconds}

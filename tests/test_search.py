@@ -1,0 +1,392 @@
+"""Random hyperparameter search: seeded draws, the data it may touch, trials, both executors, the command."""
+
+import functools
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playground.engine.errors import DataError, SpecError
+from playground.engine.project import load_preset
+from playground.engine.search import trial as trial_module
+from playground.engine.search.executors import DaskExecutor, LocalExecutor
+from playground.engine.search.runner import Search
+from playground.engine.search.space import SearchSpace, apply_params, check_fits
+from playground.engine.search.trial import TrialJob, run_trial, search_data
+
+REPO = Path(__file__).resolve().parents[1]
+RECORD_KEYS = {"trial", "params", "val_accuracy", "val_loss", "train_accuracy", "epochs", "seconds", "worker",
+               "status"}
+
+
+def small_spiral() -> dict:
+    """The spiral preset at a test's size: 2-8-2, 200 samples, plain SGD."""
+    project = load_preset("spiral")
+    project["network"]["layers"] = [{"type": "Dense", "units": 8, "activation": "relu"},
+                                    {"type": "Dense", "units": 2}, {"type": "Softmax"}]
+    project["dataset"]["n_samples"] = 200
+    project["training"].update(optimizer={"type": "sgd", "lr": 0.1}, schedule=None, epochs=2)
+    return project
+
+
+def records_by_trial(records) -> dict:
+    return {r["trial"]: r for r in records}
+
+
+# ------------------------------------------------------------------ hooks run in the workers
+
+def faults(marker: str, index: int) -> None:
+    """Trial 1's worker process dies the first time the trial starts (``marker`` remembers), trial 2's every
+    time, and trial 3 raises; the others run."""
+    if index == 1 and not os.path.exists(marker):
+        Path(marker).write_text(str(os.getpid()))
+        os._exit(3)
+    if index == 2:
+        os._exit(3)
+    if index == 3:
+        raise RuntimeError("this trial cannot run")
+
+
+# ------------------------------------------------------------------ draws
+
+def test_trial_values_depend_only_on_the_seed_and_the_trial_number():
+    space = SearchSpace()
+    assert SearchSpace().draw(7, 12) == space.draw(7, 12)  # a fresh space, another moment: the same values
+    assert space.draw(7, 12) != space.draw(7, 13) and space.draw(7, 12) != space.draw(8, 12)
+    # with choices added, the ranges' values stay what they were
+    chosen = SearchSpace(batch_size=(32, 64), optimizer=("sgd", "adam")).draw(7, 12)
+    assert (chosen["lr"], chosen["weight_decay"]) == (space.draw(7, 12)["lr"], space.draw(7, 12)["weight_decay"])
+    search = Search(small_spiral(), trials=5, seed=7)
+    assert [search.params(i) for i in range(5)] == [space.draw(7, i) for i in range(5)]
+
+
+def test_learning_rate_and_weight_decay_are_log_uniform_in_their_ranges():
+    space = SearchSpace(lr=(1e-6, 1e-2), weight_decay=(1e-8, 1e-4))
+    draws = [space.draw(0, i) for i in range(4000)]
+    lr = np.log10([d["lr"] for d in draws])
+    wd = np.log10([d["weight_decay"] for d in draws])
+    assert lr.min() >= -6 and lr.max() <= -2 and wd.min() >= -8 and wd.max() <= -4
+    # uniform in the exponent: a quarter of the draws in each decade (a linear draw puts 90 % in the top one)
+    for exponent, low in ((lr, -6), (wd, -8)):
+        shares = np.histogram(exponent, bins=4, range=(low, low + 4))[0] / len(exponent)
+        assert np.allclose(shares, 0.25, atol=0.03), shares
+    assert SearchSpace(lr=(0.01, 0.01), weight_decay=(0, 0)).draw(3, 4) == {"lr": 0.01, "weight_decay": 0.0}
+
+
+def test_choices_are_drawn_from_the_values_given_each_about_as_often():
+    space = SearchSpace(batch_size=(32, 100), dropout=(0.1, 0.5), init=("he", "xavier_uniform"),
+                        optimizer=("SGD", "adam"))
+    draws = [space.draw(1, i) for i in range(600)]
+    assert {d["init"] for d in draws} == {"he_normal", "xavier_uniform"}
+    assert {d["optimizer"] for d in draws} == {"sgd", "adam"}
+    for key, value in (("batch_size", 32), ("dropout", 0.5), ("optimizer", "sgd")):
+        assert 0.42 < np.mean([d[key] == value for d in draws]) < 0.58
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"lr": (0, 1e-2)}, "learning rate range must be 0 < LOW <= HIGH"),
+    ({"lr": (1e-2, 1e-4)}, "got 0.01 0.0001"),
+    ({"weight_decay": (0, 1e-4)}, "or 0 0 for none"),
+    ({"optimizer": ("sgd", "adamax")}, "unknown optimizer 'adamax'"),
+    ({"batch_size": (0,)}, "batch size choice must be a whole number >= 1"),
+    ({"dropout": (1.0,)}, r"dropout rate choice must be a number in \[0, 1\)"),
+    ({"init": ("glorious",)}, "unknown initializer 'glorious'"),
+])
+def test_bad_ranges_and_choices_say_what_is_expected(kwargs, match):
+    with pytest.raises(SpecError, match=match):
+        SearchSpace(**kwargs)
+
+
+def test_a_trials_values_are_written_into_a_copy_of_the_project():
+    project = small_spiral()
+    project["network"]["layers"].insert(1, {"type": "Dropout", "rate": 0.5})
+    project["training"]["optimizer"] = {"type": "momentum", "lr": 0.1, "momentum": 0.8}
+    same = apply_params(project, {"lr": 0.02, "weight_decay": 1e-5, "dropout": 0.25, "init": "xavier_normal",
+                                  "batch_size": 16})
+    assert same["training"]["optimizer"] == {"type": "momentum", "lr": 0.02, "momentum": 0.8}
+    assert same["training"]["weight_decay"] == 1e-5 and same["training"]["batch_size"] == 16
+    assert [l.get("rate") for l in same["network"]["layers"]] == [None, 0.25, None, None]
+    assert [l.get("init") for l in same["network"]["layers"]] == ["xavier_normal", None, "xavier_normal", None]
+    other = apply_params(project, {"lr": 0.003, "weight_decay": 0.0, "optimizer": "adam"})
+    assert other["training"]["optimizer"] == {"type": "adam", "lr": 0.003}  # momentum is no Adam setting
+    assert project["training"]["optimizer"]["lr"] == 0.1 and project["network"]["layers"][1]["rate"] == 0.5
+    with pytest.raises(SpecError, match="no Dropout layer"):
+        check_fits(SearchSpace(dropout=(0.1,)), small_spiral())
+
+
+# ------------------------------------------------------------------ the data a search touches
+
+def tiny_mnist_train_only(folder: Path, n: int = 50) -> Path:
+    """MNIST's two *train* files (random pixels, labels 0..9 in turn) and no t10k files at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name, array in (("train-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                        ("train-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))):
+        head = (0x0800 | array.ndim).to_bytes(4, "big") + np.array(array.shape, dtype=">u4").tobytes()
+        (folder / name).write_bytes(gzip.compress(head + array.tobytes()))
+    return folder
+
+
+def test_the_search_reads_only_the_training_files_and_splits_them(tmp_path, monkeypatch):
+    folder = tiny_mnist_train_only(tmp_path / "mnist")
+    splits = []
+    real = trial_module.load_mnist
+    monkeypatch.setattr(trial_module, "load_mnist", lambda *a, **k: splits.append(a[1]) or real(*a, **k))
+    project = load_preset("book-search")
+    data = search_data(project["dataset"], samples=40, val_split=0.25, seed=3, data_dir=str(folder))
+    assert splits == ["train"]
+    x_all, _ = real(folder, "train")
+    assert len(data.x_train) == 30 and len(data.x_val) == 10
+    rows = {x.tobytes(): i for i, x in enumerate(x_all)}
+    train_rows = {rows[x.tobytes()] for x in data.x_train}
+    val_rows = {rows[x.tobytes()] for x in data.x_val}
+    assert not train_rows & val_rows and train_rows | val_rows == set(range(40))  # the first 40, cut in two
+    again = search_data(project["dataset"], samples=40, val_split=0.25, seed=4, data_dir=str(folder))
+    assert {rows[x.tobytes()] for x in again.x_val} != val_rows  # the cut follows the seed
+    # a whole search on this folder: it has no test files, so a trial that opened them would fail
+    search = Search(project, trials=2, epochs=1, samples=40, data_dir=str(folder), executor=LocalExecutor(1))
+    assert [r["status"] for r in search] == ["finished", "finished"]
+    assert set(splits) == {"train"}
+
+
+def test_a_generated_data_sets_own_validation_part_stays_out_of_the_search():
+    from playground.engine.data.datasets import make_dataset
+
+    project = small_spiral()
+    full = make_dataset(project["dataset"])
+    data = search_data(project["dataset"], seed=0)
+    assert len(data.x_train) + len(data.x_val) == len(full.x_train) == 160
+    held_out = {x.tobytes() for x in full.x_val}
+    assert not held_out & {x.tobytes() for x in np.concatenate([data.x_train, data.x_val])}
+    with pytest.raises(DataError, match="has 160 training samples"):
+        search_data(project["dataset"], samples=500)
+    with pytest.raises(DataError, match="leaves 0 for validation"):
+        search_data(project["dataset"], samples=2, val_split=0.2)
+
+
+# ------------------------------------------------------------------ one trial
+
+def test_a_trial_records_its_curves_and_a_diverged_trial_is_kept_as_such():
+    project = small_spiral()
+    data = search_data(project["dataset"])
+    record = run_trial(TrialJob(project, 3), data, 5, {"lr": 0.05, "weight_decay": 1e-4}, "here")
+    assert RECORD_KEYS <= set(record) and record["status"] == "finished" and record["worker"] == "here"
+    assert [e["epoch"] for e in record["epochs"]] == [1, 2, 3]
+    assert record["val_accuracy"] == record["epochs"][-1]["val_accuracy"]
+    assert record["train_accuracy"] == record["epochs"][-1]["accuracy"]
+    json.dumps(record, allow_nan=False)
+    wild = run_trial(TrialJob(project, 3), data, 6, {"lr": 100.0, "weight_decay": 1.0}, "here")
+    assert wild["status"] == "diverged" and "smaller learning rate" in wild["message"]
+    assert len(wild["epochs"]) < 3  # the epochs before the blow-up are kept ...
+    assert wild["val_accuracy"] == (wild["epochs"][-1]["val_accuracy"] if wild["epochs"] else None)
+    json.dumps(wild, allow_nan=False)
+
+
+def test_a_trial_trains_on_one_core_where_training_alone_would_take_two(tmp_path, monkeypatch):
+    from playground.engine.nn.network import Network
+    from playground.engine.train import halfbatch, trainer
+
+    project = load_preset("book-search")
+    net = Network(project["network"])
+    assert halfbatch.worth_it(net, 100, threads=2)  # alone on two cores, a helper process takes half of each batch
+
+    def no_helper(*args, **kwargs):
+        raise AssertionError("a trial started a helper process")
+
+    monkeypatch.setattr(trainer, "HalfBatchHelper", no_helper)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    data = search_data(project["dataset"], samples=200, data_dir=str(tiny_mnist_train_only(tmp_path, 200)))
+    record = run_trial(TrialJob(project, 1), data, 0, {"lr": 0.01, "weight_decay": 0.0}, "here")
+    assert record["status"] == "finished"
+
+
+# ------------------------------------------------------------------ executors
+
+@pytest.fixture(scope="module", autouse=True)
+def _dask_offload_thread():
+    """Dask keeps one thread ("Dask-Offload") for the life of the process once a client has used it; start it
+    before the per-test check for leaked threads looks (as Dask's own distributed.utils_test does on import)."""
+    try:
+        from distributed.utils import _offload_executor
+    except ImportError:
+        return
+    _offload_executor.submit(lambda: None).result()
+
+
+CLUSTER_PROCESS = """
+import sys
+from playground.engine.search.executors import local_cluster
+with local_cluster(2) as cluster:
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """The address of a Dask cluster as ``--scheduler local`` starts it (LocalCluster(n_workers=2,
+    processes=True, threads_per_worker=1)), run by a process of its own as a cluster elsewhere would be:
+    the nannies' threads, which restart dead workers, live there and not among this test's threads."""
+    pytest.importorskip("distributed", reason="Dask is the [cluster] extra")
+    # the scheduler and the workers unpickle this module's hooks: they import it from here
+    path = os.pathsep.join([str(REPO / "tests"), str(REPO), os.environ.get("PYTHONPATH", "")])
+    process = subprocess.Popen([sys.executable, "-c", CLUSTER_PROCESS], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": path})
+    try:
+        address = process.stdout.readline().strip()
+        assert address.startswith("tcp://"), f"the cluster did not start (exit code {process.poll()})"
+        yield address
+    finally:
+        process.stdin.close()  # the cluster closes and the process ends
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_local_processes_and_a_dask_cluster_give_the_same_trials(cluster):
+    kwargs = {"trials": 4, "epochs": 3, "seed": 11}
+    local = Search(small_spiral(), executor=LocalExecutor(2), **kwargs)
+    here = records_by_trial(local)
+    dask = Search(small_spiral(), executor=DaskExecutor(cluster), **kwargs)
+    there = records_by_trial(dask)
+    assert sorted(here) == sorted(there) == [0, 1, 2, 3]
+    for i in range(4):
+        assert here[i]["params"] == there[i]["params"] == local.params(i)
+        assert here[i]["val_accuracy"] == there[i]["val_accuracy"]
+        assert here[i]["epochs"] == there[i]["epochs"]  # every loss, bit for bit
+    assert {r["worker"].split(":")[0] for r in here.values()} == {"local"}
+    assert all(r["worker"].startswith("tcp://127.0.0.1:") for r in there.values())
+    assert local.summary()["best"]["trial"] == dask.summary()["best"]["trial"]
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_a_trial_whose_worker_dies_is_run_again_then_marked_failed(where, tmp_path, request):
+    executor = LocalExecutor(2) if where == "local" else DaskExecutor(request.getfixturevalue("cluster"))
+    marker = tmp_path / "died"
+    search = Search(small_spiral(), trials=5, epochs=2, executor=executor,
+                    hook=functools.partial(faults, str(marker)))
+    records = records_by_trial(search)
+    assert marker.exists()  # trial 1 killed its worker once ...
+    assert [records[i]["status"] for i in range(5)] == ["finished", "finished", "failed", "failed", "finished"]
+    assert records[2]["message"].startswith("tried twice: ")  # ... trial 2 twice
+    assert ("KilledWorker" if where == "dask" else "died") in records[2]["message"]
+    assert records[3]["message"] == "tried twice: RuntimeError: this trial cannot run"
+    assert search.summary()["failed"] == 2
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_stop_keeps_the_finished_trials_and_drops_the_rest(where, request):
+    executor = LocalExecutor(2) if where == "local" else DaskExecutor(request.getfixturevalue("cluster"))
+    search = Search(small_spiral(), trials=40, epochs=30, executor=executor)
+    seen = []
+    for record in search:
+        seen.append(record)
+        if len(seen) == 1:
+            threading.Thread(target=search.stop).start()  # as a window's Stop button would
+    assert 1 <= len(seen) < 40 and search.results == seen
+    summary = search.summary()
+    assert summary["stopped"] and summary["trials_done"] == len(seen)
+
+
+def test_a_scheduler_where_nothing_listens_is_one_line_within_10_seconds(capsys):
+    from playground.cli import main
+
+    pytest.importorskip("distributed", reason="Dask is the [cluster] extra")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    assert main(["search", "spiral", "--trials", "1", "--scheduler", f"tcp://127.0.0.1:{port}"]) == 2
+    assert time.perf_counter() - t0 < 10
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"cannot reach a Dask scheduler at tcp://127.0.0.1:{port}" in err and "--scheduler local" in err
+
+
+def test_without_dask_the_scheduler_option_says_how_to_install_it(monkeypatch, capsys):
+    from playground.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed raises ImportError
+    assert main(["search", "spiral", "--scheduler", "local"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and 'pip install -e ".[cluster]"' in err
+
+
+def test_the_engine_and_the_command_line_load_without_dask():
+    code = ("import sys, playground.cli, playground.search_cli, playground.engine.search.runner; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60,
+                         check=False)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+# ------------------------------------------------------------------ the command
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "playground", *map(str, args)], capture_output=True, text=True, check=False,
+                          cwd=REPO, timeout=120)
+
+
+def assert_user_error(res, *fragments):
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    err = res.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for f in fragments:
+        assert f in err, (f, err)
+
+
+def test_search_prints_one_line_per_trial_then_a_summary(tmp_path, cluster):
+    project = tmp_path / "small.json"
+    project.write_text(json.dumps(small_spiral()))
+    out = tmp_path / "results.jsonl"
+    res = run_cli("search", project, "--trials", "3", "--epochs", "2", "--lr", "1e-3", "1e-1", "--seed", "5",
+                  "--workers", "2", "--out", out)
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert out.read_text() == res.stdout
+    trials, summary = lines[:-1], lines[-1]
+    assert sorted(t["trial"] for t in trials) == [0, 1, 2]
+    for t in trials:
+        assert RECORD_KEYS <= set(t) and t["status"] == "finished" and t["worker"].startswith("local:")
+        assert 1e-3 <= t["params"]["lr"] <= 1e-1 and len(t["epochs"]) == 2
+    assert {"best", "trials_done", "failed", "wall_seconds"} <= set(summary)
+    assert summary["trials_done"] == 3 and summary["failed"] == 0 and summary["wall_seconds"] > 0
+    assert summary["best"]["val_accuracy"] == max(t["val_accuracy"] for t in trials)
+    on_dask = run_cli("search", project, "--trials", "3", "--epochs", "2", "--lr", "1e-3", "1e-1", "--seed", "5",
+                      "--scheduler", cluster)
+    assert on_dask.returncode == 0, on_dask.stderr
+    dask_trials = [json.loads(line) for line in on_dask.stdout.splitlines()][:-1]
+    assert {t["trial"]: t["val_accuracy"] for t in dask_trials} == {t["trial"]: t["val_accuracy"] for t in trials}
+    assert all(t["worker"].startswith("tcp://") for t in dask_trials)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["spiral", "--lr", "1e-2", "1e-4"], "LOW <= HIGH"),
+    (["spiral", "--val-split", "1.5"], "fraction between 0 and 1"),
+    (["spiral", "--dropout", "0.2"], "no Dropout layer"),
+    (["spiral", "--out", "{tmp}/nowhere/r.jsonl"], "does not exist"),
+    (["book-search", "--data-dir", "{tmp}"], "MNIST"),
+    (["spiral", "--samples", "1000"], "has 480 training samples"),
+    (["spiral", "--workers", "0"], "whole number >= 1"),
+    (["spiral", "--scheduler", "nonsense"], "expected a scheduler address such as tcp://HOST:8786"),
+])
+def test_search_mistakes_end_with_one_line_and_status_2(args, message, tmp_path, capsys):
+    from playground.cli import main
+
+    try:
+        status = main(["search", *(a.format(tmp=tmp_path) for a in args)])
+    except SystemExit as e:  # the argument parser's way out
+        status = e.code
+    assert status == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
