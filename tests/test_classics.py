@@ -101,3 +101,15 @@ def test_summary_table_and_a_project_without_an_input_shape(capsys, tmp_path):
     assert json.loads(capsys.readouterr().out)["params"] == 4482
     assert main(["summary", "no-such-preset"]) == 2
     assert "neither a project file nor a preset" in capsys.readouterr().err
+
+
+def test_building_alexnet_for_real_is_refused_before_any_weight_is_allocated():
+    spec = load_preset("alexnet")["network"]
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError, match=r"more than [\d,]+ parameters .* at most 50,000,000"):
+            Network(spec)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, f"refusing AlexNet took {peak / 1e6:.0f} MB"

@@ -67,13 +67,13 @@ def initialize(spec: str | Mapping[str, Any] | None, shape: tuple[int, ...], fan
                rng: np.random.Generator, dtype=np.float32, activation: str | None = None) -> np.ndarray:
     """Draw a weight array of ``shape`` with the chosen initializer (``rng`` None: a :func:`placeholder`)."""
     cfg = normalize_init(spec)
-    if rng is None:
-        return placeholder(shape, dtype)
     count = math.prod(int(s) for s in shape)  # Python ints: never overflows, checked before allocating
     if count > MAX_PARAMS:
         raise SpecError(f"a weight of shape {' × '.join(map(str, shape))} would hold {count:,} numbers "
                         f"({4 * count / 1e9:,.1f} GB); a network may have at most {MAX_PARAMS:,}: "
                         f"use fewer units or filters")
+    if rng is None:
+        return placeholder(shape, dtype)
     name = cfg["type"]
     if name == "auto":
         name = AUTO_FOR_ACTIVATION.get(activation or "", "xavier_normal")

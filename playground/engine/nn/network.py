@@ -142,10 +142,13 @@ class Network:
     """Layers built from a spec, with a loss; float32 unless told otherwise."""
 
     def __init__(self, spec: Mapping[str, Any], seed: int = 0, dtype=np.float32,
-                 input_shape: Iterable[int] | None = None, shapes_only: bool = False):
+                 input_shape: Iterable[int] | None = None, shapes_only: bool = False,
+                 size_limits: bool | None = None):
         #: built for shapes, parameter counts and multiply-adds only: no weight is allocated (a network
         #: too big to train here, such as AlexNet, can still be looked at), and it cannot run
         self.shapes_only = bool(shapes_only)
+        #: refuse networks over MAX_PARAMS parameters or MAX_MULT_ADDS multiply-adds (default: unless shapes only)
+        self.size_limits = (not self.shapes_only) if size_limits is None else bool(size_limits)
         self.spec = normalize_spec(spec)
         if input_shape is not None:
             self.spec["input_shape"] = _shape(input_shape)
@@ -156,6 +159,9 @@ class Network:
         self.seed = whole_number(seed, "the seed", 0, MAX_SEED)
         self.loss: Loss = get_loss(self.spec["loss"])
         self.weight_decay = 0.0  # global L2 on every weight, set by the trainer
+        if not self.shapes_only:
+            # the sizes are checked on the shapes alone, before a single weight is allocated
+            Network(self.spec, seed=self.seed, dtype=self.dtype, shapes_only=True, size_limits=self.size_limits)
         streams = seed_streams(seed)
         self.layers: list[Layer] = []
         self._build(streams)
@@ -187,10 +193,10 @@ class Network:
             _check_features(shape, f"the output of layer {i + 1} ({name})")
             params += layer.param_count()
             work += layer.mult_adds()
-            if params > MAX_PARAMS and not self.shapes_only:
+            if params > MAX_PARAMS and self.size_limits:
                 raise SpecError(f"the network would have more than {params:,} parameters by layer {i + 1} "
                                 f"({name}); at most {MAX_PARAMS:,} fit: use fewer units or filters")
-            if work > MAX_MULT_ADDS:
+            if work > MAX_MULT_ADDS and self.size_limits:
                 raise SpecError(f"the network would need {work:,} multiply-adds per sample by layer {i + 1} "
                                 f"({name}); at most {MAX_MULT_ADDS:,}: use smaller kernels, fewer filters or "
                                 f"more pooling")
