@@ -26,6 +26,7 @@ import numpy as np
 
 from playground.engine.metrics import confusion_matrix, predicted_labels
 from playground.engine.nn.network import Network
+from playground.engine.nn.recurrent import RecurrentLayer
 from playground.engine.train.remote import packed_network
 from playground.engine.train.trainer import EVAL_BATCH
 
@@ -69,6 +70,10 @@ class SnapshotMaker:
       row ``i`` is the i-th x2 value, column ``j`` the j-th x1 value
     - ``"fit"``: ``{"x": (FIT_POINTS,), "y": (FIT_POINTS,)}``
     - ``"confusion"``: ``{"matrix": (K, K) int64 m[true, pred], "pred": (N_val,), "epoch": float}``
+    - ``"sequence"`` (a sequence set and a recurrent network): for one validation sequence, its inputs
+      ``x`` (T, F), the target ``truth`` and the network's ``pred`` (per step for a sequence output), the
+      first recurrent layer's hidden state ``hidden`` (T, H) (and an LSTM's ``cell``), and per recurrent
+      layer ``grad_norms`` (T,): the gradient that reached each time step in the last training batch
     - ``"network"``: the network as :func:`~.remote.packed_network` data, which the session turns
       back into a Network of the GUI's own (:func:`~.remote.unpack_extra`)
     """
@@ -82,6 +87,10 @@ class SnapshotMaker:
         shape = tuple(data.input_shape)
         self.want_boundary = self.classification and shape == (2,)
         self.want_fit = (not self.classification) and shape == (1,) and data.y_train.shape[1:] == (1,)
+        self.want_sequence = len(shape) == 2
+        if self.want_sequence:
+            source_x, source_y = (data.x_val, data.y_val) if len(data.x_val) else (data.x_train, data.y_train)
+            self.seq_x, self.seq_y = source_x[:1], source_y[:1]
         self._boundary = Throttle(boundary_period)
         self._network = Throttle(network_period)
         if self.want_boundary:
@@ -111,6 +120,10 @@ class SnapshotMaker:
                 out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
+            if self.want_sequence and self._boundary.due(exact):
+                seq = self._sequence(net)
+                if seq is not None:
+                    out["sequence"] = seq
             # at an epoch's end the trainer predicts the validation set anyway: the confusion matrix
             # comes from those predictions (from_val_predictions), not from a second pass here
             if self.classification and len(self.data.x_val) and exact and not epoch_end:
@@ -139,6 +152,21 @@ class SnapshotMaker:
         if p.shape[1] == 1:  # a single sigmoid output: P(class 1)
             p = np.concatenate([1 - p, p], axis=1)
         return np.nan_to_num(p)
+
+    def _sequence(self, net: Network) -> dict[str, Any] | None:
+        recurrent = [layer for layer in net.layers if isinstance(layer, RecurrentLayer)]
+        if not recurrent:
+            return None
+        # the norms come from the last training batch's backward pass: read them before this forward
+        norms = {layer.name: np.asarray(layer.step_grad_norms, dtype=np.float32).copy() for layer in recurrent}
+        pred = net.predict(self.seq_x, batch_size=1)[0]
+        first = recurrent[0]
+        out = {"x": self.seq_x[0], "truth": np.asarray(self.seq_y[0]), "pred": np.asarray(pred, dtype=np.float32),
+               "hidden": first.hs[0].copy(), "layer": first.name, "grad_norms": norms,
+               "classification": self.classification}
+        if hasattr(first, "cs"):
+            out["cell"] = first.cs[0].copy()
+        return out
 
     def _confusion_matrix(self, net: Network) -> dict[str, Any] | None:
         x, y = self.data.x_val, self.data.y_val

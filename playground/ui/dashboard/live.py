@@ -49,7 +49,7 @@ class LivePlots:
 
     def take_pictures(self, extras: dict[str, Any]) -> None:
         """Keep the newest boundary, fitted curve and confusion matrix of a report's ``extras``."""
-        for key in ("boundary", "fit", "confusion"):
+        for key in ("boundary", "fit", "sequence", "confusion"):
             if key in extras:
                 self._pictures[key] = extras[key]
 
@@ -104,6 +104,8 @@ class LivePlots:
             self.model_view.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
         if "fit" in pics:
             self.model_view.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
+        if "sequence" in pics:
+            self.model_view.sequence.set_sequence(pics["sequence"])
         if "confusion" in pics:
             self.latest_confusion = pics["confusion"]
             self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())

@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from playground.engine.train.snapshots import plot_bounds
+from playground.ui.dashboard.sequence_view import SequenceView
 from playground.ui.plotlook import restyle
 from playground.ui.dashboard.plotting import class_color, style_plot
 
@@ -92,11 +93,12 @@ class ModelView(QStackedWidget):
         super().__init__(parent)
         self.boundary = BoundaryView()
         self.fit = FitView()
+        self.sequence = SequenceView()
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setStyleSheet("padding: 12px;")  # the palette's text colour, light or dark
-        for w in (self.boundary, self.fit, self.note):
+        for w in (self.boundary, self.fit, self.sequence, self.note):
             self.addWidget(w)
         self.set_note("Press Start to train: the decision boundary (2-D data) or the fitted curve "
                       "(1-D regression) appears here.")
@@ -105,6 +107,7 @@ class ModelView(QStackedWidget):
         """Colours of the app's current look (light or dark)."""
         restyle(self.boundary)
         restyle(self.fit)
+        self.sequence.apply_look()
 
     def set_note(self, text: str) -> None:
         self.note.setText(text)
@@ -116,6 +119,9 @@ class ModelView(QStackedWidget):
         if data.kind == "classification" and shape == (2,):
             self.boundary.set_data(data)
             self.setCurrentWidget(self.boundary)
+        elif len(shape) == 2:
+            self.sequence.set_data(data)
+            self.setCurrentWidget(self.sequence)
         elif data.kind != "classification" and shape == (1,) and data.y_train.shape[1:] == (1,):
             self.fit.set_data(data)
             self.setCurrentWidget(self.fit)
