@@ -126,9 +126,17 @@ def _regression(fn: Callable[[np.ndarray], np.ndarray], low: float, high: float)
     return make
 
 
-sin = _regression(np.sin, -np.pi, np.pi)
-sin.__name__ = "sin"
-sin.__doc__ = "y = sin(x) + noise, x uniform in [-pi, pi]."
+def sin(n_samples: int = 200, noise: float = 0.1, seed: Seed = 0, x_min: float = -math.pi,
+        x_max: float = math.pi, grid: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """y = sin(x) + noise, x uniform in [x_min, x_max) (default [-pi, pi)); with ``grid``, the
+    evenly spaced x_min + k (x_max - x_min) / n_samples instead, in random order."""
+    rng = _rng(seed)
+    if grid:
+        x = (x_min + (x_max - x_min) / n_samples * rng.permutation(n_samples))[:, None]
+    else:
+        x = rng.uniform(x_min, x_max, (n_samples, 1))
+    y = np.sin(x) + noise * rng.standard_normal((n_samples, 1))
+    return x.astype(np.float32), y.astype(np.float32)
 
 xsin = _regression(lambda x: x * np.sin(x), -2 * np.pi, 2 * np.pi)
 xsin.__name__ = "xsin"
@@ -165,7 +173,7 @@ _REGISTRY: dict[str, _Entry] = {
                      "interleaved spiral arms"),
     "moons": _Entry(CLASSIFICATION, moons, _generated(400, 0.1),
                     "two interleaved half moons", ("upper moon", "lower moon")),
-    "sin": _Entry(REGRESSION, sin, _generated(200, 0.1), "y = sin x"),
+    "sin": _Entry(REGRESSION, sin, _generated(200, 0.1, x_min=-math.pi, x_max=math.pi, grid=False), "y = sin x"),
     "xsin": _Entry(REGRESSION, xsin, _generated(200, 0.1), "y = x sin x"),
     "step": _Entry(REGRESSION, step, _generated(200, 0.1), "a step from -1 to 1 at x = 0"),
     "mnist": _Entry(CLASSIFICATION, None, {"data_dir": None, "limit": None, "val_limit": None},
@@ -283,6 +291,8 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     extra = {}
     if "n_classes" in entry.defaults:
         extra["n_classes"] = _int_param(full, "n_classes", name, 2)
+    if "x_min" in entry.defaults:
+        extra.update(_x_range(full, name))
 
     rng = np.random.default_rng(seed)
     x, y = entry.make(n_samples=n, noise=noise, seed=rng, **extra)
@@ -293,6 +303,17 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     class_names = entry.class_names or (tuple(f"arm {k + 1}" for k in range(n_classes)) if n_classes else ())
     return Dataset(x[train], y[train], x[val], y[val], kind=entry.kind, n_classes=n_classes,
                    input_shape=x.shape[1:], name=name, class_names=class_names, spec=full)
+
+
+def _x_range(spec: dict, name: str) -> dict[str, Any]:
+    lo = _float_param(spec, "x_min", name, -math.inf, None, "(finite)")
+    hi = _float_param(spec, "x_max", name, -math.inf, None, "(finite)")
+    if not hi > lo:
+        raise SpecError(f"data set {name!r}: x_max must be greater than x_min, got x_min {lo:g} and x_max {hi:g}; "
+                        f"swap them or widen the range")
+    if not isinstance(spec["grid"], bool):
+        raise SpecError(f"data set {name!r}: grid must be true or false, got {spec['grid']!r}")
+    return {"x_min": lo, "x_max": hi, "grid": spec["grid"]}
 
 
 def _make_mnist(spec: dict[str, Any]) -> Dataset:
