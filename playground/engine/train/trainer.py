@@ -172,8 +172,10 @@ class Trainer:
     """Train ``net`` on ``data`` (an object with x_train, y_train, x_val, y_val, kind)."""
 
     def __init__(self, net: Network, data: Any, config: TrainConfig | Mapping[str, Any] | None = None,
-                 control: TrainControl | None = None, callbacks: list | None = None):
+                 control: TrainControl | None = None, callbacks: list | None = None, threads: int | None = None):
         self.net = net
+        #: CPUs training may use (default: :func:`worker_threads`); with 1 it stays in this thread and process
+        self.threads = worker_threads() if threads is None else int(threads)
         self.data = data
         self.config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
         self.config.validate()
@@ -234,7 +236,7 @@ class Trainer:
         """A process for the second half of each batch of a dense network, when it is worth one
         (see :mod:`.halfbatch`); None, with a warning when it could not start, otherwise."""
         self._helper_warned = False
-        if not halfbatch.worth_it(self.net, bs, worker_threads()):
+        if not halfbatch.worth_it(self.net, bs, self.threads):
             return None
         try:
             from threadpoolctl import threadpool_limits
@@ -256,7 +258,7 @@ class Trainer:
         for epoch in range(cfg.epochs):
             perm = self.rng.permutation(n)
             # no thread (and OpenBLAS keeps its threads) when no batch is big enough to be split
-            with shard_pool(net.shardable and bs >= SHARD_MIN_BATCH) as pool:
+            with shard_pool(net.shardable and bs >= SHARD_MIN_BATCH, self.threads) as pool:
                 status, message, seconds, loss_sum, correct, seen = self._epoch(epoch, perm, batches, bs, pool)
             if status == "cancelled":
                 break  # a stop ends at once: no validation pass over a partial epoch
