@@ -7,6 +7,8 @@
     playground bench [--vs-torch]
     playground data download mnist [--dest DIR]
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
+    playground lab [NAME [--quick] [--seed S] [--data-dir DIR] [--set KEY=VALUE ...]]
+    playground gradcheck PROJECT_OR_PRESET [--seed S] [--data-dir DIR]
 
 Results go to stdout as JSON; a user's mistake ends with one line on stderr
 saying what was expected and what was found, and exit status 2.
@@ -20,7 +22,7 @@ import math
 import sys
 from typing import Any, Sequence
 
-COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths")
+COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "lab", "gradcheck")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     pa = sub.add_parser("paths", help="optimizer paths on a 2-D function, as JSON")
     from playground.lab_cli import add_paths_arguments
     add_paths_arguments(pa)
+    from playground.labs_cli import add_lab_parsers
+    add_lab_parsers(sub)
     return p
 
 
@@ -266,8 +270,20 @@ def cmd_paths(args: argparse.Namespace) -> int:
     return run_paths_command(args)
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from playground.labs_cli import run_lab_command
+
+    return run_lab_command(args)
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from playground.labs_cli import run_gradcheck_command
+
+    return run_gradcheck_command(args)
+
+
 HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "bench": cmd_bench,
-            "data": cmd_data, "paths": cmd_paths}
+            "data": cmd_data, "paths": cmd_paths, "lab": cmd_lab, "gradcheck": cmd_gradcheck}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
