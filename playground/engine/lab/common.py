@@ -11,6 +11,7 @@ steps; ``cancel()`` is asked there too, and a True answer ends the run with
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from typing import Any, Callable, Mapping, Sequence
@@ -110,17 +111,23 @@ def train_arm(net: Network, data: Dataset, training: Mapping[str, Any], reporter
     hook = _ArmHook(reporter, offset, label, max_steps, on_epoch)
     trainer = Trainer(net, data, TrainConfig.from_dict(training), callbacks=[hook], threads=threads)
     hook.control = trainer.control
-    if threads == 1:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            trainer.run()
-    else:
+    with _blas_threads(threads):
         trainer.run()
     if hook.cancelled:
         raise LabCancelled("stopped by request")
     reporter(offset + trainer.step, f"{label}: done")
     return trainer, hook.losses
+
+
+def _blas_threads(threads: int | None) -> contextlib.AbstractContextManager:
+    """OpenBLAS held to one thread when ``threads`` is 1 (and threadpoolctl, a dependency, is there)."""
+    if threads != 1:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def epochs_for(steps: int, batch_size: int, samples: int) -> int:

@@ -99,9 +99,13 @@ def run(settings: Settings | dict | None = None, seed: int = 0, progress: Progre
     xor["best_single_line"] = {"correct_points": best, "weights": line[:2], "bias": line[2],
                                "lines_tried": int(s.search_steps) ** 3}
     report(3, "single lines")
-    ok = [g for g in ("AND", "OR", "NAND") if gates[g]["correct"]]
-    verdict = (f"{', '.join(ok) or 'no gate'} {'match' if len(ok) > 1 else 'matches'} {'its' if len(ok) == 1 else 'their'} "
-               f"truth table{'s' if len(ok) > 1 else ''}; XOR = AND(NAND, OR) is "
-               f"{'right' if xor['correct'] else 'wrong'} on all four points, while the best of "
-               f"{xor['best_single_line']['lines_tried']:,} single lines gets {best} of 4")
+    wrong = [g for g in ("AND", "OR", "NAND") if not gates[g]["correct"]]
+    if not wrong:
+        first = "AND, OR and NAND match their truth tables"
+    elif len(wrong) == 1:
+        first = f"{wrong[0]} does not match its truth table"
+    else:
+        first = f"{' and '.join(wrong)} do not match their truth tables"
+    verdict = (f"{first}; XOR = AND(NAND, OR) is {'right' if xor['correct'] else 'wrong'} on all four points, "
+               f"while the best of {xor['best_single_line']['lines_tried']:,} single lines gets {best} of 4")
     return {"gates": gates, "xor": xor, "verdict": verdict}

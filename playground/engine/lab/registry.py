@@ -51,7 +51,7 @@ LABS: dict[str, LabInfo] = {info.name: info for info in (
             "SimpleConvNet's 30 first-layer filters, and what each does to a digit.", True),
     LabInfo("deep-convnet", "deep_convnet", "8", "The deep convnet and its mistakes",
             "The book's chapter-8 network, then the test digits it misclassifies.", True),
-    LabInfo("sin-regression", "sin_regression", "regression", "Fitting sin(x), and failing past the data",
+    LabInfo("sin-regression", "sin_regression", "extra", "Fitting sin(x), and failing past the data",
             "Seven ReLU layers fit sin on [0, 20) and miss it beyond: extrapolation is not learning."),
 )}
 
