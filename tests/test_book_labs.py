@@ -220,6 +220,15 @@ def test_every_lab_has_book_settings_a_quick_variant_and_a_docstring():
         run_lab("sin-regression", {"epoch": 3})
 
 
+def test_a_result_with_a_blown_up_number_is_still_strict_json():
+    from playground.engine.lab.common import strict_json
+
+    out = strict_json({"loss": [np.float32(0.5), float("inf")], "n": np.int64(3), "ok": np.bool_(True),
+                       "grid": np.array([[1.0, np.nan]])})
+    assert json.loads(json.dumps(out, allow_nan=False)) == {"loss": [0.5, None], "n": 3, "ok": True,
+                                                             "grid": [[1.0, None]]}
+
+
 def test_progress_is_reported_and_cancel_stops_a_training_lab():
     seen = []
     quick_settings = {"epochs": 3, "units": 16}

@@ -183,6 +183,24 @@ def rounded(values: Any, digits: int = 5) -> Any:
     return float(f"{v:.{digits}g}") if math.isfinite(v) else None
 
 
+def strict_json(value: Any) -> Any:
+    """``value`` with NumPy numbers made Python ones and non-finite floats made None, so that
+    ``json.dumps(..., allow_nan=False)`` takes it (a blown-up arm's loss is not a number)."""
+    if isinstance(value, Mapping):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return strict_json(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
 def tail_mean(values: Sequence[float], share: float = 0.1) -> float:
     """The mean of the last ``share`` of ``values`` (at least one): a final loss that one noisy batch
     does not decide."""

@@ -2,8 +2,9 @@
 
 ``run_lab(name, settings, quick, seed, progress, cancel, data_dir)`` runs a lab
 and returns its result with ``lab``, ``chapter``, ``title``, ``seed``,
-``quick``, ``settings`` (every setting used) and ``seconds`` added. An unknown
-name raises :class:`SpecError` listing the known ones.
+``quick``, ``settings`` (every setting used) and ``seconds`` added, as strict
+JSON (a number that is not finite becomes null). An unknown name raises
+:class:`SpecError` listing the known ones.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from playground.engine.errors import SpecError
-from playground.engine.lab.common import Cancel, Progress, settings_from
+from playground.engine.lab.common import Cancel, Progress, settings_from, strict_json
 
 
 @dataclass(frozen=True)
@@ -85,5 +86,5 @@ def run_lab(name: str, settings: dict[str, Any] | None = None, quick: bool = Fal
     extra = {"data_dir": data_dir} if info.data_dir else {}
     t0 = time.perf_counter()
     result = module.run(s, seed=seed, progress=progress, cancel=cancel, **extra)
-    return {"lab": name, "chapter": info.chapter, "title": info.title, "seed": seed, "quick": quick,
-            "settings": dataclasses.asdict(s), **result, "seconds": time.perf_counter() - t0}
+    return strict_json({"lab": name, "chapter": info.chapter, "title": info.title, "seed": seed, "quick": quick,
+                        "settings": dataclasses.asdict(s), **result, "seconds": time.perf_counter() - t0})
