@@ -10,6 +10,8 @@
     playground summary PROJECT_OR_PRESET [--json]
     playground export MODEL.npz --format onnx|numpy|pytorch [--out PATH]
     playground search PROJECT_OR_PRESET [--trials N] [--epochs E] [--lr LO HI] [--scheduler ADDRESS|local] ...
+    playground lab [NAME [--quick] [--seed S] [--data-dir DIR] [--set KEY=VALUE ...]]
+    playground gradcheck PROJECT_OR_PRESET [--seed S] [--data-dir DIR]
 
 Results go to stdout as JSON (strict: NaN is written as null); a user's
 mistake ends with one line on stderr saying what was expected and what was
@@ -30,7 +32,7 @@ from typing import Any, Sequence
 
 from playground.jsonout import print_json
 
-COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export", "summary", "search")
+COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export", "summary", "search", "lab", "gradcheck")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     se = sub.add_parser("search", help="random hyperparameter search, one JSON line per finished trial")
     from playground.search_cli import add_search_arguments
     add_search_arguments(se)
+
+    from playground.labs_cli import add_lab_parsers
+    add_lab_parsers(sub)
     return p
 
 
@@ -321,6 +326,18 @@ def cmd_paths(args: argparse.Namespace) -> int:
     return run_paths_command(args)
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from playground.labs_cli import run_lab_command
+
+    return run_lab_command(args)
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from playground.labs_cli import run_gradcheck_command
+
+    return run_gradcheck_command(args)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from playground.search_cli import run_search_command
 
@@ -340,7 +357,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 HANDLERS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "bench": cmd_bench,
-            "data": cmd_data, "paths": cmd_paths, "export": cmd_export, "summary": cmd_summary, "search": cmd_search}
+            "data": cmd_data, "paths": cmd_paths, "export": cmd_export, "summary": cmd_summary, "search": cmd_search,
+            "lab": cmd_lab, "gradcheck": cmd_gradcheck}
 
 
 #: errors of loading that a loader let through: the last net turns them into one line, not a traceback

@@ -97,6 +97,43 @@ def test_dropout_is_inverted_seeded_and_checked():
     assert np.array_equal(a.layers[2].forward(x, training=False), x)
 
 
+@pytest.mark.parametrize("variant,train_scale,test_scale", [("inverted", 1 / 0.75, 1.0), ("book", 1.0, 0.75)])
+def test_dropout_variants_scale_in_training_or_at_inference(variant, train_scale, test_scale):
+    spec = {"input_shape": [4], "layers": [{"type": "Dropout", "rate": 0.25, "variant": variant},
+                                           {"type": "Dense", "units": 2}]}
+    drop = Network(spec, dtype=np.float64).layers[0]
+    x = np.array([[1.0, -2.0, 3.0, 4.0], [0.5, 0.0, -1.0, 2.0]])
+    keep = np.array([[True, False, True, True], [False, True, True, False]])
+    drop.preset_keep = keep
+    np.testing.assert_allclose(drop.forward(x, training=True), x * keep * train_scale)
+    g = np.arange(8.0).reshape(2, 4)
+    np.testing.assert_allclose(drop.backward(g), g * keep * train_scale)
+    np.testing.assert_allclose(drop.forward(x, training=False), x * test_scale)
+    np.testing.assert_allclose(drop.backward(g), g * test_scale)  # the saliency map's gradient
+
+
+def test_book_dropout_backward_matches_central_differences_with_a_fixed_mask():
+    spec = {"input_shape": [6], "layers": [{"type": "Dense", "units": 8, "activation": "tanh"},
+                                           {"type": "Dropout", "rate": 0.3, "variant": "book"},
+                                           {"type": "Dense", "units": 3}, {"type": "Softmax"}]}
+    res = check(spec, (5, 6))
+    assert res.checked["dense1.W"] == (48, 48)
+
+
+def test_dropout_variant_must_be_known():
+    with pytest.raises(SpecError, match="'variant' must be one of inverted, book, got 'paper'"):
+        Network({"input_shape": [3], "layers": [{"type": "Dropout", "variant": "paper"}, {"type": "Dense", "units": 2}]})
+
+
+def test_gradient_check_reports_entries_checked_and_both_timings():
+    spec = {"input_shape": [30], "layers": [{"type": "Dense", "units": 4}, {"type": "Softmax"}]}
+    net = Network(spec, dtype=np.float64)
+    x = np.random.default_rng(0).standard_normal((2, 30))
+    res = gradient_check(net, x, np.array([0, 3]), max_entries=50)
+    assert res.checked == {"dense1.W": (50, 120), "dense1.b": (4, 4), "input": (50, 60)}
+    assert res.seconds_backprop > 0 and res.seconds_numerical > 0
+
+
 @pytest.mark.parametrize("loss,k", [("softmax_cross_entropy", 4), ("mse", 3), ("sigmoid_bce", 1), ("sigmoid_bce", 3)])
 def test_losses(loss, k):
     spec = {"input_shape": [4], "layers": [{"type": "Dense", "units": 5, "activation": "tanh"},
@@ -211,6 +248,7 @@ def test_summary_counts_parameters_and_mult_adds():
 
 @pytest.mark.parametrize("init,std", [("he_normal", np.sqrt(2 / 400)), ("xavier_normal", np.sqrt(2 / 500)),
                                       ("lecun_normal", np.sqrt(1 / 400)), ({"type": "normal", "std": 0.01}, 0.01),
+                                      ({"type": "normal", "std": 1.0}, 1.0), ({"type": "normal", "std": 0.3}, 0.3),
                                       ("he_uniform", np.sqrt(2 / 400)), ("xavier_uniform", np.sqrt(2 / 500))])
 def test_initializer_scales(init, std):
     net = Network({"input_shape": [400], "layers": [{"type": "Dense", "units": 100, "init": init}]}, seed=1)

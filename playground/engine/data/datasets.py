@@ -138,9 +138,17 @@ def _regression(fn: Callable[[np.ndarray], np.ndarray], low: float, high: float)
     return make
 
 
-sin = _regression(np.sin, -np.pi, np.pi)
-sin.__name__ = "sin"
-sin.__doc__ = "y = sin(x) + noise, x uniform in [-pi, pi]."
+def sin(n_samples: int = 200, noise: float = 0.1, seed: Seed = 0, x_min: float = -math.pi,
+        x_max: float = math.pi, grid: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """y = sin(x) + noise, x uniform in [x_min, x_max) (default [-pi, pi)); with ``grid``, the
+    evenly spaced x_min + k (x_max - x_min) / n_samples instead, in random order."""
+    rng = _rng(seed)
+    if grid:
+        x = (x_min + (x_max - x_min) / n_samples * rng.permutation(n_samples))[:, None]
+    else:
+        x = rng.uniform(x_min, x_max, (n_samples, 1))
+    y = np.sin(x) + noise * rng.standard_normal((n_samples, 1))
+    return x.astype(np.float32), y.astype(np.float32)
 
 xsin = _regression(lambda x: x * np.sin(x), -2 * np.pi, 2 * np.pi)
 xsin.__name__ = "xsin"
@@ -177,7 +185,7 @@ _REGISTRY: dict[str, _Entry] = {
                      "interleaved spiral arms"),
     "moons": _Entry(CLASSIFICATION, moons, _generated(400, 0.1),
                     "two interleaved half moons", ("upper moon", "lower moon")),
-    "sin": _Entry(REGRESSION, sin, _generated(200, 0.1), "y = sin x"),
+    "sin": _Entry(REGRESSION, sin, _generated(200, 0.1, x_min=-math.pi, x_max=math.pi, grid=False), "y = sin x"),
     "xsin": _Entry(REGRESSION, xsin, _generated(200, 0.1), "y = x sin x"),
     "step": _Entry(REGRESSION, step, _generated(200, 0.1), "a step from -1 to 1 at x = 0"),
     "sine-wave": _Entry(REGRESSION, sine_wave, _generated(1000, 0.05, steps=20),
@@ -293,6 +301,8 @@ def check_dataset_spec(spec: Any) -> dict[str, Any]:
         whole_number(full["seed"], f"data set {name!r}: seed", 0, 2 ** 63 - 1, or_none=True)
     if "n_classes" in entry.defaults:
         _int_param(full, "n_classes", name, 2, min(MAX_CLASSES, n))
+    if "x_min" in entry.defaults:
+        _x_range(full, name)
     if "steps" in entry.defaults:
         steps = _int_param(full, "steps", name, 2, MAX_STEPS)
         if n * steps > MAX_SAMPLES * 10:
@@ -330,6 +340,8 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     extra = {"n_classes": int(full["n_classes"])} if "n_classes" in entry.defaults else {}
     if "steps" in entry.defaults:
         extra["steps"] = int(full["steps"])
+    if "x_min" in entry.defaults:
+        extra.update(_x_range(full, name))
 
     rng = np.random.default_rng(seed)
     x, y = entry.make(n_samples=n, noise=noise, seed=rng, **extra)
@@ -341,6 +353,17 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     class_names = entry.class_names or (tuple(f"arm {k + 1}" for k in range(n_classes)) if n_classes else ())
     return Dataset(x[train], y[train], x[val], y[val], kind=entry.kind, n_classes=n_classes,
                    input_shape=x.shape[1:], name=name, class_names=class_names, spec=full)
+
+
+def _x_range(spec: dict, name: str) -> dict[str, Any]:
+    lo = real_number(spec["x_min"], f"data set {name!r}: x_min", -1e6, 1e6)
+    hi = real_number(spec["x_max"], f"data set {name!r}: x_max", -1e6, 1e6)
+    if not hi > lo:
+        raise SpecError(f"data set {name!r}: x_max must be greater than x_min, got x_min {lo:g} and x_max {hi:g}; "
+                        f"swap them or widen the range")
+    if not isinstance(spec["grid"], bool):
+        raise SpecError(f"data set {name!r}: grid must be true or false, got {spec['grid']!r}")
+    return {"x_min": lo, "x_max": hi, "grid": spec["grid"]}
 
 
 def _make_mnist(spec: dict[str, Any]) -> Dataset:

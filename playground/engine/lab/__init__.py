@@ -1,1 +1,1 @@
-"""The optimizer lab's engine: 2-D test functions, the expression parser, optimizer paths."""
+"""The labs' engines: the optimizer lab (expressions, functions, paths) and the book's experiments (registry)."""

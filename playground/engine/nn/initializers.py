@@ -3,7 +3,8 @@
 - normal:       W ~ N(0, std²), the book's std = 0.01
 - xavier / glorot: Var(W) = 2 / (fan_in + fan_out)   (normal or uniform)
 - he / kaiming:  Var(W) = 2 / fan_in                  (normal or uniform), for ReLU
-- lecun:         Var(W) = 1 / fan_in                  (normal or uniform), for SELU/tanh
+- lecun:         Var(W) = 1 / fan_in                  (normal or uniform), for SELU/tanh;
+                 what "Deep Learning from Scratch" calls Xavier (std 1/√n) is lecun_normal
 
 A uniform draw on [−a, a] has variance a²/3, so a = √(3·Var).
 """

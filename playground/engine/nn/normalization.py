@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from playground.engine.errors import SpecError
 from playground.engine.nn.base import Layer, float_option
 
 
@@ -73,14 +74,25 @@ class BatchNorm(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: in training y = x·mask / (1 − rate), mask ~ Bernoulli(1 − rate);
-    at inference y = x. The mask comes from the network's seeded Generator."""
+    """Dropout, in one of two variants (``variant``), with mask ~ Bernoulli(1 − rate):
+
+    - ``"inverted"`` (the default): training y = x·mask / (1 − rate), inference y = x;
+    - ``"book"`` (the book's, and the original paper's): training y = x·mask, inference
+      y = x·(1 − rate).
+
+    Both keep a unit's expected output the same in training and inference. The
+    mask comes from the network's seeded Generator."""
 
     type_name = "Dropout"
-    options = ("rate",)
+    options = ("rate", "variant")
+    VARIANTS = ("inverted", "book")
 
     def _build(self, input_shape, rng, source):
         self.rate = float_option(self.cfg, "rate", f"Dropout '{self.name}'", 0.5, 0.0, 1.0, hi_open=True)
+        self.variant = self.cfg.get("variant", "inverted")
+        if self.variant not in self.VARIANTS:
+            raise SpecError(f"Dropout '{self.name}': 'variant' must be one of {', '.join(self.VARIANTS)}, "
+                            f"got {self.variant!r}")
         self.rng = np.random.default_rng(0)  # the network replaces it with its dropout stream
         #: kept units drawn ahead for the next training forward pass (see :meth:`draw_keep`)
         self.preset_keep: np.ndarray | None = None
@@ -92,12 +104,16 @@ class Dropout(Layer):
 
     def forward(self, x, training=False):
         keep, self.preset_keep = self.preset_keep, None
+        book = self.variant == "book"
         if not training or self.rate == 0:
-            self.mask = None
-            return x
+            # the book's variant scales at inference, so its gradient (for saliency maps) scales too
+            self.mask = x.dtype.type(1.0 - self.rate) if book and self.rate else None
+            return x if self.mask is None else x * self.mask
         if keep is None or keep.shape != x.shape:
             keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
-        self.mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.rate))
+        self.mask = keep.astype(x.dtype)
+        if not book:
+            self.mask *= 1.0 / (1.0 - self.rate)
         return x * self.mask
 
     def backward(self, grad):

@@ -77,7 +77,7 @@ INIT_FORMULAS: dict[str, tuple[str, str]] = {
     "xavier_uniform": ("Xavier, drawn uniformly on [−a, a].", "Var(W) = 2 / (fan_in + fan_out), a = √(3·Var)"),
     "he_normal": ("Keeps the signal's variance through ReLU.", "Var(W) = 2 / fan_in"),
     "he_uniform": ("He, drawn uniformly on [−a, a].", "Var(W) = 2 / fan_in, a = √(3·Var)"),
-    "lecun_normal": ("For SELU and tanh.", "Var(W) = 1 / fan_in"),
+    "lecun_normal": ("For SELU and tanh; what the book calls Xavier (std 1/√n).", "Var(W) = 1 / fan_in"),
     "lecun_uniform": ("LeCun, drawn uniformly on [−a, a].", "Var(W) = 1 / fan_in, a = √(3·Var)"),
     "zeros": ("All weights zero: every unit learns the same thing (try it to see why not).", "W = 0"),
 }
