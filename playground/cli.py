@@ -84,8 +84,8 @@ def _number(kind: type, low: float, inclusive: bool, high: float):
     The text is read only when it is short enough to be such a number, so
     400 digits are refused, not converted.
     """
-    what = (f"{'a whole number' if kind is int else 'a number'} {'>=' if inclusive else '>'} {low:g} "
-            f"and <= {high:,}" if kind is int else f"a number {'>=' if inclusive else '>'} {low:g} and <= {high:g}")
+    top = f"{high:,}" if kind is int else f"{high:g}"
+    what = f"{'a whole number' if kind is int else 'a number'} {'>=' if inclusive else '>'} {low:g} and <= {top}"
 
     def parse(text: str):
         v = None
@@ -137,6 +137,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             ds_spec["data_dir"] = args.data_dir
         if args.limit:
             ds_spec["limit"] = args.limit
+
     def build(input_shape=None) -> Network:
         try:
             return Network(project["network"], seed=config.seed, input_shape=input_shape)

@@ -21,6 +21,7 @@ import copy
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -201,7 +202,8 @@ def _open_model(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     check_input_file(path, "model file", "a .npz saved by 'playground train --out' or File > Export model")
     try:
         arrays = read_npz(path)
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, ValueError, RuntimeError,
+            NotImplementedError) as e:  # RuntimeError: an encrypted entry; NotImplementedError: unknown compression
         raise FileFormatError(f"{path}: not a complete .npz model file ({e}); it may be truncated or "
                               f"another kind of file") from None
     except OSError as e:
