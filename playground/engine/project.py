@@ -252,7 +252,7 @@ def _check_meta(path: Path, meta: Any) -> None:
             TrainConfig.from_dict(meta["training"])
         for key, value in meta.get("metrics", {}).items():
             if value is not None:
-                real_number(value, f"the model's metric {key!r}")
+                real_number(value, f"the model's metric {brief(key)}")
         if "project_name" in meta:
             text(meta["project_name"], "the model's 'project_name'", 200)
     except SpecError as e:
@@ -287,7 +287,7 @@ def load_preset(name: str) -> dict[str, Any]:
     """The validated project dict of a bundled preset (its spec is ``project["network"]``)."""
     path = resources_dir() / "presets" / f"{name}.json"
     if not path.is_file():
-        raise FileFormatError(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
+        raise FileFormatError(f"unknown preset {brief(name)}; presets: {', '.join(preset_names())}")
     return load_project(path)
 
 
