@@ -5,7 +5,9 @@ return something usable or raise :class:`PlaygroundError`; never a
 ``TypeError``, ``OverflowError``, ``RecursionError`` or a hang.
 """
 
+import contextlib
 import copy
+import io
 import json
 import tempfile
 import zipfile
@@ -164,3 +166,24 @@ def test_damaged_model_files_load_or_raise_our_error(model_bytes, edits, cut):
         except FileFormatError:
             return
         assert all(np.isfinite(w).all() for w in net.get_weights().values())
+
+
+@FEW
+@given(argv=st.lists(st.sampled_from(["--steps", "--function", "--start", "--optimizers", "--lr"])
+                     | st.sampled_from(["3", "0", "-1", "nan", "inf", "1e308", "9" * 50, "x", "adam=1e308", "sgd=0",
+                                        "adam", ",", "sgd,sgd", "x**2", "log(x)", "1/0", "exp(x*1000)", "book", ""])
+                     | st.text(max_size=8), max_size=6))
+def test_random_paths_arguments_end_in_json_or_one_line(argv):
+    from playground.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["paths", *argv] + ([] if "--steps" in argv else ["--steps", "3"]))
+        except SystemExit as e:  # argparse's own errors
+            code = e.code
+    out, err = out.getvalue(), err.getvalue()
+    if code == 0:
+        json.loads(out)  # strict JSON: no NaN, no Infinity
+    else:
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
