@@ -32,7 +32,13 @@ COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, as for every other user mistake
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {_printable(message)} (see '{self.prog} --help')\n")
+
+
+def _printable(text: str, limit: int = 1000) -> str:
+    """``text`` on one line: control characters (a typed newline, ESC) escaped, at most ``limit`` characters."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit + 1])
+    return out if len(out) <= limit else out[:limit] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,7 +320,7 @@ def _one_line(e: BaseException) -> str:
     from playground.engine.checks import short_path
     from playground.engine.errors import PlaygroundError
 
-    text = " ".join(str(e).split())
+    text = _printable(str(e).strip())
     if isinstance(e, MemoryError):
         text = f"not enough memory ({text or 'the input asks for more than this computer has'})"
     elif isinstance(e, RecursionError):
@@ -323,7 +329,7 @@ def _one_line(e: BaseException) -> str:
         text = f"{e.strerror}: {short_path(e.filename)}" if e.filename else e.strerror
     if not isinstance(e, (PlaygroundError, OSError, MemoryError, RecursionError)):
         text = f"{type(e).__name__}: {text}"
-    return text if len(text) <= 1000 else text[:1000] + "…"
+    return text
 
 
 def _stop_on_signal(signum, frame):

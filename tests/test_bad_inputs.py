@@ -163,6 +163,8 @@ BAD_ARGUMENTS = [
                                                                                  "(5,009 characters)"]),
     ("image-name-5000-characters", ["predict", REPO / "resources" / "models" / "digits.npz",
                                     "/tmp/" + "i" * 5000 + ".png"], ["1 of 1 images", "(5,009 characters)"]),
+    ("control-characters", ["paths", "--steps", "3\n4\x1e5"], ["--steps", "3\\n4\\x1e5"]),
+    ("control-characters-in-a-function", ["paths", "--function", "x +\n\x1b[2J"], ["x +\\n\\x1b[2J"]),
     ("a-device-as-project", ["train", "/dev/zero"], ["/dev/zero: not a regular file", "expected a .json project"]),
 ]
 
