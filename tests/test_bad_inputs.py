@@ -191,8 +191,15 @@ def bad_outs(tmp_path):
         ("missing-folder", tmp_path / "nope" / "m.npz", ["does not exist"]),
         ("the-input-project", project, ["it is the input", "choose another name"]),
         ("empty", "", ["expected a file name to save to, got ''"]),
+        ("a-trailing-slash", str(tmp_path / "new.npz") + "/", ["expected a file name, got a folder's"]),
+        ("a-hard-link-to-the-input", _hard_link(project, tmp_path / "link.npz"), ["it is the input"]),
         ("a-symlink-loop", _symlink_loop(tmp_path), ["Too many levels of symbolic links"]),
     ]
+
+
+def _hard_link(target, link):
+    os.link(target, link)
+    return link
 
 
 def _symlink_loop(tmp_path):
@@ -208,7 +215,7 @@ def _device_named_npz(tmp_path):
     return link
 
 
-@pytest.mark.parametrize("case", range(11))
+@pytest.mark.parametrize("case", range(13))
 def test_a_bad_out_is_refused_before_training(tmp_path, capsys, case):
     name, out, fragments = bad_outs(tmp_path)[case]
     project = tmp_path / "project.npz"
