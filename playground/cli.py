@@ -37,7 +37,13 @@ COMMANDS = ("train", "evaluate", "predict", "bench", "data", "paths", "export", 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, as for every other user mistake
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {_printable(message)} (see '{self.prog} --help')\n")
+
+
+def _printable(text: str, limit: int = 1000) -> str:
+    """``text`` on one line: control characters (a typed newline, ESC) escaped, at most ``limit`` characters."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit + 1])
+    return out if len(out) <= limit else out[:limit] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,8 +112,8 @@ def _number(kind: type, low: float, inclusive: bool, high: float):
     The text is read only when it is short enough to be such a number, so
     400 digits are refused, not converted.
     """
-    what = (f"{'a whole number' if kind is int else 'a number'} {'>=' if inclusive else '>'} {low:g} "
-            f"and <= {high:,}" if kind is int else f"a number {'>=' if inclusive else '>'} {low:g} and <= {high:g}")
+    top = f"{high:,}" if kind is int else f"{high:g}"
+    what = f"{'a whole number' if kind is int else 'a number'} {'>=' if inclusive else '>'} {low:g} and <= {top}"
 
     def parse(text: str):
         v = None
@@ -159,6 +165,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             ds_spec["data_dir"] = args.data_dir
         if args.limit:
             ds_spec["limit"] = args.limit
+
     def build(input_shape=None) -> Network:
         try:
             return Network(project["network"], seed=config.seed, input_shape=input_shape)
@@ -371,7 +378,7 @@ def _one_line(e: BaseException) -> str:
     from playground.engine.checks import short_path
     from playground.engine.errors import PlaygroundError
 
-    text = " ".join(str(e).split())
+    text = _printable(str(e).strip())
     if isinstance(e, MemoryError):
         text = f"not enough memory ({text or 'the input asks for more than this computer has'})"
     elif isinstance(e, RecursionError):
@@ -380,7 +387,7 @@ def _one_line(e: BaseException) -> str:
         text = f"{e.strerror}: {short_path(e.filename)}" if e.filename else e.strerror
     if not isinstance(e, (PlaygroundError, OSError, MemoryError, RecursionError)):
         text = f"{type(e).__name__}: {text}"
-    return text if len(text) <= 1000 else text[:1000] + "…"
+    return text
 
 
 def _stop_on_signal(signum, frame):

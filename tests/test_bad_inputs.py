@@ -163,6 +163,8 @@ BAD_ARGUMENTS = [
                                                                                  "(5,009 characters)"]),
     ("image-name-5000-characters", ["predict", REPO / "resources" / "models" / "digits.npz",
                                     "/tmp/" + "i" * 5000 + ".png"], ["1 of 1 images", "(5,009 characters)"]),
+    ("control-characters", ["paths", "--steps", "3\n4\x1e5"], ["--steps", "3\\n4\\x1e5"]),
+    ("control-characters-in-a-function", ["paths", "--function", "x +\n\x1b[2J"], ["x +\\n\\x1b[2J"]),
     ("a-device-as-project", ["train", "/dev/zero"], ["/dev/zero: not a regular file", "expected a .json project"]),
 ]
 
@@ -189,8 +191,15 @@ def bad_outs(tmp_path):
         ("missing-folder", tmp_path / "nope" / "m.npz", ["does not exist"]),
         ("the-input-project", project, ["it is the input", "choose another name"]),
         ("empty", "", ["expected a file name to save to, got ''"]),
+        ("a-trailing-slash", str(tmp_path / "new.npz") + "/", ["expected a file name, got a folder's"]),
+        ("a-hard-link-to-the-input", _hard_link(project, tmp_path / "link.npz"), ["it is the input"]),
         ("a-symlink-loop", _symlink_loop(tmp_path), ["Too many levels of symbolic links"]),
     ]
+
+
+def _hard_link(target, link):
+    os.link(target, link)
+    return link
 
 
 def _symlink_loop(tmp_path):
@@ -206,7 +215,7 @@ def _device_named_npz(tmp_path):
     return link
 
 
-@pytest.mark.parametrize("case", range(11))
+@pytest.mark.parametrize("case", range(13))
 def test_a_bad_out_is_refused_before_training(tmp_path, capsys, case):
     name, out, fragments = bad_outs(tmp_path)[case]
     project = tmp_path / "project.npz"

@@ -5,9 +5,12 @@ return something usable or raise :class:`PlaygroundError`; never a
 ``TypeError``, ``OverflowError``, ``RecursionError`` or a hang.
 """
 
+import contextlib
 import copy
+import io
 import json
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -132,14 +135,21 @@ def test_random_project_files_load_or_raise_our_error(content):
         _accepts(load_project, path)
 
 
-@pytest.fixture(scope="module")
-def model_bytes(tmp_path_factory):
+@pytest.fixture(scope="module", params=["stored", "deflated"])
+def model_bytes(request, tmp_path_factory):
     net = Network({"input_shape": [4], "layers": [{"type": "Dense", "units": 3}, {"type": "BatchNorm"},
                                                   {"type": "Dense", "units": 2}, {"type": "Softmax"}]})
-    return save_model(net, tmp_path_factory.mktemp("m") / "m.npz", dataset={"name": "spiral"}).read_bytes()
+    path = save_model(net, tmp_path_factory.mktemp("m") / "m.npz", dataset={"name": "spiral"})
+    if request.param == "deflated":  # as numpy.savez_compressed writes them
+        with zipfile.ZipFile(path) as z:
+            entries = {n: z.read(n) for n in z.namelist()}
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for n, data in entries.items():
+                z.writestr(n, data)
+    return path.read_bytes()
 
 
-@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=6),
        cut=st.none() | st.integers(0, 10**6))
 def test_damaged_model_files_load_or_raise_our_error(model_bytes, edits, cut):
@@ -156,3 +166,24 @@ def test_damaged_model_files_load_or_raise_our_error(model_bytes, edits, cut):
         except FileFormatError:
             return
         assert all(np.isfinite(w).all() for w in net.get_weights().values())
+
+
+@FEW
+@given(argv=st.lists(st.sampled_from(["--steps", "--function", "--start", "--optimizers", "--lr"])
+                     | st.sampled_from(["3", "0", "-1", "nan", "inf", "1e308", "9" * 50, "x", "adam=1e308", "sgd=0",
+                                        "adam", ",", "sgd,sgd", "x**2", "log(x)", "1/0", "exp(x*1000)", "book", ""])
+                     | st.text(max_size=8), max_size=6))
+def test_random_paths_arguments_end_in_json_or_one_line(argv):
+    from playground.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["paths", *argv] + ([] if "--steps" in argv else ["--steps", "3"]))
+        except SystemExit as e:  # argparse's own errors
+            code = e.code
+    out, err = out.getvalue(), err.getvalue()
+    if code == 0:
+        json.loads(out)  # strict JSON: no NaN, no Infinity
+    else:
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err

@@ -54,6 +54,8 @@ def check_output_path(path: str | os.PathLike, suffix: str | None = None,
         raise SaveError(f"cannot save to {shown}: expected a path under {PATH_MAX} bytes with names of at most "
                         f"{NAME_MAX}, got one of {len(encoded):,} bytes with a name of {longest:,}; "
                         f"choose a shorter name")
+    if raw.endswith(os.sep):
+        raise SaveError(f"cannot save to {shown}: expected a file name, got a folder's (it ends in {os.sep!r})")
     name = Path(raw).name
     if suffix and not name.lower().endswith(suffix):
         raise SaveError(f"cannot save to {shown}: expected a file name ending in {suffix}, got {name!r}")
@@ -71,7 +73,7 @@ def check_output_path(path: str | os.PathLike, suffix: str | None = None,
         raise SaveError(f"cannot save to {shown}: it is not a regular file (a device, pipe or socket); "
                         f"expected a new file name or an existing file")
     for source in inputs:
-        if os.path.realpath(os.fspath(source)) == str(target):
+        if os.path.realpath(os.fspath(source)) == str(target) or (st is not None and _same_file(source, st)):
             raise SaveError(f"cannot save to {shown}: it is the input {os.fspath(source)}, which the result "
                             f"would replace; choose another name")
     folder = target.parent
@@ -145,6 +147,15 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suf
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
     return Path(path)
+
+
+def _same_file(path: str | os.PathLike, st: os.stat_result) -> bool:
+    """Whether ``path`` is the file ``st`` describes (a hard link counts)."""
+    try:
+        other = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino)
 
 
 def _create_temp(folder: Path, name: str) -> tuple[int, str]:

@@ -21,6 +21,7 @@ import copy
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -201,7 +202,8 @@ def _open_model(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     check_input_file(path, "model file", "a .npz saved by 'playground train --out' or File > Export model")
     try:
         arrays = read_npz(path)
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, ValueError, RuntimeError,
+            NotImplementedError) as e:  # RuntimeError: an encrypted entry; NotImplementedError: unknown compression
         raise FileFormatError(f"{path}: not a complete .npz model file ({e}); it may be truncated or "
                               f"another kind of file") from None
     except OSError as e:
@@ -250,7 +252,7 @@ def _check_meta(path: Path, meta: Any) -> None:
             TrainConfig.from_dict(meta["training"])
         for key, value in meta.get("metrics", {}).items():
             if value is not None:
-                real_number(value, f"the model's metric {key!r}")
+                real_number(value, f"the model's metric {brief(key)}")
         if "project_name" in meta:
             text(meta["project_name"], "the model's 'project_name'", 200)
     except SpecError as e:
@@ -285,7 +287,7 @@ def load_preset(name: str) -> dict[str, Any]:
     """The validated project dict of a bundled preset (its spec is ``project["network"]``)."""
     path = resources_dir() / "presets" / f"{name}.json"
     if not path.is_file():
-        raise FileFormatError(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
+        raise FileFormatError(f"unknown preset {brief(name)}; presets: {', '.join(preset_names())}")
     return load_project(path)
 
 

@@ -67,9 +67,9 @@ def _start_point(start: Sequence[float] | None, function: LabFunction) -> np.nda
     try:
         pt = np.array([float(v) for v in start], dtype=np.float64)
     except (TypeError, ValueError):
-        raise SpecError(f"start must be two numbers x y, got {start!r}") from None
+        raise SpecError(f"start must be two numbers x y, got {brief(start)}") from None
     if pt.shape != (2,) or not np.all(np.isfinite(pt)):
-        raise SpecError(f"start must be two finite numbers x y, got {list(start)!r}")
+        raise SpecError(f"start must be two finite numbers x y, got {brief(list(start))}")
     return pt
 
 
@@ -87,7 +87,7 @@ def start_problem(function: LabFunction, start: Sequence[float]) -> str | None:
 def _lab_optimizer_name(name: str) -> str:
     key = str(name).strip().lower()
     if key not in LAB_OPTIMIZERS:
-        raise SpecError(f"unknown optimizer {name!r}; the lab has: {', '.join(LAB_OPTIMIZERS)}")
+        raise SpecError(f"unknown optimizer {brief(name)}; the lab has: {', '.join(LAB_OPTIMIZERS)}")
     return key
 
 
@@ -337,11 +337,11 @@ def parse_optimizer_list(text: str | Iterable[str] | None) -> list[str]:
     names = [_lab_optimizer_name(s) for s in (str(i).strip() for i in items) if s]
     if not names:
         raise SpecError(f"expected a comma-separated list of optimizers from {', '.join(LAB_OPTIMIZERS)}, "
-                        f"got {text!r}")
+                        f"got {brief(text)}")
     seen: list[str] = []
     for n in names:
         if n in seen:
-            raise SpecError(f"optimizer {n!r} is listed twice in {text!r}")
+            raise SpecError(f"optimizer {n!r} is listed twice in {brief(text)}")
         seen.append(n)
     return seen
 

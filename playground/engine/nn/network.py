@@ -186,7 +186,7 @@ class Network:
                                 f"only Dense and Conv2D can")
             name = entry.get("name") or self._auto_name(cls, counts)
             if name in names:
-                raise SpecError(f"two layers are named {name!r}; layer names must be unique")
+                raise SpecError(f"two layers are named {brief(name)}; layer names must be unique")
             names.add(name)
             layer = cls(name=name, spec_index=i, **cfg)
             shape = layer.build(shape, None if self.shapes_only else streams["init"], self.dtype, source)
