@@ -70,5 +70,18 @@ def test_training_a_recurrent_preset_fills_the_sequence_view(qtbot, preset):
         curve = next(iter(view.sequence._grad_curves.values()))
         assert len(curve.xData) == steps and (curve.yData > 0).all()  # raw norms (the axis is logarithmic)
         assert "truth" in view.sequence.answer.text()
+        if preset == "counting-gru":
+            assert "goes on by itself" in view.sequence.answer.text()
     finally:
         dash.shutdown()
+
+
+def test_a_text_network_writes_on_from_the_validation_window():
+    from playground.engine.data.sequences import ALPHABET, sample_text
+
+    data = make_dataset({"name": "counting-text", "n_samples": 30, "steps": 6})
+    net = Network({"input_shape": [6, len(ALPHABET)], "layers": [{"type": "GRU", "units": 8},
+                   {"type": "Dense", "units": len(ALPHABET)}, {"type": "Softmax"}]}, seed=0)
+    seq = SnapshotMaker(data, lambda: ({}, True, False))(net)["sequence"]
+    prompt = "".join(ALPHABET[i] for i in data.x_val[0].argmax(axis=1))
+    assert seq["prompt"] == prompt and seq["sample"] == sample_text(net, prompt, 40) and len(seq["sample"]) == 40

@@ -26,10 +26,13 @@ import numpy as np
 
 from playground.engine.metrics import confusion_matrix, predicted_labels
 from playground.engine.nn.network import Network
+from playground.engine.data.sequences import ALPHABET, sample_text
 from playground.engine.nn.recurrent import RecurrentLayer
 from playground.engine.train.remote import packed_network
 from playground.engine.train.trainer import EVAL_BATCH
 
+#: characters a text network writes on its own in the sequence picture
+SAMPLE_CHARS = 40
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
 
@@ -166,6 +169,10 @@ class SnapshotMaker:
                "classification": self.classification}
         if hasattr(first, "cs"):
             out["cell"] = first.cs[0].copy()
+        if self.data.name == "counting-text":
+            # what the network writes when it goes on from this window by itself, one character at a time
+            prompt = "".join(ALPHABET[i] for i in self.seq_x[0].argmax(axis=1))
+            out["prompt"], out["sample"] = prompt, sample_text(net, prompt, SAMPLE_CHARS)
         return out
 
     def _confusion_matrix(self, net: Network) -> dict[str, Any] | None:

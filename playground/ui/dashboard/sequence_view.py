@@ -111,7 +111,10 @@ class SequenceView(QWidget):
     def set_sequence(self, seq: Mapping[str, Any]) -> None:
         x = np.asarray(seq["x"], dtype=np.float32)
         steps, features = x.shape
-        self.answer.setText(answer_text(seq, self.class_names))
+        text = answer_text(seq, self.class_names)
+        if "sample" in seq:
+            text += f" · goes on by itself: “{seq['prompt']}|{seq['sample']}”"
+        self.answer.setText(text)
         self._draw_inputs(x, seq)
         hidden = np.asarray(seq["hidden"], dtype=np.float32)  # (T, H)
         picture = hidden if "cell" not in seq else np.concatenate(
