@@ -1,12 +1,14 @@
 """Bad data, images and processes never crash, hang or leak; the engine's inference-mode numbers are right."""
 
 import functools
-import os
 import gzip
 import hashlib
 import http.server
-import threading
+import os
+import signal
 import struct
+import threading
+import time
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -18,11 +20,16 @@ from playground.cli import main
 from playground.engine.data import mnist
 from playground.engine.data.datasets import Dataset, make_dataset
 from playground.engine.data.mnist import download_mnist, load_mnist, read_idx
-from playground.engine.data.preprocess import MAX_IMAGE_PIXELS, load_image, preprocess_digit_steps, to_gray
+from playground.engine.data.preprocess import (
+    MAX_IMAGE_PIXELS,
+    load_image,
+    preprocess_digit_steps,
+    to_gray,
+)
 from playground.engine.errors import DataError, FileFormatError
-from playground.engine.train import remote
 from playground.engine.nn.gradcheck import gradient_check
 from playground.engine.nn.network import Network
+from playground.engine.train import halfbatch, remote
 from playground.engine.train.trainer import Trainer, evaluate
 
 
@@ -438,3 +445,54 @@ def test_where_there_is_no_memfd_the_block_is_named_and_unlinked_by_the_last_rel
     shared.release()
     with pytest.raises(FileNotFoundError):
         shared_memory.SharedMemory(name=name)
+
+
+# ---------------------------------------------------------------------- a stopped helper process
+HELPER_MLP = {"input_shape": [1, 8, 8], "loss": "softmax_cross_entropy",
+              "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 32, "activation": "relu"},
+                         {"type": "Dense", "units": 4}, {"type": "Softmax"}]}
+
+
+def _blobs(n=400):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, n)
+    x = rng.normal(0, 1, (n, 1, 8, 8)).astype(np.float32)
+    x[np.arange(n), 0, y, y] += 3.0
+    return Dataset(x_train=x, y_train=y, x_val=x[:100], y_val=y[:100], kind="classification", n_classes=4,
+                   input_shape=(1, 8, 8), name="blobs")
+
+
+@pytest.mark.skipif(not halfbatch.available(), reason="the helper needs Linux (memfd_create, eventfd)")
+def test_a_stopped_helper_process_is_ended_after_a_timeout_and_training_goes_on(monkeypatch):
+    """SIGSTOP the helper between two steps: the trainer waits ``wait_timeout``, ends it, warns, and
+    computes its parts itself, so the weights are those of a run whose helper worked throughout."""
+    monkeypatch.setattr(halfbatch, "worth_it", lambda net, bs, threads: halfbatch.splittable(net))
+    monkeypatch.setattr(halfbatch, "WAIT_TIMEOUT_S", 0.5)
+    config = {"optimizer": {"type": "adam", "lr": 0.01}, "batch_size": 50, "epochs": 2, "seed": 1}
+    reference = Network(HELPER_MLP, seed=3)
+    Trainer(reference, _blobs(), config).run()
+
+    net = Network(HELPER_MLP, seed=3)
+    box, warnings, stopped = [], [], []
+
+    class Events:
+        def on_batch_end(self, step, logs):
+            if step == 3:
+                pid = box[0]._helper._proc.pid
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+
+        def on_warning(self, message):
+            warnings.append(message)
+
+    trainer = Trainer(net, _blobs(), config, callbacks=[Events()])
+    box.append(trainer)
+    began = time.monotonic()
+    status = trainer.run()
+    assert time.monotonic() - began < 30
+    assert trainer.status["status"] == "finished", status
+    assert warnings == [("training goes on on one core: the helper process did not answer within 0.5 s "
+                         "(stopped, or starved of CPU?), so it was ended")]
+    with pytest.raises(ProcessLookupError):  # ended, and reaped
+        os.kill(stopped[0], 0)
+    np.testing.assert_array_equal(net._flat_p, reference._flat_p)
