@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from playground.cli import main
 from playground.engine.data import mnist
@@ -26,7 +28,7 @@ from playground.engine.data.preprocess import (
     preprocess_digit_steps,
     to_gray,
 )
-from playground.engine.errors import DataError, FileFormatError
+from playground.engine.errors import DataError, FileFormatError, PlaygroundError
 from playground.engine.nn.gradcheck import gradient_check
 from playground.engine.nn.network import Network
 from playground.engine.train import halfbatch, remote
@@ -198,6 +200,20 @@ def test_an_mnist_folder_with_zero_images_is_refused(tmp_path):
         load_mnist(tmp_path, "train")
     with pytest.raises(DataError, match="holds no images"):
         make_dataset({"name": "mnist", "data_dir": str(tmp_path)})
+
+
+@pytest.mark.parametrize("folder", [5, ["a"], {"dir": "x"}, "mn\0ist", b"bytes"])
+def test_an_mnist_folder_that_is_not_a_path_is_refused_with_one_line(tmp_path, folder):
+    with pytest.raises(DataError, match="must be a folder's path, got"):
+        load_mnist(folder, "test")
+    with pytest.raises(DataError, match="must be a folder's path, got"):
+        download_mnist(folder, base_url="http://127.0.0.1:9/")
+
+
+@pytest.mark.parametrize("path", [5, None, "digit\0.png"])
+def test_an_image_path_that_is_not_a_path_is_refused_with_one_line(path):
+    with pytest.raises(DataError, match="the path of an image file was expected|does not exist"):
+        load_image(path)
 
 
 def test_streamed_reading_gives_the_files_bytes(tmp_path):
@@ -496,3 +512,67 @@ def test_a_stopped_helper_process_is_ended_after_a_timeout_and_training_goes_on(
     with pytest.raises(ProcessLookupError):  # ended, and reaped
         os.kill(stopped[0], 0)
     np.testing.assert_array_equal(net._flat_p, reference._flat_p)
+
+
+# ---------------------------------------------------------------------- random files: a result or our error
+FUZZ = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+
+
+def _idx_bytes(magic: int, dims: list[int], data: bytes) -> bytes:
+    return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims) + data
+
+
+@settings(max_examples=150, **FUZZ)
+@given(magic=st.sampled_from([0x803, 0x801, 0x802, 0x800, 0x8FF, 0x0D03, 0xFFFFFFFF]),
+       dims=st.lists(st.one_of(st.integers(0, 40), st.integers(0, 2**32 - 1)), min_size=0, max_size=5),
+       data=st.binary(max_size=3000), gz=st.booleans(), cut=st.integers(0, 40))
+def test_any_idx_file_gives_its_array_or_one_clear_error(tmp_path, magic, dims, data, gz, cut):
+    raw = _idx_bytes(magic, dims, data)
+    raw = raw[:len(raw) - cut] if cut < len(raw) else raw
+    path = tmp_path / "file-idx"
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    try:
+        a = read_idx(path)
+    except PlaygroundError as e:
+        assert str(path) in str(e) and "\n" not in str(e)
+        return
+    assert a.dtype == np.uint8 and list(a.shape) == dims and a.tobytes() == raw[4 + 4 * len(dims):]
+
+
+def _image_files() -> dict[str, bytes]:
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (12, 10, 3), np.uint8)
+    files = {}
+    for fmt, mode in (("PNG", "RGB"), ("JPEG", "RGB"), ("BMP", "RGB"), ("GIF", "P"), ("TIFF", "RGB"),
+                      ("WEBP", "RGB"), ("PNG", "LA"), ("TIFF", "I;16")):
+        image = Image.fromarray(pixels)
+        image = image.convert(mode) if mode != "I;16" else Image.fromarray(pixels[..., 0].astype(np.uint16) * 257)
+        buffer = io.BytesIO()
+        image.save(buffer, fmt)
+        files[f"{fmt}-{mode}"] = buffer.getvalue()
+    return files
+
+
+IMAGE_FILES = _image_files()
+
+
+@settings(max_examples=300, **FUZZ)
+@given(kind=st.sampled_from(sorted(IMAGE_FILES)), cut=st.integers(0, 400),
+       flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6))
+def test_any_damaged_image_gives_an_image_or_one_clear_error(tmp_path, kind, cut, flips):
+    raw = bytearray(IMAGE_FILES[kind])
+    for at, value in flips:
+        raw[at % len(raw)] = value
+    path = tmp_path / "digit.png"  # the name says PNG whatever it holds, as a renamed file's does
+    path.write_bytes(bytes(raw[:max(len(raw) - cut, 0)]))
+    try:
+        image = load_image(path)
+    except PlaygroundError as e:
+        assert "\n" not in str(e)
+        return
+    assert image.ndim == 2 and image.dtype == np.float32 and image.size > 0
+    assert 0.0 <= image.min() and image.max() <= 1.0
