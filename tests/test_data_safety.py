@@ -580,3 +580,28 @@ def test_any_damaged_image_gives_an_image_or_one_clear_error(tmp_path, kind, cut
         return
     assert image.ndim == 2 and image.dtype == np.float32 and image.size > 0
     assert 0.0 <= image.min() and image.max() <= 1.0
+
+
+@pytest.mark.skipif(not halfbatch.available(), reason="the helper needs Linux (memfd_create, eventfd)")
+def test_a_helper_ended_for_its_silence_just_as_it_answered_keeps_its_part(monkeypatch):
+    """The wait runs out as the helper answers: its part is whole, so it is used, not done a second time
+    (an optimizer share applied twice would be wrong)."""
+    import select
+
+    from playground.engine.nn.optimizers import get_optimizer
+
+    net = Network(HELPER_MLP, seed=3)
+    data = _blobs(64)
+    x, y = data.x_train[32:], data.y_train[32:]
+    with halfbatch.HalfBatchHelper(net, 64, y[:1], get_optimizer("adam")) as helper:
+        pid = helper._proc.pid
+        helper.start(x, y, 64, {})
+        assert select.select([helper._done], [], [], 30)[0]  # it has answered (the answer is not yet taken)
+        os.kill(pid, signal.SIGSTOP)
+        monkeypatch.setattr(halfbatch, "_wait", lambda *args, **kwargs: False)  # as if the wait ran out
+        result = helper.finish()
+        assert helper.failure.startswith("the helper process did not answer") and not helper.alive
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        assert result is not None
+        np.testing.assert_allclose(result[1], net.forward(x, training=True), rtol=1e-5, atol=1e-6)

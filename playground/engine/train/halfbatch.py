@@ -37,10 +37,10 @@ bit. (Should it fail in the middle of an optimizer step, the trainer redoes
 that share of the step from wherever the helper left it.) A helper that does
 not answer within :data:`WAIT_TIMEOUT_S` (stopped, or starved of CPU) is
 ended first, so that it can never write into the block again, and counts as
-failed. Where the helper is
-used is decided by the network, the batch size and the CPUs (:func:`worth_it`),
-so a run is reproducible on one machine; a machine with one CPU does not split
-the batches and gets other, equally valid, numbers.
+failed. Where the helper is used is decided by the network, the batch size
+and the CPUs (:func:`worth_it`), so a run is reproducible on one machine; a
+machine with one CPU does not split the batches and gets other, equally
+valid, numbers.
 
 Linux only (``memfd_create`` and ``eventfd``); elsewhere :func:`available` is
 False and batches are not split.
@@ -327,7 +327,8 @@ class HalfBatchHelper:
             if self._running():
                 self._fail(f"the helper process did not answer within {self.wait_timeout:g} s (stopped, or "
                            "starved of CPU?), so it was ended", kill=True)
-                return False
+                # had it answered just before it was ended, its part is whole: not to be done twice
+                return bool(_try_take(self._done) and self.v["header"][_STATUS] == _OK)
             code = self._proc.returncode if self._proc is not None else None
             self._fail(f"the helper process stopped (exit status {code}): {self._stderr()}")
             return False
