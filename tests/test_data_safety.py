@@ -374,6 +374,18 @@ def test_a_small_png_of_too_many_pixels_is_refused_before_it_is_decoded(tmp_path
     assert decoded == []
 
 
+def test_an_image_pillow_deems_a_bomb_is_refused_in_one_line_without_its_warning(tmp_path):
+    import warnings
+
+    path = tmp_path / "huge.png"
+    path.write_bytes(_png(12000, 9000, zlib.compress(bytes(12001))))  # 108 megapixels announced
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(FileFormatError, match="huge.png is 12000 x 9000 pixels, more than"):
+            load_image(path)
+    assert [str(w.message) for w in caught] == []
+
+
 def test_a_png_of_no_pixels_is_refused(tmp_path):
     path = tmp_path / "empty.png"
     path.write_bytes(_png(0, 5, zlib.compress(b"")))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,6 +242,13 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 
 def _decode(path: Path) -> np.ndarray:
     """The pixels of the image file at ``path``: uint8 L or RGBA, or float64 for deeper images."""
+    # Pillow warns about what is said here in one line (a size it deems a bomb, damaged metadata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _decode_quietly(path)
+
+
+def _decode_quietly(path: Path) -> np.ndarray:
     try:
         with Image.open(path, formats=IMAGE_FORMATS) as img:
             width, height = img.size
