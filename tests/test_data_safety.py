@@ -1,28 +1,37 @@
 """Bad data, images and processes never crash, hang or leak; the engine's inference-mode numbers are right."""
 
 import functools
-import os
 import gzip
 import hashlib
 import http.server
-import threading
+import os
+import signal
 import struct
+import threading
+import time
 import tracemalloc
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from playground.cli import main
 from playground.engine.data import mnist
 from playground.engine.data.datasets import Dataset, make_dataset
 from playground.engine.data.mnist import download_mnist, load_mnist, read_idx
-from playground.engine.data.preprocess import MAX_IMAGE_PIXELS, load_image, preprocess_digit_steps, to_gray
-from playground.engine.errors import DataError, FileFormatError
-from playground.engine.train import remote
+from playground.engine.data.preprocess import (
+    MAX_IMAGE_PIXELS,
+    load_image,
+    preprocess_digit_steps,
+    to_gray,
+)
+from playground.engine.errors import DataError, FileFormatError, PlaygroundError
 from playground.engine.nn.gradcheck import gradient_check
 from playground.engine.nn.network import Network
+from playground.engine.train import halfbatch, remote
 from playground.engine.train.trainer import Trainer, evaluate
 
 
@@ -193,6 +202,20 @@ def test_an_mnist_folder_with_zero_images_is_refused(tmp_path):
         make_dataset({"name": "mnist", "data_dir": str(tmp_path)})
 
 
+@pytest.mark.parametrize("folder", [5, ["a"], {"dir": "x"}, "mn\0ist", b"bytes"])
+def test_an_mnist_folder_that_is_not_a_path_is_refused_with_one_line(tmp_path, folder):
+    with pytest.raises(DataError, match="must be a folder's path, got"):
+        load_mnist(folder, "test")
+    with pytest.raises(DataError, match="must be a folder's path, got"):
+        download_mnist(folder, base_url="http://127.0.0.1:9/")
+
+
+@pytest.mark.parametrize("path", [5, None, "digit\0.png"])
+def test_an_image_path_that_is_not_a_path_is_refused_with_one_line(path):
+    with pytest.raises(DataError, match="the path of an image file was expected|does not exist"):
+        load_image(path)
+
+
 def test_streamed_reading_gives_the_files_bytes(tmp_path):
     tiny_mnist(tmp_path, n_train=7, n_test=3)
     raw = gzip.decompress((tmp_path / "train-images-idx3-ubyte.gz").read_bytes())
@@ -351,6 +374,18 @@ def test_a_small_png_of_too_many_pixels_is_refused_before_it_is_decoded(tmp_path
     assert decoded == []
 
 
+def test_an_image_pillow_deems_a_bomb_is_refused_in_one_line_without_its_warning(tmp_path):
+    import warnings
+
+    path = tmp_path / "huge.png"
+    path.write_bytes(_png(12000, 9000, zlib.compress(bytes(12001))))  # 108 megapixels announced
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(FileFormatError, match="huge.png is 12000 x 9000 pixels, more than"):
+            load_image(path)
+    assert [str(w.message) for w in caught] == []
+
+
 def test_a_png_of_no_pixels_is_refused(tmp_path):
     path = tmp_path / "empty.png"
     path.write_bytes(_png(0, 5, zlib.compress(b"")))
@@ -438,3 +473,147 @@ def test_where_there_is_no_memfd_the_block_is_named_and_unlinked_by_the_last_rel
     shared.release()
     with pytest.raises(FileNotFoundError):
         shared_memory.SharedMemory(name=name)
+
+
+# ---------------------------------------------------------------------- a stopped helper process
+HELPER_MLP = {"input_shape": [1, 8, 8], "loss": "softmax_cross_entropy",
+              "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 32, "activation": "relu"},
+                         {"type": "Dense", "units": 4}, {"type": "Softmax"}]}
+
+
+def _blobs(n=400):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, n)
+    x = rng.normal(0, 1, (n, 1, 8, 8)).astype(np.float32)
+    x[np.arange(n), 0, y, y] += 3.0
+    return Dataset(x_train=x, y_train=y, x_val=x[:100], y_val=y[:100], kind="classification", n_classes=4,
+                   input_shape=(1, 8, 8), name="blobs")
+
+
+@pytest.mark.skipif(not halfbatch.available(), reason="the helper needs Linux (memfd_create, eventfd)")
+def test_a_stopped_helper_process_is_ended_after_a_timeout_and_training_goes_on(monkeypatch):
+    """SIGSTOP the helper between two steps: the trainer waits ``wait_timeout``, ends it, warns, and
+    computes its parts itself, so the weights are those of a run whose helper worked throughout."""
+    monkeypatch.setattr(halfbatch, "worth_it", lambda net, bs, threads: halfbatch.splittable(net))
+    monkeypatch.setattr(halfbatch, "WAIT_TIMEOUT_S", 0.5)
+    config = {"optimizer": {"type": "adam", "lr": 0.01}, "batch_size": 50, "epochs": 2, "seed": 1}
+    reference = Network(HELPER_MLP, seed=3)
+    Trainer(reference, _blobs(), config).run()
+
+    net = Network(HELPER_MLP, seed=3)
+    box, warnings, stopped = [], [], []
+
+    class Events:
+        def on_batch_end(self, step, logs):
+            if step == 3:
+                pid = box[0]._helper._proc.pid
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+
+        def on_warning(self, message):
+            warnings.append(message)
+
+    trainer = Trainer(net, _blobs(), config, callbacks=[Events()])
+    box.append(trainer)
+    began = time.monotonic()
+    status = trainer.run()
+    assert time.monotonic() - began < 30
+    assert trainer.status["status"] == "finished", status
+    assert warnings == [("training goes on on one core: the helper process did not answer within 0.5 s "
+                         "(stopped, or starved of CPU?), so it was ended")]
+    with pytest.raises(ProcessLookupError):  # ended, and reaped
+        os.kill(stopped[0], 0)
+    np.testing.assert_array_equal(net._flat_p, reference._flat_p)
+
+
+# ---------------------------------------------------------------------- random files: a result or our error
+#: the same examples on every run, and nothing written to disk
+FUZZ = {"deadline": None, "database": None, "derandomize": True,
+        "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+
+
+def _idx_bytes(magic: int, dims: list[int], data: bytes) -> bytes:
+    return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims) + data
+
+
+@settings(max_examples=150, **FUZZ)
+@given(magic=st.sampled_from([0x803, 0x801, 0x802, 0x800, 0x8FF, 0x0D03, 0xFFFFFFFF]),
+       dims=st.lists(st.one_of(st.integers(0, 40), st.integers(0, 2**32 - 1)), min_size=0, max_size=5),
+       data=st.binary(max_size=3000), gz=st.booleans(), cut=st.integers(0, 40))
+def test_any_idx_file_gives_its_array_or_one_clear_error(tmp_path, magic, dims, data, gz, cut):
+    raw = _idx_bytes(magic, dims, data)
+    raw = raw[:len(raw) - cut] if cut < len(raw) else raw
+    path = tmp_path / "file-idx"
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    try:
+        a = read_idx(path)
+    except PlaygroundError as e:
+        assert str(path) in str(e) and "\n" not in str(e)
+        return
+    ndim = magic & 0xFF  # the header's sizes are the first ndim numbers after the magic
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    assert a.dtype == np.uint8 and a.shape == shape and a.tobytes() == raw[4 + 4 * ndim:]
+
+
+def _image_files() -> dict[str, bytes]:
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (12, 10, 3), np.uint8)
+    files = {}
+    for fmt, mode in (("PNG", "RGB"), ("JPEG", "RGB"), ("BMP", "RGB"), ("GIF", "P"), ("TIFF", "RGB"),
+                      ("WEBP", "RGB"), ("PNG", "LA"), ("TIFF", "I;16")):
+        image = Image.fromarray(pixels)
+        image = image.convert(mode) if mode != "I;16" else Image.fromarray(pixels[..., 0].astype(np.uint16) * 257)
+        buffer = io.BytesIO()
+        image.save(buffer, fmt)
+        files[f"{fmt}-{mode}"] = buffer.getvalue()
+    return files
+
+
+IMAGE_FILES = _image_files()
+
+
+@settings(max_examples=300, **FUZZ)
+@given(kind=st.sampled_from(sorted(IMAGE_FILES)), cut=st.integers(0, 400),
+       flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6))
+def test_any_damaged_image_gives_an_image_or_one_clear_error(tmp_path, kind, cut, flips):
+    raw = bytearray(IMAGE_FILES[kind])
+    for at, value in flips:
+        raw[at % len(raw)] = value
+    path = tmp_path / "digit.png"  # the name says PNG whatever it holds, as a renamed file's does
+    path.write_bytes(bytes(raw[:max(len(raw) - cut, 0)]))
+    try:
+        image = load_image(path)
+    except PlaygroundError as e:
+        assert "\n" not in str(e)
+        return
+    assert image.ndim == 2 and image.dtype == np.float32 and image.size > 0
+    assert 0.0 <= image.min() and image.max() <= 1.0
+
+
+@pytest.mark.skipif(not halfbatch.available(), reason="the helper needs Linux (memfd_create, eventfd)")
+def test_a_helper_ended_for_its_silence_just_as_it_answered_keeps_its_part(monkeypatch):
+    """The wait runs out as the helper answers: its part is whole, so it is used, not done a second time
+    (an optimizer share applied twice would be wrong)."""
+    import select
+
+    from playground.engine.nn.optimizers import get_optimizer
+
+    net = Network(HELPER_MLP, seed=3)
+    data = _blobs(64)
+    x, y = data.x_train[32:], data.y_train[32:]
+    with halfbatch.HalfBatchHelper(net, 64, y[:1], get_optimizer("adam")) as helper:
+        pid = helper._proc.pid
+        helper.start(x, y, 64, {})
+        assert select.select([helper._done], [], [], 30)[0]  # it has answered (the answer is not yet taken)
+        os.kill(pid, signal.SIGSTOP)
+        monkeypatch.setattr(halfbatch, "_wait", lambda *args, **kwargs: False)  # as if the wait ran out
+        result = helper.finish()
+        assert helper.failure.startswith("the helper process did not answer") and not helper.alive
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        assert result is not None
+        np.testing.assert_allclose(result[1], net.forward(x, training=True), rtol=1e-5, atol=1e-6)

@@ -112,6 +112,14 @@ def how_to_get_mnist() -> str:
     )
 
 
+def _as_path(value, what: str) -> Path:
+    """``value`` (a str or path) as a Path with ``~`` expanded; a :class:`DataError` for anything else."""
+    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(text, str) or "\0" in text:
+        raise DataError(f"the MNIST {what} must be a folder's path, got {value!r}")
+    return Path(value).expanduser()
+
+
 def _candidates(name: str) -> tuple[str, ...]:
     # Official names first; some mirrors (Kaggle) spell "-idx3" as ".idx3".
     dotted = name.replace("-idx", ".idx")
@@ -152,7 +160,7 @@ def find_mnist_dir(explicit: str | os.PathLike | None = None) -> Path:
     """
     all_files = tuple(name for pair in MNIST_FILES.values() for name in pair)
     if explicit is not None and str(explicit) != "":
-        return _check_folder(Path(explicit).expanduser(), all_files, "given folder")
+        return _check_folder(_as_path(explicit, "folder"), all_files, "given folder")
     env = os.environ.get(ENV_VAR, "")
     if env:
         return _check_folder(Path(env).expanduser(), all_files, f"from {ENV_VAR}")
@@ -302,7 +310,7 @@ def load_mnist(folder: str | os.PathLike | None = None, split: str = "train", no
     first ``limit`` samples.
     """
     folder = find_mnist_dir() if folder is None else _check_folder(
-        Path(folder).expanduser(), MNIST_FILES.get(split, ()), "given folder")
+        _as_path(folder, "folder"), MNIST_FILES.get(split, ()), "given folder")
     images_path, labels_path = _split_files(folder, split)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
         raise SpecError(f"MNIST limit must be a whole number >= 1 or None, got {limit!r}")
@@ -394,18 +402,20 @@ def download_mnist(dest: str | os.PathLike | None = None, base_url: str = DEFAUL
     this call created and left empty.
     """
     base = _check_url(base_url)
-    folder = Path(dest).expanduser() if dest is not None else default_mnist_dir()
+    folder = _as_path(dest, "download folder") if dest is not None else default_mnist_dir()
     sums = _checksums(checksums)
     unknown = [name for name in files if name not in sums]
     if unknown:
         raise DataError(f"no known SHA-256 for {', '.join(unknown)}; checksums are known for "
                         f"{', '.join(sorted(sums)) or 'no file'}, and unverified files are not downloaded")
-    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    created: list[Path] = []
     try:
+        created = [p for p in (folder, *folder.parents) if not p.exists()]
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
         _remove_empty(created)
-        raise DataError(f"cannot create the download folder {folder}: {exc.strerror or exc}") from None
+        raise DataError(f"cannot create the download folder {folder}: "
+                        f"{getattr(exc, 'strerror', None) or exc}") from None
     try:
         for name in files:
             target = folder / name

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,11 +228,27 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     averaging, first. Raises :class:`DataError` for a missing file and
     :class:`FileFormatError` for one that is not a readable image of those formats.
     """
-    path = Path(path)
-    if not path.exists():
+    try:
+        path = Path(path)
+        exists, is_file = path.exists(), path.is_file()
+    except (TypeError, ValueError) as exc:  # not a path, or one with a NUL character
+        raise DataError(f"the path of an image file was expected, got {path!r} ({exc})") from None
+    if not exists:
         raise DataError(f"image file {path} does not exist")
-    if not path.is_file():
+    if not is_file:
         raise DataError(f"{path} is not a file; an image file (PNG, JPEG, BMP, ...) was expected")
+    return to_gray(_decode(path))
+
+
+def _decode(path: Path) -> np.ndarray:
+    """The pixels of the image file at ``path``: uint8 L or RGBA, or float64 for deeper images."""
+    # Pillow warns about what is said here in one line (a size it deems a bomb, damaged metadata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _decode_quietly(path)
+
+
+def _decode_quietly(path: Path) -> np.ndarray:
     try:
         with Image.open(path, formats=IMAGE_FORMATS) as img:
             width, height = img.size
@@ -246,13 +263,18 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
                 img.draft("RGB" if img.mode not in ("L", "1") else "L", (width // factor, height // factor))
                 factor = _shrink_factor(img.size[0] * img.size[1])
             img.load()
-            img = ImageOps.exif_transpose(img)
-            return _image_to_array(img, factor)
+            return _pixels(ImageOps.exif_transpose(img), factor)
+    except FileFormatError:
+        raise
+    except PermissionError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
     except UnidentifiedImageError:
         raise FileFormatError(f"{path} is not an image file of a format read here "
                               f"({', '.join(_FORMAT_NAMES)} expected)") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, MemoryError) as exc:
         raise FileFormatError(f"{path} is a damaged or unsupported image: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow's decoders fail on damaged files in many ways
+        raise FileFormatError(f"{path} is a damaged or unsupported image: {type(exc).__name__}: {exc}") from None
 
 
 def _shrink_factor(pixels: int) -> int:
@@ -260,18 +282,19 @@ def _shrink_factor(pixels: int) -> int:
     return max(1, math.ceil(math.sqrt(pixels / WORK_PIXELS)))
 
 
-def _image_to_array(img: Image.Image, factor: int = 1) -> np.ndarray:
+def _pixels(img: Image.Image, factor: int = 1) -> np.ndarray:
+    """``img`` as an array :func:`to_gray` takes, averaged over ``factor`` x ``factor`` blocks."""
     mode = img.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         a = np.asarray(img, dtype=np.float64)
         if mode.startswith("I;16"):
             a = a / 65535.0
-        return to_gray(_reduce(a, factor))
+        return _reduce(a, factor)
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
     img = img.convert("RGBA" if has_alpha else "L")
     if factor > 1:
         img = img.reduce(factor)
-    return to_gray(np.asarray(img))
+    return np.asarray(img)
 
 
 def _reduce(a: np.ndarray, factor: int) -> np.ndarray:

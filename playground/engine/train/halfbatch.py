@@ -34,10 +34,13 @@ the ones the trainer gets when it does that part itself. That is what happens
 on a batch whose activation statistics are recorded, and after the helper
 fails between two steps: training goes on, only slower, without changing a
 bit. (Should it fail in the middle of an optimizer step, the trainer redoes
-that share of the step from wherever the helper left it.) Where the helper is
-used is decided by the network, the batch size and the CPUs (:func:`worth_it`),
-so a run is reproducible on one machine; a machine with one CPU does not split
-the batches and gets other, equally valid, numbers.
+that share of the step from wherever the helper left it.) A helper that does
+not answer within :data:`WAIT_TIMEOUT_S` (stopped, or starved of CPU) is
+ended first, so that it can never write into the block again, and counts as
+failed. Where the helper is used is decided by the network, the batch size
+and the CPUs (:func:`worth_it`), so a run is reproducible on one machine; a
+machine with one CPU does not split the batches and gets other, equally
+valid, numbers.
 
 Linux only (``memfd_create`` and ``eventfd``); elsewhere :func:`available` is
 False and batches are not split.
@@ -76,6 +79,9 @@ TRAINER_SPIN_S = 0.0005
 TRAINER_UPDATE_SHARE = 0.7
 #: how long the helper may take to start and report ready
 START_TIMEOUT_S = 60.0
+#: how long the trainer waits for the helper's part of a step (a millisecond, usually) before it ends the
+#: helper and does the part itself: a helper that was stopped (SIGSTOP) or starved must not hang training
+WAIT_TIMEOUT_S = 10.0
 
 #: optimizer state arrays that may live in the shared block (every optimizer's slot names)
 STATE_SLOTS = ("m", "v", "h", "tmp")
@@ -200,12 +206,14 @@ class HalfBatchHelper(HalfBatchWorker):
     """
 
     def __init__(self, net, batch_size: int, y_example: np.ndarray, optimizer=None,
-                 start_timeout: float = START_TIMEOUT_S):
+                 start_timeout: float = START_TIMEOUT_S, wait_timeout: float | None = None):
         if not available():
             raise HelperError("a helper process needs Linux (memfd_create and eventfd)")
         self.net = net
         self.optimizer = optimizer
         self.rows = batch_size // 2
+        #: seconds to wait for the helper's part of a step before ending it (default :data:`WAIT_TIMEOUT_S`)
+        self.wait_timeout = WAIT_TIMEOUT_S if wait_timeout is None else float(wait_timeout)
         self.failure = ""
         self.alive = False
         self._pieces, self._keys = _helper_keys(net) if optimizer is not None else (None, [])
@@ -312,7 +320,13 @@ class HalfBatchHelper(HalfBatchWorker):
         return float(header[_LOSS]), self.v["out"][:m], self.v["g2"]
 
     def _finished(self) -> bool:
-        if not _wait(self._done, TRAINER_SPIN_S, self._running):
+        deadline = time.monotonic() + self.wait_timeout
+        if not _wait(self._done, TRAINER_SPIN_S, lambda: self._running() and time.monotonic() < deadline):
+            if self._running():
+                self._fail(f"the helper process did not answer within {self.wait_timeout:g} s (stopped, or "
+                           "starved of CPU?), so it was ended", kill=True)
+                # had it answered just before it was ended, its part is whole: not to be done twice
+                return bool(_try_take(self._done) and self.v["header"][_STATUS] == _OK)
             code = self._proc.returncode if self._proc is not None else None
             self._fail(f"the helper process stopped (exit status {code}): {self._stderr()}")
             return False
@@ -332,15 +346,20 @@ class HalfBatchHelper(HalfBatchWorker):
         os.eventfd_write(self._go, 1)
         return _PendingUpdate(self, keys, run)
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, kill: bool = False) -> None:
         self.failure = message
         self.alive = False
-        self._stop_process()
+        self._stop_process(kill)
 
-    def _stop_process(self) -> None:
+    def _stop_process(self, kill: bool = False) -> None:
+        """End the helper: ask it to stop, or (``kill``, or when it does not within 2 s) kill it. It has
+        ended on return, so nothing more of it reaches the shared block."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        if kill and proc.poll() is None:
+            proc.kill()  # SIGKILL ends a stopped process too
+            proc.wait()
         if proc.poll() is None:
             try:
                 self.v["header"][_CMD] = _STOP
