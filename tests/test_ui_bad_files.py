@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+
+from playground.engine.errors import PlaygroundError
 from PySide6.QtWidgets import QApplication
 
 from playground.engine.nn.network import Network
@@ -146,7 +148,10 @@ def test_views_show_a_network_the_engine_cannot_build_instead_of_raising(window,
 
 def test_a_training_value_no_box_can_show_is_framed_and_named(window, messages, uncaught):
     project = load_preset("spiral")
-    project["training"]["batch_size"] = 10 ** 400
+    project["training"]["batch_size"] = 10 ** 400  # refused when read: no box is ever asked to show it
+    with pytest.raises(PlaygroundError, match="batch_size' must be a whole number from 1 to 1,000,000"):
+        window.doc.load(project)
+    project["training"]["batch_size"] = 1_000_000  # a size the engine takes, beyond the box's 60,000
     window.doc.load(project)
     redraw_everything(window)
     assert uncaught == []
@@ -208,14 +213,15 @@ def test_bad_model_files_are_refused_with_one_dialog_each(window, messages, unca
         assert window.trained_network() is None, case
 
 
-def test_a_model_with_unusable_training_settings_imports_with_the_projects_own(window, messages, uncaught,
+def test_a_model_with_unusable_training_settings_is_refused_and_the_project_kept(window, messages, uncaught,
                                                                               tmp_path):
     path = model_file(tmp_path, "training.npz", training=lambda m: m.__setitem__("training", [1]))
-    training = window.doc.training()
-    assert window.import_model(path)
+    project = window.doc.project()
+    assert not window.import_model(path)  # the model file's metadata is refused as a whole, with one dialog
     redraw_everything(window)
-    assert messages.shown == [] and uncaught == []
-    assert window.doc.training() == training
+    assert uncaught == [] and messages.kinds() == ["critical"]
+    assert "training" in messages.shown[0][2]
+    assert window.doc.project() == project
 
 
 @pytest.mark.parametrize("case", ["nested 100,000 deep", "units NaN"])
