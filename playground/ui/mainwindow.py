@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         doc = self.doc
         doc.changed.connect(self._document_changed)
+        if hasattr(self.dashboard, "project_opened"):
+            doc.loaded.connect(self.dashboard.project_opened)
         doc.dirty_changed.connect(self._update_title)
         doc.path_changed.connect(self._update_title)
         doc.undo_stack.indexChanged.connect(self._update_edit_actions)

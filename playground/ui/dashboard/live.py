@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
 from PySide6.QtCore import QElapsedTimer
 
 from playground.ui.dashboard.confusion import ConfusionView
@@ -97,6 +98,20 @@ class LivePlots:
                 self.runs_panel.update_run(live)
         if force or self._turn == 3:
             self._update_progress()
+
+    def show_cell(self, true: int, pred: int, data, samples) -> str:
+        """Show the validation samples of class ``true`` predicted as ``pred`` (in ``samples``, a
+        SamplesDialog, and circled on the decision boundary); return what was shown ("" for nothing)."""
+        cm = self.latest_confusion
+        if cm is None or data is None:
+            return ""
+        y = np.asarray(data.y_val).reshape(-1)
+        idx = np.flatnonzero((y == true) & (cm["pred"] == pred))
+        names = self._class_names()
+        samples.show_cell(data.x_val, idx, names[true], names[pred], cm.get("epoch", 0.0))
+        if self.model_view.currentWidget() is self.model_view.boundary:
+            self.model_view.boundary.mark(data.x_val[idx, :2])
+        return f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}"
 
     def _show_pictures(self) -> None:
         pics, self._pictures = self._pictures, {}

@@ -98,6 +98,10 @@ class ModelView(QStackedWidget):
         self.note.setStyleSheet("padding: 12px;")  # the palette's text colour, light or dark
         for w in (self.boundary, self.fit, self.note):
             self.addWidget(w)
+        self.clear()
+
+    def clear(self) -> None:
+        """No run: say what will appear here."""
         self.set_note("Press Start to train: the decision boundary (2-D data) or the fitted curve "
                       "(1-D regression) appears here.")
 

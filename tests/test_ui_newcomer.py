@@ -1,0 +1,125 @@
+"""What a newcomer tripped over (issue 15, training and builder): each fixed, driven through real widgets."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from PySide6.QtCore import Qt
+
+from playground.engine.project import load_preset
+from playground.ui.dashboard import TrainingDashboard
+
+TIMEOUT = 30000  # ms; generous for a busy 2-core machine
+
+
+@pytest.fixture
+def dashboard(qtbot):
+    dash = TrainingDashboard()
+    qtbot.addWidget(dash)
+    dash.resize(1400, 850)
+    dash.show()
+    yield dash
+    dash.shutdown()
+    assert dash._session is None and not dash._stopping, "a training session is still alive"
+
+
+def spiral(epochs: int = 1000, **training) -> dict:
+    project = load_preset("spiral")
+    project["training"].update(epochs=epochs, **training)
+    return project
+
+
+def wait_ended(qtbot, dash, status: str) -> None:
+    qtbot.waitUntil(lambda: dash.state() == "idle" and dash.live_run() is not None
+                    and dash.live_run().status not in ("starting", "running", "paused"), timeout=TIMEOUT)
+    assert dash.live_run().status == status, dash.live_run().message
+
+
+# ------------------------------------------------------------------ 1: opening a project resets the dashboard
+
+def test_opening_another_project_empties_the_plots_and_offers_only_comparable_overlays(qtbot, dashboard):
+    dashboard.set_project(spiral(epochs=2))
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    qtbot.waitUntil(lambda: dashboard.live.latest_confusion is not None, timeout=TIMEOUT)
+    assert dashboard.model_view.currentWidget() is dashboard.model_view.boundary
+    panel = dashboard.runs_panel
+    row = panel.tree.topLevelItem(0)
+    # the runs table says which network and data set each run used
+    assert row.text(2) == f"spiral · {len(load_preset('spiral')['network']['layers'])} blocks" and row.text(3) == "spiral"
+
+    xor = load_preset("xor")
+    dashboard.set_project(xor)
+    dashboard.project_opened()
+    assert dashboard.live_run() is None and not dashboard.curves._curves
+    assert dashboard.live.latest_confusion is None and dashboard.confusion.matrix is None
+    assert dashboard.model_view.currentWidget() is dashboard.model_view.note
+    assert not dashboard.health._grad_items
+    # the spiral run cannot be overlaid on an xor project: its box cannot be ticked, and says why
+    assert not row.flags() & Qt.ItemFlag.ItemIsUserCheckable
+    assert "learnt spiral" in row.toolTip(0)
+    # on a spiral project again it can
+    dashboard.set_project(spiral(epochs=2))
+    assert row.flags() & Qt.ItemFlag.ItemIsUserCheckable
+    row.setCheckState(0, Qt.CheckState.Checked)
+    assert set(dashboard.curves._curves) == {1}
+
+
+# ------------------------------------------------------------------ 4: live learning rate
+
+def test_a_learning_rate_changed_during_a_run_applies_from_the_next_batch_and_is_marked(qtbot, dashboard):
+    project = spiral(epochs=1000, optimizer={"type": "sgd", "lr": 0.05}, schedule=None)
+    dashboard.set_project(project)
+    dashboard.actions["step"].trigger()  # one batch, then paused
+    run = dashboard.live_run()
+    qtbot.waitUntil(lambda: dashboard._session is not None and dashboard._session.idle, timeout=TIMEOUT)
+    changed = copy.deepcopy(project)
+    changed["training"]["optimizer"]["lr"] = 0.5
+    dashboard.set_project(changed)
+    assert "learning rate 0.5" in dashboard.status.toolTip()
+    dashboard.actions["step"].trigger()
+    qtbot.waitUntil(lambda: len(run.batch) == 2 and bool(run.changes), timeout=TIMEOUT)
+    assert list(run.batch.view("lr")) == [0.05, 0.5]
+    assert run.changes == [(pytest.approx(2 / run.batches), {"lr": 0.5})]
+    curves = dashboard.curves._curves[run.number]
+    qtbot.waitUntil(lambda: len(curves.marks) == 1, timeout=TIMEOUT)
+    assert curves.marks[0].value() == pytest.approx(2 / 15) and "η 0.5" in curves.marks[0].label.toPlainText()
+    assert "changed during the run: lr 0.5" in run.summary()
+    # anything else applies to the next run, and the banner says so
+    bigger = copy.deepcopy(changed)
+    bigger["training"]["batch_size"] = 50
+    dashboard.set_project(bigger)
+    assert dashboard.banner.isVisible() and "the batch size changed" in dashboard.banner.text()
+    assert "next run" in dashboard.banner.text()
+    dashboard.actions["stop"].trigger()
+    wait_ended(qtbot, dashboard, "cancelled")
+
+
+# ------------------------------------------------------------------ 5: one truth on Stop
+
+def test_stop_reports_one_position_in_the_bar_and_the_status(qtbot, dashboard):
+    dashboard.set_project(spiral(epochs=1000))
+    dashboard.actions["start"].trigger()
+    run = dashboard.live_run()
+    qtbot.waitUntil(lambda: len(run.batch) > 40, timeout=TIMEOUT)
+    dashboard.actions["stop"].trigger()
+    wait_ended(qtbot, dashboard, "cancelled")
+    last = int(run.batch.view("step")[-1])
+    epoch, batch = (last - 1) // run.batches + 1, (last - 1) % run.batches + 1
+    said = f"Run 1 stopped after epoch {epoch}, batch {batch}"
+    assert dashboard.progress.format() == said
+    assert dashboard.status.toolTip() == said
+    assert run.message == f"stopped by request after epoch {epoch}, batch {batch}"
+
+
+# ------------------------------------------------------------------ 6: a refused Start adds no run
+
+def test_a_start_refused_for_an_invalid_network_adds_no_run_row(qtbot, dashboard):
+    project = spiral(epochs=2)
+    project["network"]["layers"].insert(0, {"type": "Conv2D", "filters": 4, "kernel_size": 3})
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    assert dashboard.runs() == [] and dashboard.runs_panel.tree.topLevelItemCount() == 0
+    assert dashboard.banner.isVisible() and "cannot be built" in dashboard.banner.text()
+    assert dashboard.state() == "idle"
