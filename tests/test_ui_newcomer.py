@@ -123,3 +123,63 @@ def test_a_start_refused_for_an_invalid_network_adds_no_run_row(qtbot, dashboard
     assert dashboard.runs() == [] and dashboard.runs_panel.tree.topLevelItemCount() == 0
     assert dashboard.banner.isVisible() and "cannot be built" in dashboard.banner.text()
     assert dashboard.state() == "idle"
+
+
+# ------------------------------------------------------------------ 8: status bar, block counts, plurals, names
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    from test_ui_mainwindow import Messages, dispose
+
+    from playground.ui import dialogs
+    from playground.ui.app import make_application
+    from playground.ui.mainwindow import MainWindow
+    from playground.ui.settings import AppSettings
+
+    messages = Messages()
+    monkeypatch.setattr(dialogs, "QMessageBox", messages)
+    make_application()
+    w = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    w.messages = messages
+    w.resize(1024, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    dispose(w)
+
+
+def test_a_long_status_message_ends_before_the_block_counter(window):
+    assert window.network_label.text().startswith("4 blocks ·")
+    text = "Loaded preset deep-convnet: " + "a very long description of what the network does " * 6
+    window.show_status(text)
+    bar = window.statusBar()
+    shown = bar.currentMessage()
+    assert shown.endswith("…") and len(shown) < len(text) and bar.toolTip() == text
+    width = bar.fontMetrics().horizontalAdvance(shown)
+    assert width < window.network_label.geometry().left() - 10
+
+
+def test_one_block_and_one_epoch_are_singular():
+    from playground.ui.dashboard.runs import network_text, settings_summary
+
+    project = load_preset("spiral")
+    project["training"]["epochs"] = 1
+    project["network"]["layers"] = project["network"]["layers"][-1:]
+    assert "· 1 epoch ·" in settings_summary(project) and network_text(project) == "spiral · 1 block"
+
+
+def test_after_an_import_unsaved_changes_name_the_imported_project(window, tmp_path):
+    from playground.engine.nn.network import Network
+    from playground.engine.project import save_model
+
+    assert window.save_to(tmp_path / "spiral.json")
+    mlp = load_preset("mlp-mnist")
+    save_model(Network(mlp["network"], seed=1), tmp_path / "digits.npz", training=mlp["training"],
+               dataset=mlp["dataset"])
+    assert window.import_model(tmp_path / "digits.npz")
+    assert window.doc.name == "digits" and window.doc.path is None and window.isWindowModified()
+    window.messages.answer = window.messages.StandardButton.Cancel
+    assert not window.maybe_save()
+    kind, _, text = window.messages.shown[-1]
+    assert kind == "warning" and "“digits”" in text
+    assert (tmp_path / "spiral.json").exists() and "spiral" in (tmp_path / "spiral.json").read_text()

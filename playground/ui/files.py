@@ -181,7 +181,11 @@ class ProjectFiles:
                           f"Cannot import {Path(path).name}: {problem}\n\n{EXPECTED_MODEL}")
             return False
         net, project = loaded
+        # the project is the model's now: named after it, and no longer the file it was opened from (Save
+        # would write the model's network over it, and "Save changes?" would name the wrong project)
+        project["name"] = Path(path).stem
         self.doc.push(ReplaceProject(self.doc, project, f"Import model {Path(path).name}"))
+        self.doc.forget_path()
         self.window.set_trained(net, f"imported from {Path(path).name}")
         self.settings.set_last_folder(path)
         self.window.show_status(f"Imported {path}: {net.param_count():,} trained parameters")

@@ -23,6 +23,7 @@ from playground.ui.builder.catalog import new_entry
 from playground.ui.builder.commands import DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer
 from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.training_panel import TrainingPanel
+from playground.ui.dashboard.runs import plural
 from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
 from playground.ui.layout import scrolling
@@ -166,8 +167,9 @@ class MainWindow(QMainWindow):
             self.network_label.setText(f"<span style='color:#c26d00'><b>⚠</b> {html.escape(v.warning[:110])}</span>")
             self.network_label.setToolTip(v.warning)
         else:
-            self.network_label.setText(f"{n} layer{'s' if n != 1 else ''} · <b>{v.total_params:,}</b> parameters")
-            self.network_label.setToolTip("")
+            self.network_label.setText(f"{plural(n, 'block')} · <b>{v.total_params:,}</b> parameters")
+            self.network_label.setToolTip("Blocks: the boxes of the network as drawn in the Network tab, between "
+                                          "the input and the loss; a Dense block with its activation is one block")
         self.actions["fix"].setEnabled(bool(v.fix or v.warning_fix))
         self._update_edit_actions()
 
@@ -192,7 +194,13 @@ class MainWindow(QMainWindow):
         self.canvas.viewport().update()
 
     def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 6000)
+        """``text`` in the status bar for 6 s, shortened with "…" to end before the block counter (all of it
+        in the bar's tooltip)."""
+        bar = self.statusBar()
+        room = bar.width() - self.network_label.sizeHint().width() - 40
+        shown = bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(room, 80))
+        bar.showMessage(shown, 6000)
+        bar.setToolTip(text)
 
     # ------------------------------------------------------------ files (see ProjectFiles)
     def maybe_save(self) -> bool:

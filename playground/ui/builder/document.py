@@ -326,6 +326,12 @@ class ProjectDocument(QObject):
         self.undo_stack.setClean()
         self.dirty_changed.emit(False)
 
+    def forget_path(self) -> None:
+        """The project no longer belongs to its file (an import replaced its network): Save asks for a name."""
+        self._unsaved_new = True
+        self._set_path(None)
+        self.dirty_changed.emit(True)
+
     def push(self, command: QUndoCommand) -> None:
         """Apply an edit so that it can be undone."""
         self.undo_stack.push(command)
