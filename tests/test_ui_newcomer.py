@@ -183,3 +183,55 @@ def test_after_an_import_unsaved_changes_name_the_imported_project(window, tmp_p
     kind, _, text = window.messages.shown[-1]
     assert kind == "warning" and "“digits”" in text
     assert (tmp_path / "spiral.json").exists() and "spiral" in (tmp_path / "spiral.json").read_text()
+
+
+# ------------------------------------------------------------------ 9: File ▸ New
+
+@pytest.mark.parametrize("name", ["spiral", "sin", "mnist", "adding", "counting-text", "sine-wave"])
+def test_an_empty_network_fits_its_data_set_and_builds(name):
+    from playground.engine.data.datasets import DATASET_DESCRIPTIONS
+    from playground.engine.project import validate_project
+    from playground.ui.builder.document import validate_spec
+    from playground.ui.newproject import empty_project
+
+    assert name in DATASET_DESCRIPTIONS
+    project = validate_project(empty_project(name))
+    v = validate_spec(project["network"], project["dataset"])
+    assert v.error is None and v.warning is None, (v.error, v.warning)
+
+
+def _click_entry(qtbot, dialog, kind, name):
+    from PySide6.QtCore import Qt as _Qt
+
+    lst = dialog.list
+    row = next(i for i in range(lst.count()) if lst.item(i).data(_Qt.ItemDataRole.UserRole) == (kind, name))
+    lst.scrollToItem(lst.item(row))
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=lst.visualItemRect(lst.item(row)).center())
+
+
+def test_file_new_offers_an_empty_network_on_a_chosen_data_set_and_the_presets(qtbot, window):
+    window.doc.undo_stack.setClean()
+    window.actions["new"].trigger()
+    dialog = window.files.new_dialog
+    qtbot.waitExposed(dialog)
+    _click_entry(qtbot, dialog, "dataset", "mnist")
+    assert "handwritten digits" in dialog.about.text()
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    doc = window.doc
+    assert doc.dataset()["name"] == "mnist" and doc.name == "untitled"
+    assert [e["type"] for e in doc.layers()] == ["Flatten", "Dense", "Softmax"]
+    assert doc.layer(1)["units"] == 10 and window.network_label.text().startswith("3 blocks")
+
+    window.actions["new"].trigger()
+    dialog = window.files.new_dialog
+    qtbot.waitExposed(dialog)
+    _click_entry(qtbot, dialog, "preset", "xor")
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert window.doc.name == "xor"
+    # a section title is not a choice
+    window.actions["new"].trigger()
+    dialog = window.files.new_dialog
+    dialog.list.setCurrentRow(0)
+    assert not dialog.ok.isEnabled()
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert window.doc.name == "xor"

@@ -21,6 +21,7 @@ from playground.engine.project import (load_model, load_preset, load_project, re
                                       validate_project)
 from playground.ui import dialogs
 from playground.ui.builder.commands import ReplaceProject
+from playground.ui.newproject import DEFAULT_DATASET, NewProjectDialog, empty_project
 
 if TYPE_CHECKING:
     from playground.ui.mainwindow import MainWindow
@@ -77,6 +78,7 @@ class ProjectFiles:
         self.window = window
         self.doc = window.doc
         self.settings = window.settings
+        self.new_dialog: NewProjectDialog | None = None  # File ▸ New's dialog, while open
 
     # ------------------------------------------------------------ unsaved work
     def maybe_save(self) -> bool:
@@ -90,25 +92,45 @@ class ProjectFiles:
         return answer == "discard"
 
     # ------------------------------------------------------------ projects
-    def new_project(self) -> bool:
-        """A fresh project: the default preset, untitled."""
+    def new_project_dialog(self) -> NewProjectDialog | None:
+        """File ▸ New: after any unsaved work is saved or dropped, ask what to start from (not modal to tests:
+        the dialog is returned, open)."""
         if not self.maybe_save():
+            return None
+        dialog = NewProjectDialog(self.window)
+        dialog.accepted.connect(lambda: self._new_from(dialog.choice()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.new_dialog = dialog
+        return dialog
+
+    def _new_from(self, choice: tuple[str, str] | None) -> None:
+        if choice is None:
+            return
+        kind, name = choice
+        if kind == "preset":
+            self.load_preset(name, ask=False)
+        else:
+            self.new_project(name, ask=False)
+
+    def new_project(self, dataset: str = DEFAULT_DATASET, ask: bool = True) -> bool:
+        """A fresh, untitled project: an empty network (only its output layer) on ``dataset``."""
+        if ask and not self.maybe_save():
             return False
-        project = load_preset(DEFAULT_PRESET)
-        project["name"] = "untitled"
-        self.doc.load(project)
+        self.doc.load(empty_project(dataset))
         self.window.canvas.net_scene.select_index(None)
-        self.window.show_status("New project (from the spiral preset)")
+        self.window.canvas.fit()
+        self.window.show_status(f"New project on {dataset}: add blocks from the Layers panel before the output")
         return True
 
-    def load_preset(self, name: str) -> bool:
+    def load_preset(self, name: str, ask: bool = True) -> bool:
         """Open one of the book's networks as a new, unsaved project."""
         try:
             project = load_preset(name)
         except PlaygroundError as e:
             dialogs.error(self.window, "Cannot load the preset", str(e))
             return False
-        if not self.maybe_save():
+        if ask and not self.maybe_save():
             return False
         self.doc.load(project)
         self.window.canvas.net_scene.select_index(None)

@@ -206,8 +206,9 @@ class MainWindow(QMainWindow):
     def maybe_save(self) -> bool:
         return self.files.maybe_save()
 
-    def new_project(self) -> bool:
-        return self.files.new_project()
+    def new_project(self, dataset: str = "spiral") -> bool:
+        """An empty network on ``dataset`` (File ▸ New asks which, or offers a preset)."""
+        return self.files.new_project(dataset)
 
     def load_preset(self, name: str) -> bool:
         return self.files.load_preset(name)

@@ -43,7 +43,8 @@ def add_action(window: MainWindow, key: str, text: str, slot=None, shortcut=None
 def build_actions(window: MainWindow) -> None:
     SK = QKeySequence.StandardKey
     w, files, canvas = window, window.files, window.canvas
-    add_action(w, "new", "&New", files.new_project, SK.New, "Start a new project from the default preset", "new")
+    add_action(w, "new", "&New…", files.new_project_dialog, SK.New,
+               "Start a new project: an empty network on a data set you choose, or a preset", "new")
     add_action(w, "open", "&Open…", files.open_project_dialog, SK.Open, "Open a project file (.json)", "open")
     add_action(w, "save", "&Save", files.save_project, SK.Save, "Save the project", "save")
     add_action(w, "save_as", "Save &As…", files.save_project_as, SK.SaveAs, "Save the project to a new file")
