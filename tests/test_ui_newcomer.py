@@ -235,3 +235,56 @@ def test_file_new_offers_an_empty_network_on_a_chosen_data_set_and_the_presets(q
     assert not dialog.ok.isEnabled()
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Cancel), Qt.MouseButton.LeftButton)
     assert window.doc.name == "xor"
+
+
+# ------------------------------------------------------------------ 13: the tab bar stays put
+
+def test_the_tab_bar_does_not_move_when_the_layers_panel_comes_and_goes(qtbot, window):
+    bar = window.view_bar
+    assert not window.tabs.tabBar().isVisible() and bar.isVisible()
+    assert [bar.tabText(i) for i in range(bar.count())] == [window.tabs.tabText(i) for i in range(window.tabs.count())]
+
+    def where(i):
+        return bar.mapTo(window, bar.tabRect(i).topLeft())
+
+    on_network = [where(i) for i in range(bar.count())]
+    assert window.docks["palette"].isVisible()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+    assert window.current_tab_widget() is window.dashboard
+    qtbot.waitUntil(lambda: not window.docks["palette"].isVisible())
+    assert [where(i) for i in range(bar.count())] == on_network
+    window.show_tab(window.canvas)
+    assert bar.currentIndex() == 0
+    qtbot.waitUntil(lambda: window.docks["palette"].isVisible())
+    assert [where(i) for i in range(bar.count())] == on_network
+
+
+# ------------------------------------------------------------------ 7: a log axis labels only what fits
+
+@pytest.mark.parametrize("height, decades", [(160, (-3, 1)), (400, (-2, 0)), (900, (-1, 0)), (120, (-12, 3))])
+def test_the_gradient_norm_axis_labels_only_what_fits(qtbot, height, decades):
+    from PySide6.QtGui import QImage, QPainter
+
+    from playground.ui.dashboard.health import HealthPanel
+
+    panel = HealthPanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, 2 * height)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.grads.getPlotItem().setYRange(*decades, padding=0)
+    qtbot.waitUntil(lambda: panel.grads.getPlotItem().getAxis("left").range[0] == pytest.approx(decades[0]))
+    axis = panel.grads.getPlotItem().getAxis("left")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    labels = [(rect, text) for rect, _, text in texts if text]
+    assert len(labels) >= 2
+    tops = sorted(r.top() for r, _ in labels)
+    height_of = max(r.height() for r, _ in labels)
+    assert all(b - a >= height_of for a, b in zip(tops, tops[1:])), [t for _, t in labels]
+    shown = {t for _, t in labels}
+    assert not shown & {"0.9", "0.8", "0.7", "0.6", "0.4", "0.3"}

@@ -27,7 +27,7 @@ from playground.ui.dashboard.runs import plural
 from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
 from playground.ui.layout import scrolling
-from playground.ui.menus import build_actions, build_menus, build_toolbar
+from playground.ui.menus import build_actions, build_menus, build_toolbar, build_view_bar
 from playground.ui.settings import AppSettings
 from playground.ui.theme import current_theme, load_icon
 
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         build_actions(self)
         build_menus(self)
         self.toolbar = build_toolbar(self)
+        self.view_bar = build_view_bar(self, self.tabs)
         self._build_statusbar()
         self._connect()
         self.dock_layout.remember_default()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QToolBar
+from PySide6.QtWidgets import QApplication, QTabBar, QTabWidget, QToolBar
 
 from playground.assets import preset_names
 from playground.engine.errors import PlaygroundError
@@ -194,3 +194,31 @@ def build_toolbar(window: MainWindow) -> QToolBar:
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     return tb
+
+
+def build_view_bar(window: MainWindow, tabs: QTabWidget) -> QTabBar:
+    """The tabs' bar in a row of its own across the window, above the docks: it stays put when a tab
+    shows or hides a dock (inside the central widget it moved 200 px sideways with the Layers panel)."""
+    bar = QTabBar()
+    bar.setObjectName("view_tabs")
+    bar.setDocumentMode(True)
+    bar.setExpanding(False)
+    bar.setDrawBase(False)
+    for i in range(tabs.count()):
+        bar.addTab(tabs.tabText(i))
+        bar.setTabToolTip(i, tabs.tabToolTip(i))
+    bar.setCurrentIndex(tabs.currentIndex())
+    bar.currentChanged.connect(tabs.setCurrentIndex)
+    tabs.currentChanged.connect(bar.setCurrentIndex)
+    tabs.setTabBarAutoHide(False)
+    tabs.tabBar().hide()
+    tb = QToolBar("Views", window)
+    tb.setObjectName("toolbar_views")
+    tb.setMovable(False)
+    tb.setFloatable(False)
+    tb.toggleViewAction().setVisible(False)  # the only way between the tabs: never hidden
+    tb.setContentsMargins(0, 0, 0, 0)
+    tb.addWidget(bar)
+    window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+    return bar

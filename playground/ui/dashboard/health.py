@@ -22,7 +22,7 @@ class HealthPanel(QWidget):
         self.grads = make_plot("Gradient norms per layer", "‖∂L/∂W‖₂ (log)", tip=(
             "For each layer with weights, the gradient norm ‖∂L/∂W‖₂ = √(Σ over its weights and biases of "
             "(∂L/∂w)²), on a log scale.\nNorms shrinking layer after layer towards the input: vanishing "
-            "gradients. Norms growing by orders of magnitude: exploding gradients."))
+            "gradients. Norms growing by orders of magnitude: exploding gradients."), log_y=True)
         self.grads.getPlotItem().setLogMode(y=True)
         self.grads.getPlotItem().setYRange(-3, 1)  # log10 units, until there is data
         # the key sits under the plot: inside it, a legend covers the curves of a long run
