@@ -29,7 +29,7 @@ from playground.ui.files import DEFAULT_PRESET, ProjectFiles
 from playground.ui.layout import scrolling
 from playground.ui.menus import build_actions, build_menus, build_toolbar, build_view_bar
 from playground.ui.settings import AppSettings
-from playground.ui.theme import current_theme, load_icon
+from playground.ui.theme import current_theme, load_icon, text_color
 
 APP_TITLE = dialogs.APP_TITLE
 
@@ -161,11 +161,12 @@ class MainWindow(QMainWindow):
         if v.error is not None:
             where = (f"layer {v.error_index + 1} " if v.error_index is not None else "")
             text = v.error if len(v.error) < 110 else v.error[:107] + "…"
-            self.network_label.setText(f"<span style='color:#dc2626'><b>✖ {where}does not fit:</b> "
+            self.network_label.setText(f"<span style='color:{text_color('error')}'><b>✖ {where}does not fit:</b> "
                                        f"{html.escape(text)}</span>")
             self.network_label.setToolTip(v.error)
         elif v.warning is not None:
-            self.network_label.setText(f"<span style='color:#c26d00'><b>⚠</b> {html.escape(v.warning[:110])}</span>")
+            self.network_label.setText(f"<span style='color:{text_color('warning')}'><b>⚠</b> "
+                                       f"{html.escape(v.warning[:110])}</span>")
             self.network_label.setToolTip(v.warning)
         else:
             self.network_label.setText(f"{plural(n, 'block')} · <b>{v.total_params:,}</b> parameters")
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         self.actions["move_down"].setEnabled(has and i < n - 1)
 
     def _theme_changed(self, dark: bool) -> None:
+        self._document_changed()  # the counter's colours
         self.canvas.net_scene.rebuild()
         self.canvas.viewport().update()
 

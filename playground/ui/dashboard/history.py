@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from playground.engine.errors import SpecError
+from playground.ui.theme import muted, text_color
 from playground.ui.dashboard.runs import Run, Setting, clone_project, clone_settings
 
 STATUS_TEXT = {"starting": "loading…", "running": "training", "paused": "paused", "finished": "finished",
@@ -106,7 +107,7 @@ class RunsPanel(QWidget):
         item.setText(self.STATUS, STATUS_TEXT.get(run.status, run.status))
         item.setToolTip(self.STATUS, run.message or STATUS_TEXT.get(run.status, run.status))
         if run.status in ("diverged", "error"):
-            item.setForeground(self.STATUS, QColor("#dc2626"))
+            item.setForeground(self.STATUS, QColor(text_color("error")))
         self._updating = False
 
     def set_comparable(self, key: tuple[str, str] | None) -> None:
@@ -196,15 +197,15 @@ class CloneDialog(QDialog):
             self.editors.addWidget(w)
         self.help = QLabel()
         self.help.setWordWrap(True)
-        self.help.setStyleSheet("color: #555;")
+        muted(self.help)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #b00;")
+        self.error.setStyleSheet(f"color: {text_color('error')};")
         self.error.setWordWrap(True)
         seed = run.project.get("training", {}).get("seed", 0)
         kept = QLabel(f"Kept: seed {seed}, so the same initial weights and batch order "
                       f"(a different batch size reorders the batches), and every other setting.")
         kept.setWordWrap(True)
-        kept.setStyleSheet("color: #555;")
+        muted(kept)
         form = QFormLayout()
         form.addRow("Change", self.which)
         form.addRow("Now", self.current)

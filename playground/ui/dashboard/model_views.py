@@ -95,7 +95,7 @@ class ModelView(QStackedWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note.setStyleSheet("padding: 12px;")  # the palette's text colour, light or dark
+        self.note.setMargin(12)  # no style sheet: with one, a widget keeps the palette of the look it was polished in
         for w in (self.boundary, self.fit, self.note):
             self.addWidget(w)
         self.clear()
