@@ -359,3 +359,31 @@ def _parents(widget):
     while widget is not None:
         yield widget
         widget = widget.parentWidget()
+
+
+# ------------------------------------------------------------------ 11: usable at 1024 x 700
+
+def test_at_1024_by_700_the_network_and_training_tabs_need_no_sideways_scrolling(qtbot, window):
+    from PySide6.QtWidgets import QScrollArea
+
+    from playground.ui.builder.canvas import READABLE_ZOOM
+
+    assert window.width() <= 1024 and window.height() <= 700
+    for preset in ("mlp-mnist", "deep-convnet"):
+        assert window.load_preset(preset)
+        canvas = window.canvas
+        qtbot.waitUntil(lambda: not canvas.horizontalScrollBar().isVisible())
+        # every block lies across the view: none is cut off at the sides
+        view = canvas.viewport().rect()
+        for block in canvas.net_scene.layer_blocks():
+            box = canvas.mapFromScene(block.sceneBoundingRect()).boundingRect()
+            assert view.left() <= box.left() and box.right() <= view.right(), block.content.title
+        assert canvas._zoom >= READABLE_ZOOM  # a long network scrolls down instead of shrinking to a column
+    first = canvas.mapFromScene(canvas.net_scene.layer_blocks()[0].sceneBoundingRect()).boundingRect()
+    assert first.top() >= 0
+    window.show_tab(window.dashboard)
+    page = window.tabs.currentWidget()
+    assert isinstance(page, QScrollArea)
+    qtbot.waitUntil(lambda: page.horizontalScrollBar().maximum() == 0)
+    for button in window.dashboard.buttons.values():
+        assert button.width() >= button.sizeHint().width(), button.text()  # no clipped button

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground.ui.plotlook import look, restyle
-from playground.ui.dashboard.plotting import (LAYER_COLORS, Frame, cache_axes, epoch_extent, make_plot, make_pen,
+from playground.ui.dashboard.plotting import (LAYER_COLORS, PLOT_MIN, Frame, cache_axes, epoch_extent, make_plot, make_pen,
                                               sticky_ceil)
 from playground.ui.dashboard.runs import Run
 
@@ -32,7 +32,7 @@ class HealthPanel(QWidget):
         self.grad_key.setToolTip(self.grads.toolTip())
         self.hists = pg.GraphicsLayoutWidget()
         self.hists.setBackground(look()["bg"])
-        self.hists.setMinimumSize(220, 150)
+        self.hists.setMinimumSize(*PLOT_MIN)
         self.hists.setToolTip(
             "Histogram of each activation layer's outputs on the latest statistics batch.\n"
             "All mass at 0 after a ReLU: dead units (the 'dead' share is the fraction of units that output 0 "

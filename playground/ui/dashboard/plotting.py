@@ -86,10 +86,13 @@ class LogAxis(pg.AxisItem):
 def make_plot(title: str, left: str, bottom: str = "epoch", tip: str = "", log_y: bool = False) -> pg.PlotWidget:
     w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
     style_plot(w, f"<b>{title}</b>", left, bottom, si_prefix=False)  # "loss (x0.001)" confuses more than it helps
-    w.setMinimumSize(220, 150)
+    w.setMinimumSize(*PLOT_MIN)
     w.setToolTip(tip)
     return w
 
+
+#: the smallest a plot gets: three columns of them beside the settings fit a 1024-pixel-wide window
+PLOT_MIN = (170, 130)
 
 NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
