@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -382,8 +383,14 @@ def test_at_1024_by_700_the_network_and_training_tabs_need_no_sideways_scrolling
     first = canvas.mapFromScene(canvas.net_scene.layer_blocks()[0].sceneBoundingRect()).boundingRect()
     assert first.top() >= 0
     window.show_tab(window.dashboard)
+    dash = window.dashboard  # as during an MNIST run: five layers' statistics, a 10-class confusion matrix
+    dash.health.prepare([f"dense{i}" for i in range(1, 6)], [f"dense{i}_relu" for i in range(1, 5)])
+    dash.confusion.set_matrix(np.eye(10, dtype=int) * 1000, tuple("0123456789"))
     page = window.tabs.currentWidget()
     assert isinstance(page, QScrollArea)
     qtbot.waitUntil(lambda: page.horizontalScrollBar().maximum() == 0)
     for button in window.dashboard.buttons.values():
         assert button.width() >= button.sizeHint().width(), button.text()  # no clipped button
+    # the whole matrix, title and columns, is inside its plot
+    item = dash.confusion.getPlotItem()
+    assert dash.confusion.width() >= item.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()

@@ -37,11 +37,11 @@ class ControlBar(QWidget):
         self.progress.setFormat("Ready")
         self.progress.setValue(0)
         bar.addSpacing(8)
-        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.progress, 2)
         self.status = ElidedLabel("Ready")
         self.status.setMinimumWidth(90)
         self.status.setToolTip("What the dashboard is doing")
-        bar.addWidget(self.status)
+        bar.addWidget(self.status, 1)
         #: where the current run is: epoch and batch, of how many, and the batches trained in all
         self.counts = {"epoch": 0, "epochs": 0, "batch": 0, "batches": 0, "step": 0}
         self._clock = QElapsedTimer()

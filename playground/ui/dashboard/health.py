@@ -39,6 +39,7 @@ class HealthPanel(QWidget):
             "for every sample of the batch). All mass at ±1 after tanh, or 0/1 after sigmoid: saturation, "
             "where gradients vanish.")
         title = QLabel("<b>Activation histograms</b> (latest statistics batch)")
+        title.setWordWrap(True)  # a narrow window wraps it rather than widening the panel
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setToolTip(self.hists.toolTip())
         lay = QVBoxLayout(self)

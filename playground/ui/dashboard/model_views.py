@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from playground.engine.train.snapshots import plot_bounds
 from playground.ui.plotlook import restyle
-from playground.ui.dashboard.plotting import PLOT_MIN, class_color, style_plot
+from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, class_color, style_plot
 
 
 class BoundaryView(pg.PlotWidget):
@@ -26,7 +26,7 @@ class BoundaryView(pg.PlotWidget):
         self.marked = pg.ScatterPlotItem(size=16, symbol="o", pen=pg.mkPen("#000", width=2.2), brush=None)
         for it in (self.train, self.val, self.marked):
             item.addItem(it)
-        self.setMinimumSize(PLOT_MIN[0], 160)
+        self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
         self.setToolTip("The class the network predicts at every point of the plane (color; paler = less "
                         "sure), with the training points (circles) and validation points (triangles).\n"
                         "Points circled in black are the samples picked in the confusion matrix.")
@@ -72,7 +72,7 @@ class FitView(pg.PlotWidget):
         for it in (self.train, self.val, self.curve):
             item.addItem(it)
         restyle(self)
-        self.setMinimumSize(PLOT_MIN[0], 160)
+        self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
         self.setToolTip("The network's prediction ŷ(x) (red) over the training (blue) and validation (orange) "
                         "samples, redrawn as it trains.")
 

@@ -93,6 +93,8 @@ def make_plot(title: str, left: str, bottom: str = "epoch", tip: str = "", log_y
 
 #: the smallest a plot gets: three columns of them beside the settings fit a 1024-pixel-wide window
 PLOT_MIN = (170, 130)
+#: the boundary and the confusion matrix need a little more: a 10-class matrix with its axes and title
+RIGHT_MIN_WIDTH = 250
 
 NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
