@@ -353,7 +353,7 @@ def test_regression_shows_the_fitted_curve(qtbot, dashboard):
     dashboard.actions["start"].trigger()
     wait_ended(qtbot, dashboard, "finished")
     view = dashboard.model_view
-    assert view.currentWidget() is view.fit
+    assert view.currentWidget() is view.fit_page and view.fit.isVisible()
     x, y = view.fit.curve.getData()
     assert len(x) == 200 and np.isfinite(y).all()
     assert dashboard.curves.regression

@@ -394,3 +394,58 @@ def test_at_1024_by_700_the_network_and_training_tabs_need_no_sideways_scrolling
     # the whole matrix, title and columns, is inside its plot
     item = dash.confusion.getPlotItem()
     assert dash.confusion.width() >= item.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+
+
+# ------------------------------------------------------------------ 3: panels that fit the task
+
+def test_a_regression_shows_its_fit_and_residuals_and_no_confusion_matrix(qtbot, dashboard):
+    project = load_preset("sin-regression")
+    project["training"]["epochs"] = 3
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    view = dashboard.model_view
+    assert view.currentWidget() is view.fit_page and not dashboard.confusion.isVisible()
+    qtbot.waitUntil(lambda: view.residuals.train.data.size > 0)
+    # a residual is the target minus the curve at the sample's x: recomputed here from the curve drawn
+    cx, cy = view.fit.curve.getData()
+    x, r = view.residuals.train.getData()
+    data = dashboard._data
+    np.testing.assert_allclose(r, data.y_train[:, 0] - np.interp(data.x_train[:, 0], cx, cy), atol=1e-5)
+
+
+def test_a_sequence_regression_shows_predictions_against_truth(qtbot, dashboard):
+    project = load_preset("sine-rnn")
+    project["training"]["epochs"] = 1
+    project["dataset"]["n_samples"] = 200
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    view = dashboard.model_view
+    assert view.currentWidget() is view.scatter and not dashboard.confusion.isVisible()
+    qtbot.waitUntil(lambda: view.scatter.points.data.size > 0)
+    true, pred = view.scatter.points.getData()
+    n = min(len(dashboard._data.y_val), 400)
+    np.testing.assert_allclose(true, dashboard._data.y_val[:n, 0], rtol=1e-6)
+    net = dashboard.current_network()
+    np.testing.assert_allclose(pred, net.predict(dashboard._data.x_val[:n])[:, 0], rtol=1e-4, atol=1e-5)
+
+
+def test_images_and_sequences_of_classes_show_f1_per_class_from_the_confusion_matrix(qtbot, dashboard):
+    project = load_preset("counting-gru")
+    project["training"]["epochs"] = 1
+    project["dataset"]["n_samples"] = 300
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "finished")
+    view = dashboard.model_view
+    assert view.currentWidget() is view.f1 and dashboard.confusion.isVisible()
+    qtbot.waitUntil(lambda: dashboard.live.latest_confusion is not None)
+    m = dashboard.live.latest_confusion["matrix"].astype(float)
+    # F1 = 2PR / (P + R), P = TP / column sum, R = TP / row sum, by hand for each class
+    for k, f1 in enumerate(view.f1.f1):
+        tp, p_all, r_all = m[k, k], m[:, k].sum(), m[k].sum()
+        p = tp / p_all if p_all else 0.0
+        r = tp / r_all if r_all else 0.0
+        assert f1 == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
+    assert len(view.f1.f1) == m.shape[0]

@@ -29,6 +29,7 @@ from playground.engine.nn.network import Network
 from playground.engine.train.remote import packed_network
 from playground.engine.train.trainer import EVAL_BATCH
 
+SCATTER_POINTS = 400  # validation samples in a regression's prediction-against-truth scatter
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
 
@@ -68,6 +69,8 @@ class SnapshotMaker:
     - ``"boundary"``: ``{"probs": (GRID, GRID, K) float32, "bounds": (x0, x1, y0, y1)}``,
       row ``i`` is the i-th x2 value, column ``j`` the j-th x1 value
     - ``"fit"``: ``{"x": (FIT_POINTS,), "y": (FIT_POINTS,)}``
+    - ``"scatter"`` (any other regression, such as a sequence set): ``{"true": (n,), "pred": (n,)}``, the
+      targets and predictions of up to :data:`SCATTER_POINTS` validation samples
     - ``"confusion"``: ``{"matrix": (K, K) int64 m[true, pred], "pred": (N_val,), "epoch": float}``
     - ``"network"``: the network as :func:`~.remote.packed_network` data, which the session turns
       back into a Network of the GUI's own (:func:`~.remote.unpack_extra`)
@@ -82,6 +85,7 @@ class SnapshotMaker:
         shape = tuple(data.input_shape)
         self.want_boundary = self.classification and shape == (2,)
         self.want_fit = (not self.classification) and shape == (1,) and data.y_train.shape[1:] == (1,)
+        self.want_scatter = not self.classification and not self.want_fit and len(data.x_val) > 0
         self._boundary = Throttle(boundary_period)
         self._network = Throttle(network_period)
         if self.want_boundary:
@@ -111,6 +115,10 @@ class SnapshotMaker:
                 out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
+            if self.want_scatter and self._boundary.due(exact):
+                x, y = self.data.x_val[:SCATTER_POINTS], self.data.y_val[:SCATTER_POINTS]
+                out["scatter"] = {"true": np.asarray(y, np.float32).reshape(-1),
+                                  "pred": np.asarray(net.predict(x), np.float32).reshape(-1)}
             # at an epoch's end the trainer predicts the validation set anyway: the confusion matrix
             # comes from those predictions (from_val_predictions), not from a second pass here
             if self.classification and len(self.data.x_val) and exact and not epoch_end:

@@ -158,8 +158,7 @@ class TrainingDashboard(QWidget):
         """Another project was opened: stop any run, empty every plot; only comparable runs can be overlaid."""
         self._clear_plots()
         self._midrun = None
-        self.health.prepare([], [])
-        self.model_view.clear()
+        self.live.forget_data()
         self._show_idle_text()
 
     def _clear_plots(self) -> None:
@@ -375,7 +374,7 @@ class TrainingDashboard(QWidget):
         self._data = data
         self._network = copy_network(net)
         self.network_updated.emit(self._network)
-        self.model_view.set_data(data)
+        self.live.set_data(data)
         self.health.prepare([l.name for l in net.layers if l.params], [l.name for l in net.activation_layers()])
         self.curves.set_kind(data.kind != "classification")
         # the worker process computes the pictures beside the trainer (SnapshotMaker has no Qt)

@@ -50,7 +50,7 @@ class LivePlots:
 
     def take_pictures(self, extras: dict[str, Any]) -> None:
         """Keep the newest boundary, fitted curve and confusion matrix of a report's ``extras``."""
-        for key in ("boundary", "fit", "confusion"):
+        for key in ("boundary", "fit", "scatter", "confusion"):
             if key in extras:
                 self._pictures[key] = extras[key]
 
@@ -113,12 +113,20 @@ class LivePlots:
             self.model_view.boundary.mark(data.x_val[idx, :2])
         return f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}"
 
+    def set_data(self, data) -> None:
+        """A run on ``data`` begins: the panels that fit its task (no confusion matrix for a regression)."""
+        self.model_view.set_data(data)
+        self.confusion.setVisible(data.kind == "classification")
+
+    def forget_data(self) -> None:
+        """No run and no data set: every panel back to how it starts (another project was opened)."""
+        self.health.prepare([], [])
+        self.model_view.clear()
+        self.confusion.show()
+
     def _show_pictures(self) -> None:
         pics, self._pictures = self._pictures, {}
-        if "boundary" in pics:
-            self.model_view.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
-        if "fit" in pics:
-            self.model_view.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
         if "confusion" in pics:
             self.latest_confusion = pics["confusion"]
             self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())
+        self.model_view.show_pictures(pics, pics.get("confusion"), self._class_names())

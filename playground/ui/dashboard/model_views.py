@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from playground.engine.train.snapshots import plot_bounds
 from playground.ui.plotlook import restyle
 from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, class_color, style_plot
+from playground.ui.dashboard.task_views import F1View, ResidualView, ScatterView
 
 
 class BoundaryView(pg.PlotWidget):
@@ -86,29 +87,41 @@ class FitView(pg.PlotWidget):
 
 
 class ModelView(QStackedWidget):
-    """Decision boundary (2-D classification), fitted curve (1-D regression), or a note why neither."""
+    """What fits the task: the decision boundary (2-D classification), the fitted curve with its residuals
+    (1-D regression), the F1 of each class (images, sequences of classes), predictions against truth (any
+    other regression), or, before a run, a note."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.boundary = BoundaryView()
         self.fit = FitView()
+        self.residuals = ResidualView()
+        self.fit_page = QWidget()
+        page = QVBoxLayout(self.fit_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(4)
+        page.addWidget(self.fit, 3)
+        page.addWidget(self.residuals, 2)
+        self.f1 = F1View()
+        self.scatter = ScatterView()
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setMargin(12)  # no style sheet: with one, a widget keeps the palette of the look it was polished in
-        for w in (self.boundary, self.fit, self.note):
+        for w in (self.boundary, self.fit_page, self.f1, self.scatter, self.note):
             self.addWidget(w)
         self.clear()
 
     def clear(self) -> None:
         """No run: say what will appear here."""
-        self.set_note("Press Start to train: the decision boundary (2-D data) or the fitted curve "
-                      "(1-D regression) appears here.")
+        self.set_note("Press Start to train: what fits the task appears here (the decision boundary of 2-D "
+                      "data, the fitted curve of 1-D regression, the F1 of each class of images or "
+                      "sequences, or predictions against truth).")
 
     def apply_look(self) -> None:
         """Colours of the app's current look (light or dark)."""
-        restyle(self.boundary)
-        restyle(self.fit)
+        for plot in (self.boundary, self.fit, self.residuals, self.f1, self.scatter):
+            restyle(plot)
 
     def set_note(self, text: str) -> None:
         self.note.setText(text)
@@ -120,12 +133,25 @@ class ModelView(QStackedWidget):
         if data.kind == "classification" and shape == (2,):
             self.boundary.set_data(data)
             self.setCurrentWidget(self.boundary)
-        elif data.kind != "classification" and shape == (1,) and data.y_train.shape[1:] == (1,):
+        elif data.kind == "classification":
+            self.f1.set_matrix(np.zeros((int(data.n_classes or 2),) * 2, int), tuple(data.class_names))
+            self.setCurrentWidget(self.f1)
+        elif shape == (1,) and data.y_train.shape[1:] == (1,):
             self.fit.set_data(data)
-            self.setCurrentWidget(self.fit)
+            self.residuals.set_data(data)
+            self.setCurrentWidget(self.fit_page)
         else:
-            what = "a decision boundary needs 2 input features" if data.kind == "classification" \
-                else "a fitted curve needs 1 input feature and 1 target"
-            self.set_note(f"{data.name}: inputs of shape {shape}; {what}. "
-                          f"See the confusion matrix below for how the network does."
-                          if data.kind == "classification" else f"{data.name}: {what}.")
+            self.scatter.clear_points()
+            self.setCurrentWidget(self.scatter)
+
+    def show_pictures(self, pics: dict, confusion: dict | None, names: tuple[str, ...]) -> None:
+        """Draw what a report brought that this view shows."""
+        if "boundary" in pics:
+            self.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
+        if "fit" in pics:
+            self.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
+            self.residuals.set_fit(pics["fit"]["x"], pics["fit"]["y"])
+        if "scatter" in pics:
+            self.scatter.set_points(pics["scatter"]["true"], pics["scatter"]["pred"])
+        if confusion is not None and self.currentWidget() is self.f1:
+            self.f1.set_matrix(confusion["matrix"], names)
