@@ -449,3 +449,13 @@ def test_images_and_sequences_of_classes_show_f1_per_class_from_the_confusion_ma
         r = tp / r_all if r_all else 0.0
         assert f1 == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
     assert len(view.f1.f1) == m.shape[0]
+
+
+def test_the_progress_bar_leaves_its_busy_state_after_an_error(qtbot, dashboard, tmp_path):
+    project = load_preset("mlp-mnist")
+    project["dataset"]["data_dir"] = str(tmp_path)  # no MNIST here
+    dashboard.set_project(project)
+    dashboard.actions["start"].trigger()
+    wait_ended(qtbot, dashboard, "error")
+    assert dashboard.progress.maximum() > 0 and "failed" in dashboard.progress.format()
+    assert dashboard.banner.isVisible() and dashboard.banner.level == "error"
