@@ -48,10 +48,12 @@ class NewProjectDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("New project")
         self.list = QListWidget()
-        self.list.setMinimumSize(420, 320)
+        self.list.setMinimumSize(480, 360)
+        self.list.setWordWrap(True)
         self._section("An empty network on a data set (you add the blocks)")
         for name in DATASET_DESCRIPTIONS:
-            self._entry("dataset", name, f"{name} ({DATASET_KINDS[name]})", DATASET_DESCRIPTIONS[name])
+            self._entry("dataset", name, f"{name} ({DATASET_KINDS[name]}): {DATASET_DESCRIPTIONS[name]}",
+                        DATASET_DESCRIPTIONS[name])
         self._section("One of the book's networks, ready to train (a preset)")
         for name in preset_names():
             try:
@@ -79,7 +81,7 @@ class NewProjectDialog(QDialog):
 
     def _section(self, text: str) -> None:
         item = QListWidgetItem(text)
-        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a title: readable, not a choice
         font = item.font()
         font.setBold(True)
         item.setFont(font)

@@ -73,7 +73,7 @@ class ResidualView(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        item = style_plot(self, "<b>Residuals</b> y − ŷ(x)", "y − ŷ", "x")
+        item = style_plot(self, "<b>Residuals</b> y − ŷ(x)", "y − ŷ", "x", si_prefix=False)
         item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888", width=1)))
         self.train = pg.ScatterPlotItem(size=5, brush=pg.mkBrush("#1f77b4aa"), pen=None)
         self.val = pg.ScatterPlotItem(size=6, symbol="t", brush=pg.mkBrush("#ff7f0ecc"), pen=None)
