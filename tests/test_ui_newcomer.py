@@ -373,7 +373,7 @@ def test_at_1024_by_700_the_network_and_training_tabs_need_no_sideways_scrolling
     for preset in ("mlp-mnist", "deep-convnet"):
         assert window.load_preset(preset)
         canvas = window.canvas
-        qtbot.waitUntil(lambda: not canvas.horizontalScrollBar().isVisible())
+        qtbot.waitUntil(lambda: not window.canvas.horizontalScrollBar().isVisible())
         # every block lies across the view: none is cut off at the sides
         view = canvas.viewport().rect()
         for block in canvas.net_scene.layer_blocks():
@@ -409,7 +409,7 @@ def test_a_regression_shows_its_fit_and_residuals_and_no_confusion_matrix(qtbot,
     qtbot.waitUntil(lambda: view.residuals.train.data.size > 0)
     # a residual is the target minus the curve at the sample's x: recomputed here from the curve drawn
     cx, cy = view.fit.curve.getData()
-    x, r = view.residuals.train.getData()
+    _, r = view.residuals.train.getData()
     data = dashboard._data
     np.testing.assert_allclose(r, data.y_train[:, 0] - np.interp(data.x_train[:, 0], cx, cy), atol=1e-5)
 
