@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from playground.engine.errors import PlaygroundError
 from playground.engine.project import (load_model, load_preset, load_project, resolve_project, save_model, save_project,
@@ -23,8 +23,8 @@ from playground.ui import dialogs
 from playground.ui.builder.commands import ReplaceProject
 from playground.ui.newproject import DEFAULT_DATASET, NewProjectDialog, empty_project
 
-if TYPE_CHECKING:
-    from playground.ui.mainwindow import MainWindow
+#: the main window (playground.ui.mainwindow imports this module, so it is not imported back)
+MainWindow = QMainWindow
 
 DEFAULT_PRESET = "spiral"
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QTabBar, QTabWidget, QToolBar
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabBar, QTabWidget, QToolBar
 
 from playground.assets import preset_names
 from playground.engine.errors import PlaygroundError
@@ -14,8 +12,8 @@ from playground.engine.project import load_preset
 from playground.ui import dialogs
 from playground.ui.theme import load_icon
 
-if TYPE_CHECKING:
-    from playground.ui.mainwindow import MainWindow
+#: the main window (playground.ui.mainwindow imports this module, so it is not imported back)
+MainWindow = QMainWindow
 
 
 def add_action(window: MainWindow, key: str, text: str, slot=None, shortcut=None, tip: str = "",
