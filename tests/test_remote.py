@@ -151,7 +151,7 @@ def test_the_worker_obeys_commands_and_says_when_it_is_paused():
     conn.send(("stop", 4))
     rest = rest_of(process, conn)
     warnings = [m[1] for m in rest if m[0] == "warning"]
-    assert len(warnings) == 2 and "expected a command 'pause', 'resume', 'stop' or ('step', n), got ('dance', 1)" \
+    assert len(warnings) == 2 and "expected a command 'pause', 'resume', 'stop', ('step', n) or ('optimizer', {setting: value}), got ('dance', 1)" \
         in warnings[0] and "expected (command, sequence number), got 'stop'" in warnings[1]
     assert rest[-1][0] == "ended" and rest[-1][1]["status"] == "cancelled" and rest[-1][1]["steps"] == 3
 
@@ -236,3 +236,35 @@ def test_the_blocked_trainer_reports_without_holding_the_control():
 
     control.on_block = on_block
     assert control.wait() is True and resumed
+
+
+def test_the_worker_applies_new_optimizer_settings_from_its_next_batch_and_reports_where():
+    project, data, config = spiral_setup(epochs=50, optimizer={"type": "momentum", "lr": 0.05}, schedule=None)
+    net = Network(project["network"], seed=0)
+    job = remote.make_job(net, remote.SharedDataset(data).descriptor, config, max_rate_hz=1000.0,
+                          commands=("pause",))
+    process, conn = remote.spawn_worker()
+    conn.send(job)
+    progress = []
+
+    def until_idle(seq):
+        while True:
+            assert conn.poll(30), "the worker said nothing for 30 s"
+            message = conn.recv()
+            if message[0] == "progress":
+                progress.append(message[1])
+            if message[0] == "idle" and message[2] == seq:
+                return
+
+    conn.send((("step", 2), 1))
+    until_idle(1)
+    conn.send((("optimizer", {"lr": 0.5, "momentum": 0.5}), 2))
+    conn.send((("step", 1), 3))
+    until_idle(3)
+    conn.send(("stop", 4))
+    rest_of(process, conn)
+    lrs = [lr for p in progress for lr in p["lr"]]
+    changes = [c for p in progress for c in p["changes"]]
+    assert lrs == [0.05, 0.05, 0.5]
+    # the third batch (epoch position 3 of 15 batches) applied them
+    assert changes == [(pytest.approx(3 / 15), {"lr": 0.5, "momentum": 0.5})]

@@ -250,3 +250,79 @@ def test_epoch_train_metrics_see_the_network_without_dropout():
     assert ep["loss"] == pytest.approx(np.log(4 / 3), rel=1e-6)
     assert ep["val_loss"] == pytest.approx(np.log(4 / 3), rel=1e-6)
     assert 0.6 < ep["running_accuracy"] < 0.9 and ep["running_loss"] > 0.33
+
+
+def _paused_spiral_trainer(optimizer, rec):
+    project = load_preset("spiral")
+    data = make_dataset(project["dataset"])
+    control = TrainControl()
+    control.pause()
+    trainer = Trainer(Network(project["network"], seed=3), data,
+                      {**project["training"], "epochs": 50, "seed": 3, "optimizer": optimizer, "schedule": None},
+                      control=control, callbacks=[rec])
+    thread = threading.Thread(target=trainer.run)
+    thread.start()
+    return trainer, control, thread
+
+
+def _step_and_wait(control, rec, n):
+    before = len(rec.batches)
+    control.step(n)
+    for _ in range(500):
+        if len(rec.batches) == before + n and control.blocked:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("the trainer did not step")
+
+
+def test_a_learning_rate_changed_during_a_run_applies_from_the_next_batch():
+    """SGD: W ← W − η·g. From the same weights and batch, η = 0.5 moves them 10 times as far as η = 0.05."""
+    moves = {}
+    for lr in (0.05, 0.5):
+        rec = Recorder()
+        trainer, control, thread = _paused_spiral_trainer({"type": "sgd", "lr": 0.05}, rec)
+        try:
+            _step_and_wait(control, rec, 2)
+            before = trainer.net.get_weights()
+            if lr != 0.05:
+                control.set_optimizer({"lr": lr})
+            _step_and_wait(control, rec, 1)
+            after = trainer.net.get_weights()
+        finally:
+            control.cancel()
+            thread.join(10)
+        moves[lr] = {k: after[k].astype(np.float64) - before[k] for k in before}
+        assert [logs["lr"] for _, logs in rec.batches] == [0.05, 0.05, lr]
+        assert ("optimizer_changed" in rec.batches[2][1]) == (lr != 0.05)
+        assert "optimizer_changed" not in rec.batches[1][1]
+    for k in moves[0.05]:
+        # float32 weights near 1 hold a step to about 1e-7: ten times that is the tolerance
+        np.testing.assert_allclose(moves[0.5][k], 10 * moves[0.05][k], rtol=1e-3, atol=2e-6)
+
+
+def test_the_optimizers_own_settings_change_live_and_a_bad_value_is_refused_with_a_warning():
+    rec = Recorder()
+    trainer, control, thread = _paused_spiral_trainer({"type": "momentum", "lr": 0.05}, rec)
+    try:
+        _step_and_wait(control, rec, 1)
+        control.set_optimizer({"momentum": 0.5})
+        _step_and_wait(control, rec, 1)
+        assert trainer.optimizer.momentum == 0.5 and rec.batches[1][1]["optimizer_changed"] == {"momentum": 0.5}
+        control.set_optimizer({"beta1": 0.5})
+        _step_and_wait(control, rec, 1)
+        assert "optimizer_changed" not in rec.batches[2][1]
+        assert "has no setting beta1" in rec.warnings[-1] and trainer.optimizer.momentum == 0.5
+    finally:
+        control.cancel()
+        thread.join(10)
+
+
+def test_a_stopped_run_names_the_last_batch_it_trained():
+    rec = Recorder()
+    trainer, control, thread = _paused_spiral_trainer({"type": "sgd", "lr": 0.05}, rec)
+    _step_and_wait(control, rec, 17)  # 15 batches an epoch: the second epoch's second batch
+    control.cancel()
+    thread.join(10)
+    last = rec.batches[-1][1]
+    assert (last["epoch"], last["batch"]) == (2, 2)
+    assert rec.end["message"] == "stopped by request after epoch 2, batch 2"

@@ -194,7 +194,7 @@ def test_diverging_run_stops_with_a_visible_message(qtbot, dashboard):
     assert dashboard.banner.isVisible()
     text = dashboard.banner.text()
     assert "diverged" in text and "loss became" in text and "learning rate" in text
-    assert "diverged" in dashboard.runs_panel.tree.topLevelItem(0).text(4)
+    assert "diverged" in dashboard.runs_panel.tree.topLevelItem(0).text(dashboard.runs_panel.STATUS)
     # the app stays usable: a sane project trains right after
     dashboard.set_project(spiral(epochs=1))
     assert dashboard.actions["start"].isEnabled()
@@ -296,7 +296,7 @@ def test_clone_run_changes_one_setting_and_keeps_the_start(qtbot, dashboard):
     # the cloned-from run is overlaid with the new one
     assert first.shown and set(dashboard.curves._curves) == {first.number, second.number}
     assert panel.tree.topLevelItemCount() == 2
-    assert "clone" in panel.tree.topLevelItem(1).text(2)
+    assert "clone" in panel.tree.topLevelItem(1).text(panel.SETTINGS)
 
 
 def test_overlay_checkbox_adds_and_removes_a_runs_curves(qtbot, dashboard):
@@ -353,7 +353,7 @@ def test_regression_shows_the_fitted_curve(qtbot, dashboard):
     dashboard.actions["start"].trigger()
     wait_ended(qtbot, dashboard, "finished")
     view = dashboard.model_view
-    assert view.currentWidget() is view.fit
+    assert view.currentWidget() is view.fit_page and view.fit.isVisible()
     x, y = view.fit.curve.getData()
     assert len(x) == 200 and np.isfinite(y).all()
     assert dashboard.curves.regression

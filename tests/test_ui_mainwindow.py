@@ -107,7 +107,7 @@ def test_palette_drop_then_undo_redo_with_the_shortcuts(window, qtbot):
     assert deliver_drag(canvas, window.layer_palette.mime_for("Dropout"), gap_point(canvas.net_scene, 1))
     assert doc.layer(1)["type"] == "Dropout"
     assert window.isWindowModified()
-    assert "5 layers" in window.network_label.text()
+    assert "5 blocks" in window.network_label.text()
     canvas.setFocus()
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert doc.project() == before

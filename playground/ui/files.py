@@ -21,6 +21,11 @@ from playground.engine.project import (load_model, load_preset, load_project, re
                                       validate_project)
 from playground.ui import dialogs
 from playground.ui.builder.commands import ReplaceProject
+from playground.ui.newproject import DEFAULT_DATASET, NewProjectDialog, empty_project
+
+#: the main window (playground.ui.mainwindow imports this module, so it is not imported back)
+MainWindow = QMainWindow
+
 DEFAULT_PRESET = "spiral"
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 MODEL_FILTER = "Trained models (*.npz);;All files (*)"
@@ -77,6 +82,7 @@ class ProjectFiles:
         self.window = window
         self.doc = window.doc
         self.settings = window.settings
+        self.new_dialog: NewProjectDialog | None = None  # File ▸ New's dialog, while open
 
     # ------------------------------------------------------------ unsaved work
     def maybe_save(self) -> bool:
@@ -90,25 +96,45 @@ class ProjectFiles:
         return answer == "discard"
 
     # ------------------------------------------------------------ projects
-    def new_project(self) -> bool:
-        """A fresh project: the default preset, untitled."""
+    def new_project_dialog(self) -> NewProjectDialog | None:
+        """File ▸ New: after any unsaved work is saved or dropped, ask what to start from (not modal to tests:
+        the dialog is returned, open)."""
         if not self.maybe_save():
+            return None
+        dialog = NewProjectDialog(self.window)
+        dialog.accepted.connect(lambda: self._new_from(dialog.choice()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.new_dialog = dialog
+        return dialog
+
+    def _new_from(self, choice: tuple[str, str] | None) -> None:
+        if choice is None:
+            return
+        kind, name = choice
+        if kind == "preset":
+            self.load_preset(name, ask=False)
+        else:
+            self.new_project(name, ask=False)
+
+    def new_project(self, dataset: str = DEFAULT_DATASET, ask: bool = True) -> bool:
+        """A fresh, untitled project: an empty network (only its output layer) on ``dataset``."""
+        if ask and not self.maybe_save():
             return False
-        project = load_preset(DEFAULT_PRESET)
-        project["name"] = "untitled"
-        self.doc.load(project)
+        self.doc.load(empty_project(dataset))
         self.window.canvas.net_scene.select_index(None)
-        self.window.show_status("New project (from the spiral preset)")
+        self.window.canvas.fit()
+        self.window.show_status(f"New project on {dataset}: add blocks from the Layers panel before the output")
         return True
 
-    def load_preset(self, name: str) -> bool:
+    def load_preset(self, name: str, ask: bool = True) -> bool:
         """Open one of the book's networks as a new, unsaved project."""
         try:
             project = load_preset(name)
         except PlaygroundError as e:
             dialogs.error(self.window, "Cannot load the preset", str(e))
             return False
-        if not self.maybe_save():
+        if ask and not self.maybe_save():
             return False
         self.doc.load(project)
         self.window.canvas.net_scene.select_index(None)
@@ -181,7 +207,11 @@ class ProjectFiles:
                           f"Cannot import {Path(path).name}: {problem}\n\n{EXPECTED_MODEL}")
             return False
         net, project = loaded
+        # the project is the model's now: named after it, and no longer the file it was opened from (Save
+        # would write the model's network over it, and "Save changes?" would name the wrong project)
+        project["name"] = Path(path).stem
         self.doc.push(ReplaceProject(self.doc, project, f"Import model {Path(path).name}"))
+        self.doc.forget_path()
         self.window.set_trained(net, f"imported from {Path(path).name}")
         self.settings.set_last_folder(path)
         self.window.show_status(f"Imported {path}: {net.param_count():,} trained parameters")

@@ -25,12 +25,13 @@ from playground.ui.builder.catalog import new_entry
 from playground.ui.builder.commands import DuplicateLayer, InsertLayer, MoveLayer, RemoveLayer
 from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.training_panel import TrainingPanel
+from playground.ui.dashboard.runs import plural
 from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
 from playground.ui.layout import scrolling
-from playground.ui.menus import build_actions, build_menus, build_toolbar
+from playground.ui.menus import build_actions, build_menus, build_toolbar, build_view_bar
 from playground.ui.settings import AppSettings
-from playground.ui.theme import current_theme, load_icon
+from playground.ui.theme import current_theme, load_icon, text_color
 
 APP_TITLE = dialogs.APP_TITLE
 
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         build_actions(self)
         build_menus(self)
         self.toolbar = build_toolbar(self)
+        self.view_bar = build_view_bar(self, self.tabs)
         self._build_statusbar()
         self._connect()
         self.dock_layout.remember_default()
@@ -129,6 +131,8 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         doc = self.doc
         doc.changed.connect(self._document_changed)
+        if hasattr(self.dashboard, "project_opened"):
+            doc.loaded.connect(self.dashboard.project_opened)
         doc.dirty_changed.connect(self._update_title)
         doc.path_changed.connect(self._update_title)
         doc.undo_stack.indexChanged.connect(self._update_edit_actions)
@@ -160,15 +164,17 @@ class MainWindow(QMainWindow):
         if v.error is not None:
             where = (f"layer {v.error_index + 1} " if v.error_index is not None else "")
             text = v.error if len(v.error) < 110 else v.error[:107] + "…"
-            self.network_label.setText(f"<span style='color:#dc2626'><b>✖ {where}does not fit:</b> "
+            self.network_label.setText(f"<span style='color:{text_color('error')}'><b>✖ {where}does not fit:</b> "
                                        f"{html.escape(text)}</span>")
             self.network_label.setToolTip(v.error)
         elif v.warning is not None:
-            self.network_label.setText(f"<span style='color:#c26d00'><b>⚠</b> {html.escape(v.warning[:110])}</span>")
+            self.network_label.setText(f"<span style='color:{text_color('warning')}'><b>⚠</b> "
+                                       f"{html.escape(v.warning[:110])}</span>")
             self.network_label.setToolTip(v.warning)
         else:
-            self.network_label.setText(f"{n} layer{'s' if n != 1 else ''} · <b>{v.total_params:,}</b> parameters")
-            self.network_label.setToolTip("")
+            self.network_label.setText(f"{plural(n, 'block')} · <b>{v.total_params:,}</b> parameters")
+            self.network_label.setToolTip("Blocks: the boxes of the network as drawn in the Network tab, between "
+                                          "the input and the loss; a Dense block with its activation is one block")
         self.actions["fix"].setEnabled(bool(v.fix or v.warning_fix))
         self._update_edit_actions()
 
@@ -189,18 +195,26 @@ class MainWindow(QMainWindow):
         self.actions["move_down"].setEnabled(has and i < n - 1)
 
     def _theme_changed(self, dark: bool) -> None:
+        self._document_changed()  # the counter's colours
         self.canvas.net_scene.rebuild()
         self.canvas.viewport().update()
 
     def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 6000)
+        """``text`` in the status bar for 6 s, shortened with "…" to end before the block counter (all of it
+        in the bar's tooltip)."""
+        bar = self.statusBar()
+        room = bar.width() - self.network_label.sizeHint().width() - 40
+        shown = bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(room, 80))
+        bar.showMessage(shown, 6000)
+        bar.setToolTip(text)
 
     # ------------------------------------------------------------ files (see ProjectFiles)
     def maybe_save(self) -> bool:
         return self.files.maybe_save()
 
-    def new_project(self) -> bool:
-        return self.files.new_project()
+    def new_project(self, dataset: str = "spiral") -> bool:
+        """An empty network on ``dataset`` (File ▸ New asks which, or offers a preset)."""
+        return self.files.new_project(dataset)
 
     def load_preset(self, name: str) -> bool:
         return self.files.load_preset(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabBar, QTabWidget, QToolBar
 
 from playground.assets import preset_names
 from playground.engine.errors import PlaygroundError
@@ -16,6 +16,8 @@ from playground.engine.project import load_preset
 from playground.ui import dialogs
 from playground.ui.theme import load_icon
 
+#: the main window (playground.ui.mainwindow imports this module, so it is not imported back)
+MainWindow = QMainWindow
 
 def add_action(window: QMainWindow, key: str, text: str, slot=None, shortcut=None, tip: str = "",
                icon: str | None = None, checkable: bool = False) -> QAction:
@@ -42,7 +44,8 @@ def add_action(window: QMainWindow, key: str, text: str, slot=None, shortcut=Non
 def build_actions(window: QMainWindow) -> None:
     SK = QKeySequence.StandardKey
     w, files, canvas = window, window.files, window.canvas
-    add_action(w, "new", "&New", files.new_project, SK.New, "Start a new project from the default preset", "new")
+    add_action(w, "new", "&New…", files.new_project_dialog, SK.New,
+               "Start a new project: an empty network on a data set you choose, or a preset", "new")
     add_action(w, "open", "&Open…", files.open_project_dialog, SK.Open, "Open a project file (.json)", "open")
     add_action(w, "save", "&Save", files.save_project, SK.Save, "Save the project", "save")
     add_action(w, "save_as", "Save &As…", files.save_project_as, SK.SaveAs, "Save the project to a new file")
@@ -192,3 +195,31 @@ def build_toolbar(window: QMainWindow) -> QToolBar:
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     return tb
+
+
+def build_view_bar(window: MainWindow, tabs: QTabWidget) -> QTabBar:
+    """The tabs' bar in a row of its own across the window, above the docks: it stays put when a tab
+    shows or hides a dock (inside the central widget it moved 200 px sideways with the Layers panel)."""
+    bar = QTabBar()
+    bar.setObjectName("view_tabs")
+    bar.setDocumentMode(True)
+    bar.setExpanding(False)
+    bar.setDrawBase(False)
+    for i in range(tabs.count()):
+        bar.addTab(tabs.tabText(i))
+        bar.setTabToolTip(i, tabs.tabToolTip(i))
+    bar.setCurrentIndex(tabs.currentIndex())
+    bar.currentChanged.connect(tabs.setCurrentIndex)
+    tabs.currentChanged.connect(bar.setCurrentIndex)
+    tabs.setTabBarAutoHide(False)
+    tabs.tabBar().hide()
+    tb = QToolBar("Views", window)
+    tb.setObjectName("toolbar_views")
+    tb.setMovable(False)
+    tb.setFloatable(False)
+    tb.toggleViewAction().setVisible(False)  # the only way between the tabs: never hidden
+    tb.setContentsMargins(0, 0, 0, 0)
+    tb.addWidget(bar)
+    window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+    return bar

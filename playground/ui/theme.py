@@ -15,7 +15,12 @@ from PySide6.QtWidgets import QApplication
 
 from playground.ui import plotlook
 
-__all__ = ["Colors", "Theme", "current_theme"]
+__all__ = ["Colors", "Theme", "current_theme", "muted", "text_color"]
+
+#: text colours on the window's background, light and dark, each at least 4.5:1 (WCAG AA) against it:
+#: "muted" is also the palette's placeholder text (hints and descriptions), "note" its link colour
+TEXT_COLORS = {"muted": ("#565e6e", "#a3acbd"), "error": ("#b91c1c", "#f87171"), "warning": ("#8f5200", "#fbbf24"),
+               "note": ("#1d4ed8", "#7cb5fb")}
 
 #: accent colour of each palette group (blocks, palette icons)
 GROUP_COLORS = {
@@ -64,13 +69,14 @@ def _dark_palette() -> QPalette:
     p = QPalette()
     window, base, alt, text = QColor("#23262d"), QColor("#1b1e24"), QColor("#2a2e36"), QColor("#e6e9ef")
     disabled = QColor("#7d8494")
+    muted_text, link = QColor(TEXT_COLORS["muted"][1]), QColor(TEXT_COLORS["note"][1])
     for role, color in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
                         (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, alt),
                         (QPalette.ColorRole.ToolTipBase, QColor("#2f343e")),
-                        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.PlaceholderText, disabled),
+                        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.PlaceholderText, muted_text),
                         (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, QColor("#2d323b")),
                         (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.BrightText, QColor("#ff6b6b")),
-                        (QPalette.ColorRole.Link, QColor("#60a5fa")), (QPalette.ColorRole.Highlight, QColor("#3b82f6")),
+                        (QPalette.ColorRole.Link, link), (QPalette.ColorRole.Highlight, QColor("#2563eb")),
                         (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
                         (QPalette.ColorRole.Light, QColor("#3a3f4a")), (QPalette.ColorRole.Midlight, QColor("#32363f")),
                         (QPalette.ColorRole.Mid, QColor("#262a31")), (QPalette.ColorRole.Dark, QColor("#16181d")),
@@ -79,6 +85,29 @@ def _dark_palette() -> QPalette:
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return p
+
+
+def _light_palette(style) -> QPalette:
+    """The style's own light palette, with hints, notes and selections that read at 4.5:1 (its placeholder
+    text is half-transparent black, its selection too light for white text)."""
+    p = style.standardPalette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor(TEXT_COLORS["muted"][0]))
+        p.setColor(group, QPalette.ColorRole.Link, QColor(TEXT_COLORS["note"][0]))
+        p.setColor(group, QPalette.ColorRole.Highlight, QColor("#2563eb"))  # white on it reads at 5.2:1
+    return p
+
+
+def text_color(kind: str) -> str:
+    """A text colour for ``kind`` ("muted", "error", "warning", "note") readable on the window in the current look."""
+    theme = current_theme()
+    return TEXT_COLORS[kind][1 if theme is not None and theme.dark else 0]
+
+
+def muted(label) -> None:
+    """Draw ``label``'s text in the palette's hint colour, which follows light and dark (a style sheet's
+    ``palette(...)`` keeps the colour of the look it was set in)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 def system_is_dark() -> bool:
@@ -124,7 +153,7 @@ class Theme(QObject):
     def apply(self) -> None:
         dark = system_is_dark() if self.appearance == "system" else self.appearance == "dark"
         style = self.app.style()
-        self.app.setPalette(_dark_palette() if dark else style.standardPalette())
+        self.app.setPalette(_dark_palette() if dark else _light_palette(style))
         changed = dark != self.dark
         self.dark = dark
         plotlook.use_look(dark)

@@ -126,6 +126,10 @@ class TrainingSession(_Session):
         """Ask the worker to stop after the current batch."""
         self.control.cancel()
 
+    def set_optimizer(self, settings: dict[str, float]) -> None:
+        """Optimizer settings (``lr``, ``momentum``, ...) the trainer applies from its next batch."""
+        self.control.set_optimizer(settings)
+
     def is_running(self) -> bool:
         return self._thread.isRunning()
 
@@ -236,6 +240,10 @@ class ProcessTrainingSession(_Session):
         """Ask the worker to stop after the current batch."""
         self._cancelled = True
         self._command("stop")
+
+    def set_optimizer(self, settings: dict[str, float]) -> None:
+        """Optimizer settings (``lr``, ``momentum``, ...) the trainer applies from its next batch."""
+        self._command(("optimizer", {str(k): float(v) for k, v in settings.items()}))
 
     def is_running(self) -> bool:
         return self._reader is not None and not self._ended

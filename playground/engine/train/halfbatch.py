@@ -244,6 +244,7 @@ class HalfBatchHelper(HalfBatchWorker):
         # from here on the parameters and gradients live in the shared block
         self.net.adopt_flat_arrays(self.v["p"], self.v["g"])
         self._adopted = True
+        self._sent_config = self.optimizer.get_config() | {"lr": 0} if self._keys else None
         job = {"spec": self.net.spec, "dtype": self.net.dtype.str, "layout": self.layout.to_json(),
                "fds": [mem, self._go, self._done], "parent": os.getpid(),
                "optimizer": self.optimizer.get_config() if self._keys else None}
@@ -340,6 +341,10 @@ class HalfBatchHelper(HalfBatchWorker):
         """Called by :meth:`Optimizer.update`: start updating ``keys`` in the helper and return what to
         wait on, or None to decline (then the caller updates them)."""
         if not (self.alive and optimizer is self.optimizer and keys == self._keys):
+            return None
+        if optimizer.get_config() | {"lr": 0} != self._sent_config:
+            # settings changed during the run (not the learning rate, which goes with each update): the
+            # helper's optimizer has the old ones, so this process updates every key (the state is shared)
             return None
         header = self.v["header"]
         header[_CMD], header[_LR], header[_T], header[_STATUS] = _UPDATE, optimizer.lr, optimizer.t, 0.0

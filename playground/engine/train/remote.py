@@ -11,7 +11,10 @@ control messages that arrive meanwhile. The GUI side lives in
 :mod:`playground.ui.worker`.
 
 Messages to the worker: the job dict first, then ``(command, seq)`` with
-command one of ``"pause"``, ``"resume"``, ``"stop"``, ``("step", n)``.
+command one of ``"pause"``, ``"resume"``, ``"stop"``, ``("step", n)``, or
+``("optimizer", {"lr": 0.5, ...})``: optimizer settings the trainer applies
+from its next batch (a batch that applied them says so in its logs'
+``optimizer_changed``).
 
 Messages from the worker (tuples, the first item names them):
 
@@ -236,7 +239,8 @@ class Relay:
 
     ``progress`` holds every batch since the previous one:
     ``{"steps": [...], "loss": [...], "accuracy": [...], "lr": [...], "epoch_pos": [...],
-    "stats": [logs of statistics batches], "last": {latest batch logs}, "extra": snapshot_fn(net)}``.
+    "stats": [logs of statistics batches], "changes": [(epoch_pos, {setting: value}) of batches that
+    applied new optimizer settings], "last": {latest batch logs}, "extra": snapshot_fn(net)}``.
     It is sent at most ``max_rate_hz`` times a second, and after every batch
     while paused (a user stepping batch by batch sees each one), and after the
     last batch of an epoch that took a second or more (before its validation pass).
@@ -257,7 +261,7 @@ class Relay:
 
     def _reset(self) -> None:
         self.buf: dict[str, list] = {"steps": [], "loss": [], "accuracy": [], "lr": [], "epoch_pos": [],
-                                     "stats": []}
+                                     "stats": [], "changes": []}
         self.last: dict[str, Any] = {}
 
     def context(self) -> tuple[dict, bool, bool]:
@@ -274,6 +278,8 @@ class Relay:
         b["accuracy"].append(logs.get("accuracy"))
         b["lr"].append(logs["lr"])
         b["epoch_pos"].append(logs["epoch"] - 1 + logs["batch"] / logs["batches"])
+        if "optimizer_changed" in logs:
+            b["changes"].append((b["epoch_pos"][-1], dict(logs["optimizer_changed"])))
         if "histograms" in logs:  # a statistics batch: keep it even when it is not the last one
             b["stats"].append(logs)
         self.last = logs
@@ -329,10 +335,14 @@ def apply_command(control: TrainControl, command: Any) -> None:
         control.resume()
     elif command == "stop":
         control.cancel()
-    elif isinstance(command, (tuple, list)) and command[0] == "step":
+    elif isinstance(command, (tuple, list)) and len(command) == 2 and command[0] == "step":
         control.step(int(command[1]))
+    elif isinstance(command, (tuple, list)) and len(command) == 2 and command[0] == "optimizer" \
+            and isinstance(command[1], dict):
+        control.set_optimizer(command[1])
     else:
-        raise ValueError(f"expected a command 'pause', 'resume', 'stop' or ('step', n), got {command!r}")
+        raise ValueError(f"expected a command 'pause', 'resume', 'stop', ('step', n) or ('optimizer', "
+                         f"{{setting: value}}), got {command!r}")
 
 
 def serve(conn) -> None:

@@ -33,6 +33,7 @@ from playground.engine.train.trainer import EVAL_BATCH
 
 #: characters a text network writes on its own in the sequence picture
 SAMPLE_CHARS = 40
+SCATTER_POINTS = 400  # validation samples in a regression's prediction-against-truth scatter
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
 
@@ -72,6 +73,8 @@ class SnapshotMaker:
     - ``"boundary"``: ``{"probs": (GRID, GRID, K) float32, "bounds": (x0, x1, y0, y1)}``,
       row ``i`` is the i-th x2 value, column ``j`` the j-th x1 value
     - ``"fit"``: ``{"x": (FIT_POINTS,), "y": (FIT_POINTS,)}``
+    - ``"scatter"`` (any other regression, such as a sequence set): ``{"true": (n,), "pred": (n,)}``, the
+      targets and predictions of up to :data:`SCATTER_POINTS` validation samples
     - ``"confusion"``: ``{"matrix": (K, K) int64 m[true, pred], "pred": (N_val,), "epoch": float}``
     - ``"sequence"`` (a sequence set and a recurrent network): for one validation sequence, its inputs
       ``x`` (T, F), the target ``truth`` and the network's ``pred`` (per step for a sequence output), the
@@ -94,6 +97,8 @@ class SnapshotMaker:
         if self.want_sequence:
             source_x, source_y = (data.x_val, data.y_val) if len(data.x_val) else (data.x_train, data.y_train)
             self.seq_x, self.seq_y = source_x[:1], source_y[:1]
+        self.want_scatter = (not self.classification and not self.want_fit and not self.want_sequence
+                             and len(data.x_val) > 0)
         self._boundary = Throttle(boundary_period)
         self._network = Throttle(network_period)
         if self.want_boundary:
@@ -127,6 +132,10 @@ class SnapshotMaker:
                 seq = self._sequence(net)
                 if seq is not None:
                     out["sequence"] = seq
+            if self.want_scatter and self._boundary.due(exact):
+                x, y = self.data.x_val[:SCATTER_POINTS], self.data.y_val[:SCATTER_POINTS]
+                out["scatter"] = {"true": np.asarray(y, np.float32).reshape(-1),
+                                  "pred": np.asarray(net.predict(x), np.float32).reshape(-1)}
             # at an epoch's end the trainer predicts the validation set anyway: the confusion matrix
             # comes from those predictions (from_val_predictions), not from a second pass here
             if self.classification and len(self.data.x_val) and exact and not epoch_end:

@@ -116,6 +116,7 @@ class TrainControl:
         self._cancelled = False
         self._steps = 0
         self._blocked = False
+        self._optimizer: dict[str, float] = {}  # optimizer settings to apply before the next batch
         #: called (in the training thread, without the lock) when :meth:`wait` starts to block,
         #: and again every quarter second while it blocks
         self.on_block: Callable[[], None] | None = None
@@ -140,6 +141,17 @@ class TrainControl:
             self._paused = True
             self._steps += n
             self._cond.notify_all()
+
+    def set_optimizer(self, settings: Mapping[str, float]) -> None:
+        """Change optimizer settings (``lr``, ``momentum``, ``beta1``, ...) from the next batch on."""
+        with self._cond:
+            self._optimizer.update(settings)
+
+    def take_optimizer(self) -> dict[str, float]:
+        """The optimizer settings changed since the last call (empty when none), forgotten here."""
+        with self._cond:
+            changes, self._optimizer = self._optimizer, {}
+        return changes
 
     @property
     def paused(self) -> bool:
@@ -324,8 +336,12 @@ class Trainer:
         seconds = loss_sum = correct = seen = 0.0
         for b in range(batches):
             if not self.control.wait():
-                status, message = "cancelled", f"stopped by request in epoch {epoch + 1}, batch {b + 1}"
+                # where it stopped is where the last batch trained ended, as the progress reports say
+                last = (epoch + 1, b) if b else (epoch, batches)
+                status, message = "cancelled", (f"stopped by request after epoch {last[0]}, batch {last[1]}"
+                                                if self.step else "stopped by request before the first batch")
                 break
+            changed = self._apply_optimizer(self.control.take_optimizer())
             t0 = time.perf_counter()
             idx = perm[b * bs:(b + 1) * bs]
             xb, yb = x[idx], y[idx]
@@ -348,6 +364,8 @@ class Trainer:
                 break
             logs: dict[str, Any] = {"epoch": epoch + 1, "batch": b + 1, "batches": batches, "lr": lr,
                                     "loss": total_loss}
+            if changed:
+                logs["optimizer_changed"] = changed
             if want_stats:
                 logs.update(self._grad_norms())
             if cfg.clip_norm:
@@ -373,6 +391,28 @@ class Trainer:
         return status, message, seconds, loss_sum, correct, seen
 
     # ------------------------------------------------------------------ helpers
+    def _apply_optimizer(self, changes: Mapping[str, Any]) -> dict[str, float]:
+        """Apply optimizer settings changed during the run (see :meth:`TrainControl.set_optimizer`);
+        return those applied. ``lr`` becomes the schedule's base rate, so a schedule goes on from it.
+        Settings the optimizer does not have, or values it refuses, are skipped with a warning."""
+        if not changes:
+            return {}
+        opt = self.optimizer
+        try:
+            checked = get_optimizer({**opt.get_config(), **changes})
+        except SpecError as e:
+            _call(self.callbacks, "on_warning", f"the optimizer settings were not changed: {e}")
+            return {}
+        applied = {}
+        for key in changes:
+            value = float(getattr(checked, key))
+            if key == "lr":
+                self.schedule.base_lr = value
+            else:
+                setattr(opt, key, value)
+            applied[key] = value
+        return applied
+
     def _blown_up(self) -> str | None:
         """What holds NaN or an infinity: a weight, or the optimizer's state (Adam's squared gradients
         overflow while the weights stay finite and stop moving), or None when all is finite."""

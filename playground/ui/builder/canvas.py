@@ -14,6 +14,10 @@ from playground.ui.builder.items import BlockItem
 from playground.ui.builder.scene import NetworkScene
 
 
+#: the smallest zoom Fit uses: block texts stay readable (a long network scrolls instead)
+READABLE_ZOOM = 0.75
+
+
 class NetworkCanvas(QGraphicsView):
     """Shows a :class:`NetworkScene`; every edit made here goes through the document's undo stack."""
 
@@ -35,6 +39,7 @@ class NetworkCanvas(QGraphicsView):
         self._press_pos: QPoint | None = None
         self._press_block: BlockItem | None = None
         self._zoom = 1.0
+        self._fitted = True  # the zoom follows the window's size until the user zooms
         self.context_actions: list = []
         self.net_scene.fix_requested.connect(self.apply_fix)
 
@@ -56,23 +61,46 @@ class NetworkCanvas(QGraphicsView):
         self._zoom = max(0.3, min(zoom, 2.5))
         self.setTransform(QTransform.fromScale(self._zoom, self._zoom))
 
+    def _zoomed_by_hand(self) -> None:
+        self._fitted = False
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+
     def zoom_in(self) -> None:
+        self._zoomed_by_hand()
         self.set_zoom(self._zoom * 1.15)
 
     def zoom_out(self) -> None:
+        self._zoomed_by_hand()
         self.set_zoom(self._zoom / 1.15)
 
     def zoom_reset(self) -> None:
+        self._zoomed_by_hand()
         self.set_zoom(1.0)
 
     def fit(self) -> None:
-        """Zoom so that the whole network fits (never larger than 100 %)."""
+        """Zoom so that the whole network fits (never larger than 100 %), but never below
+        :data:`READABLE_ZOOM`: a long network then fills the width and scrolls from its input down.
+        Until the user zooms, the fit follows the window's size."""
+        self._fitted = True
         rect = self.net_scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
         if rect.isEmpty():
             return
         vw, vh = self.viewport().width(), self.viewport().height()
-        self.set_zoom(min(1.0, vw / rect.width(), vh / rect.height()))
-        self.centerOn(rect.center())
+        whole = min(1.0, vw / rect.width(), vh / rect.height())
+        self.set_zoom(max(whole, min(1.0, READABLE_ZOOM, vw / rect.width())))
+        # the scene has room beside the blocks (for dragging); when the blocks fit across, no sideways scrolling
+        across = rect.width() * self._zoom <= vw
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff if across
+                                          else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        if whole >= self._zoom - 1e-9:
+            self.centerOn(rect.center())
+        else:  # too long to fit readably: its top, centred across
+            self.centerOn(rect.center().x(), rect.top() + vh / (2 * self._zoom))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fitted:
+            self.fit()
 
     def wheelEvent(self, event):
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:

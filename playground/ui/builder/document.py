@@ -239,6 +239,8 @@ class ProjectDocument(QObject):
 
     #: the project changed (any edit, undo, redo or load)
     changed = Signal()
+    #: a whole other project was loaded (opened, new, a preset), after ``changed``
+    loaded = Signal()
     #: the unsaved-changes flag flipped
     dirty_changed = Signal(bool)
     #: the file the document is saved to (a Path or None)
@@ -315,6 +317,7 @@ class ProjectDocument(QObject):
         self._unsaved_new = dirty
         self._set_path(Path(path) if path is not None else None)
         self.changed.emit()
+        self.loaded.emit()
         self.dirty_changed.emit(self.dirty)
 
     def mark_saved(self, path: str | Path) -> None:
@@ -322,6 +325,12 @@ class ProjectDocument(QObject):
         self._set_path(Path(path))
         self.undo_stack.setClean()
         self.dirty_changed.emit(False)
+
+    def forget_path(self) -> None:
+        """The project no longer belongs to its file (an import replaced its network): Save asks for a name."""
+        self._unsaved_new = True
+        self._set_path(None)
+        self.dirty_changed.emit(True)
 
     def push(self, command: QUndoCommand) -> None:
         """Apply an edit so that it can be undone."""

@@ -12,6 +12,7 @@ from playground.engine.data.datasets import DATASET_DESCRIPTIONS
 from playground.engine.nn.activations import ACTIVATIONS
 from playground.engine.nn.layers import LAYERS
 from playground.engine.nn.losses import LOSSES
+from playground.ui.theme import text_color
 from playground.ui.builder.commands import ApplyFix, SetActivation, SetLayerOption, SetNetworkOption
 from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.catalog import (INIT_CHOICES, LOSS_LABELS, SENTENCES, activation_tooltip, init_tooltip, layer_formula, loss_tooltip, takes_activation)
@@ -296,7 +297,7 @@ class Inspector(QWidget):
         if not status:
             self.problem.hide()
             return
-        color = "#dc2626" if status == "error" else "#c26d00"
+        color = text_color("error" if status == "error" else "warning")  # readable in light and dark
         self.problem.setStyleSheet(f"QFrame#problem {{ border: 2px solid {color}; border-radius: 6px; }}")
         self.problem_text.setText(f"<b style='color:{color}'>{'Does not fit' if status == 'error' else 'Check'}:"
                                   f"</b> {html.escape(message or '')}")

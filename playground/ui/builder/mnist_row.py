@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -127,13 +128,13 @@ class MnistFolderRow(QWidget):
             where = typed or env or str(default_mnist_dir())
             self.status.setText(f"MNIST was not found in {where}: download it, or choose a folder holding the "
                                 "four IDX files.")
-            self.status.setStyleSheet("color: palette(highlight);")
+            self.status.setForegroundRole(QPalette.ColorRole.Link)  # readable in light and dark
             self.download_button.setVisible(self._thread is None)
             self.found = None
             return
         self.found = folder
         self.status.setText(f"Using {folder}")
-        self.status.setStyleSheet("")
+        self.status.setForegroundRole(QPalette.ColorRole.WindowText)
         self.download_button.setVisible(False)
 
     def _browse(self) -> None:

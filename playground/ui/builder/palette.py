@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
 
-from playground.ui.theme import GROUP_COLORS
+from playground.ui.theme import GROUP_COLORS, muted
 from playground.ui.builder.catalog import GROUPS, MIME_TYPE, SENTENCES, encode_payload, layer_tooltip
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -71,7 +71,10 @@ class LayerPalette(QWidget):
         self.tree.setAccessibleName("Layer palette")
         hint = QLabel("Drag a block onto the network, or double-click to add it after the selected block.", self)
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        small = hint.font()
+        small.setPixelSize(11)
+        hint.setFont(small)  # a font, not a style sheet: a widget with a style sheet keeps its first palette
+        muted(hint)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(6)

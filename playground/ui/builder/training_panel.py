@@ -17,6 +17,7 @@ from playground.ui.builder.catalog import INIT_CHOICES, init_tooltip, optimizer_
 from playground.ui.builder.mnist_row import MnistFolderRow
 from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
 from playground.ui.layout import fill_with_scrolling
+from playground.ui.theme import muted
 
 DATASET_ORDER = ["mnist", "spiral", "moons", "circle", "xor", "gaussians", "sin", "xsin", "step", "sine-wave",
                  "adding", "counting-text", "imagenet"]
@@ -76,7 +77,7 @@ class TrainingPanel(QWidget):
         form.addRow(_label("Data set:"), self.dataset_box)
         self.dataset_about = QLabel(self)
         self.dataset_about.setWordWrap(True)
-        self.dataset_about.setStyleSheet("color: palette(placeholder-text);")
+        muted(self.dataset_about)
         form.addRow(self.dataset_about)
         self.n_samples = int_spin(2, 100000, self)
         self.noise = fraction_spin(0.0, 2.0, 0.05, parent=self)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
 
 from playground.ui.plotlook import look, restyle
-from playground.ui.dashboard.plotting import style_plot
+from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, style_plot
 
 
 class _ClickableImage(pg.ImageItem):
@@ -96,7 +96,7 @@ class ConfusionView(pg.PlotWidget):
         self._axes: tuple = ()
         self.matrix: np.ndarray | None = None
         self.names: tuple[str, ...] = ()
-        self.setMinimumSize(220, 200)
+        self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
         self.setToolTip("Rows: the true class; columns: the class the network predicted, on the validation "
                         "set.\nThe diagonal holds the correct answers; color = share of the row (recall).\n"
                         "Click a cell to see its samples: off-diagonal cells are the misclassified ones.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, Qt
+from PySide6.QtCore import QElapsedTimer, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QStyle, QToolButton, QWidget
 
@@ -26,23 +26,22 @@ class ControlBar(QWidget):
             b = QToolButton()
             b.setDefaultAction(self.actions[key])
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            b.setMinimumWidth(84)
             self.buttons[key] = b
             bar.addWidget(b)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setMinimumWidth(260)
+        self.progress.setMinimumWidth(150)
         self.progress.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.progress.setToolTip("Epoch and batch of the current run, and the training time left at the "
                                  "recent speed")
         self.progress.setFormat("Ready")
         self.progress.setValue(0)
         bar.addSpacing(8)
-        bar.addWidget(self.progress, 1)
-        self.status = QLabel("Ready")
-        self.status.setMinimumWidth(180)
+        bar.addWidget(self.progress, 2)
+        self.status = ElidedLabel("Ready")
+        self.status.setMinimumWidth(90)
         self.status.setToolTip("What the dashboard is doing")
-        bar.addWidget(self.status)
+        bar.addWidget(self.status, 1)
         #: where the current run is: epoch and batch, of how many, and the batches trained in all
         self.counts = {"epoch": 0, "epochs": 0, "batch": 0, "batches": 0, "step": 0}
         self._clock = QElapsedTimer()
@@ -95,8 +94,8 @@ class ControlBar(QWidget):
         reset.setEnabled(True)
 
     def set_status(self, text: str) -> None:
-        """``text`` in the status label, shortened to fit; the whole of it in its tooltip."""
-        self.status.setText(text if len(text) < 48 else text[:47] + "…")
+        """``text`` in the status label, shortened with "…" to the room it has; the whole of it in its tooltip."""
+        self.status.setText(text)
         self.status.setToolTip(text)
 
     # ------------------------------------------------------------------ progress
@@ -165,6 +164,35 @@ class ControlBar(QWidget):
         if full:
             self.progress.setValue(self.progress.maximum())
         self.progress.setFormat(text)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that takes the room left to it and ends its text with "…" when it does not fit
+    (``full_text()`` is the whole of it)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        return QSize(min(super().sizeHint().width(), 360), super().sizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 20))
+        super().setText(shown)
 
 
 def duration(seconds: float) -> str:

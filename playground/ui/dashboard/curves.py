@@ -56,12 +56,28 @@ class _RunCurves:
         self.train_acc = add(ap, pen=make_pen(c, 1, strong), **dots)
         self.val_acc = add(ap, pen=make_pen(c, 1, 220, Qt.PenStyle.DashLine), **dots)
         self.lr = add(rp, pen=make_pen(c, 1, strong))
+        self._lr_plot = rp
+        #: a dashed line on the learning-rate plot where each change made during the run took effect
+        self.marks: list[pg.InfiniteLine] = []
 
     def _label(self) -> str:
         return f"{self.run.name}" + (f" ({self.run.note})" if self.run.note else "")
 
+    def _mark_changes(self) -> None:
+        for x, change in self.run.changes[len(self.marks):]:
+            text = ", ".join(f"{'η' if k == 'lr' else k} {v:g}" for k, v in change.items())
+            line = pg.InfiniteLine(pos=x, angle=90, pen=make_pen(self.run.color, 1, 200, Qt.PenStyle.DashLine),
+                                   label=text, labelOpts={"position": 0.9, "color": self.run.color,
+                                                          "anchors": [(0, 0.5), (0, 0.5)]})
+            line.setToolTip(f"From here on: {text} (changed during the run)")
+            self._lr_plot.addItem(line)
+            self.items.append((self._lr_plot, line))
+            self.marks.append(line)
+
     def update(self, regression: bool) -> None:
         b, e = self.run.batch, self.run.epoch
+        if len(self.run.changes) > len(self.marks):
+            self._mark_changes()
         version = (len(b), len(e), regression)
         if version == self.drawn:
             return

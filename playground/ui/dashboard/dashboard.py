@@ -14,7 +14,6 @@ import copy
 from functools import partial
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
@@ -32,10 +31,12 @@ from playground.ui.dashboard.history import CloneDialog, RunsPanel
 from playground.ui.dashboard.live import LivePlots
 from playground.ui.dashboard.loading import DatasetLoader, is_quick, spec_key
 from playground.ui.dashboard.model_views import ModelView
-from playground.ui.dashboard.runs import RUN_COLORS, Run
+from playground.ui.dashboard.runs import RUN_COLORS, Run, comparable_key, describe_end
 from playground.ui.dashboard.samples import SamplesDialog
 from playground.ui.theme import current_theme
 from playground.ui.worker import Inbox, ProcessTrainingSession
+from playground.ui.dashboard.midrun import MidRun, changes_during_run, describe_live
+from playground.ui.builder.document import validate_spec
 
 #: gradient norms and activation histograms every this many batches (when the project says 0)
 STATS_EVERY = 20
@@ -60,6 +61,7 @@ class TrainingDashboard(QWidget):
         self._pending: tuple[Run, str, bool] | None = None  # run waiting for its data set
         self._after_stop: list = []
         self._clone_dialog: CloneDialog | None = None
+        self._midrun: MidRun | None = None  # the live run's optimizer, for changes made while it trains
         #: number of timer ticks (the benchmark reads it)
         self.tick_count = 0
 
@@ -137,10 +139,36 @@ class TrainingDashboard(QWidget):
 
     # ------------------------------------------------------------------ public API
     def set_project(self, project: dict) -> None:
-        """The document changed: used by the next Start or Reset; a running worker is left alone."""
-        self._project = copy.deepcopy(project)
+        """The document changed: used by the next Start or Reset. During a run, a new learning rate or
+        optimizer setting goes to the worker, which applies it from its next batch; any other change
+        waits for the next run, and the banner says so."""
+        old, self._project = self._project, copy.deepcopy(project)
+        self.runs_panel.set_comparable(comparable_key(self._project))
         if self._session is None and self._pending is None:
             self._show_idle_text()
+            return
+        live, later = changes_during_run(self._midrun if self._session is not None else None, old or {}, self._project)
+        if live:
+            self._session.set_optimizer(live)
+            self._set_status(f"From the next batch: {describe_live(live)}")
+        if later:
+            self.banner.show_message("info", "Applies to the next run:", later)
+
+    def project_opened(self) -> None:
+        """Another project was opened: stop any run, empty every plot; only comparable runs can be overlaid."""
+        self._clear_plots()
+        self._midrun = None
+        self.live.forget_data()
+        self._show_idle_text()
+
+    def _clear_plots(self) -> None:
+        self.stop()
+        self._live = None
+        self.live.clear()
+        self.health.set_run(None)
+        self._overlays_changed()
+        self.banner.hide()
+        self.controls.clear_progress("Ready")
 
     def current_network(self) -> Network | None:
         """The latest network copy safe to use in the GUI thread, or None."""
@@ -215,18 +243,12 @@ class TrainingDashboard(QWidget):
 
     def reset(self) -> None:
         """Stop any run; clear the current plots; new weights from the same seed."""
-        self.stop()
-        self._live = None
-        self.live.clear()
-        self.health.set_run(None)
-        self._overlays_changed()
-        self.banner.hide()
-        self.controls.clear_progress("Ready")
+        self._clear_plots()
         if self._project is None:
             self._set_status("Reset (no project yet)")
             return
         try:
-            net = self._build_network(self._project, self._data_for(self._project))
+            net = build_network(self._project, self.loader.cached(self._project["dataset"]))
         except PlaygroundError as e:
             self._error("Cannot build the network:", str(e))
             return
@@ -264,6 +286,10 @@ class TrainingDashboard(QWidget):
             project = validate_project(project)
         except PlaygroundError as e:
             self._error("The project cannot be trained:", str(e))
+            return None
+        problem = validate_spec(project["network"]).error if project["network"].get("input_shape") else None
+        if problem is not None:  # refused before it becomes a run: no row in the history
+            self._error("The network cannot be built:", f"{problem}. Fix it in the Network tab, then Start.")
             return None
         self.banner.hide()
         run = Run(number=len(self._runs) + 1, project=project, color=RUN_COLORS[len(self._runs) % len(RUN_COLORS)],
@@ -322,9 +348,6 @@ class TrainingDashboard(QWidget):
             start()
 
     # ------------------------------------------------------------------ data and launching
-    def _data_for(self, project: dict):
-        return self.loader.cached(project["dataset"])
-
     def _data_loaded(self, key: str, data) -> None:
         if self._pending is not None and self._pending[1] == key:
             self._launch(data)
@@ -336,17 +359,11 @@ class TrainingDashboard(QWidget):
             self._end_run(run, {"status": "error", "message": message})
             self._error("The data set could not be loaded:", message)
 
-    def _build_network(self, project: dict, data) -> Network:
-        spec = project["network"]
-        seed = int(project.get("training", {}).get("seed", 0))
-        shape = None if spec.get("input_shape") else (data.input_shape if data is not None else None)
-        return Network(spec, seed=seed, input_shape=shape)
-
     def _launch(self, data) -> None:
         run, _, step = self._pending
         self._pending = None
         try:
-            net = self._build_network(run.project, data)
+            net = build_network(run.project, data)
             config = TrainConfig.from_dict(run.project.get("training"))
             if not config.stats_every:
                 config.stats_every = STATS_EVERY
@@ -357,7 +374,7 @@ class TrainingDashboard(QWidget):
         self._data = data
         self._network = copy_network(net)
         self.network_updated.emit(self._network)
-        self.model_view.set_data(data)
+        self.live.set_data(data)
         self.health.prepare([l.name for l in net.layers if l.params], [l.name for l in net.activation_layers()])
         self.curves.set_kind(data.kind != "classification")
         # the worker process computes the pictures beside the trainer (SnapshotMaker has no Qt)
@@ -371,6 +388,7 @@ class TrainingDashboard(QWidget):
         session.warning.connect(partial(self._on_warning, session))
         session.ended.connect(partial(self._on_ended, session))
         self._session = session
+        self._midrun = MidRun(run.project)
         run.status = "paused" if step else "running"
         run.epochs = config.epochs
         self.controls.start_run(config.epochs, paused=step)
@@ -407,7 +425,7 @@ class TrainingDashboard(QWidget):
                 continue
             run.add_batches(payload)
             last = payload["last"]
-            if session is self._session:
+            if run is self._live:  # a stopping run's last batches too: they say where it stopped
                 self.controls.counts.update(epoch=last["epoch"], batch=last["batch"], batches=last["batches"],
                                             step=payload["steps"][-1])
             extras.update(payload.get("extra") or {})
@@ -461,23 +479,16 @@ class TrainingDashboard(QWidget):
         self.live.refresh(self._live, force=True)
         if self._session is None and not self._stopping:
             self._timer.stop()
-        name = run.name
-        if status == "finished":
-            self.controls.show_end(f"{name} finished", full=True)
-            self._set_status(f"{name} finished · {run.result()}")
-        elif status == "cancelled":
-            counts = self.controls.counts
-            self.controls.show_end(f"{name} stopped at epoch {counts['epoch']}, batch {counts['batch']}")
-            self._set_status(f"{name} stopped ({run.message})" if run.message else f"{name} stopped")
-        elif status == "diverged":
-            self.controls.show_end(f"{name} diverged")
-            self.banner.show_message("error", f"{name} diverged:", run.message + ". Change the setting, "
-                                     "press Reset or Start to train again (or Clone run to try one change).")
-            self.status_message.emit(f"{name} diverged: {run.message}")
-            self.status.setText(f"{name} diverged")
+        bar, status_text, banner = describe_end(run, self.controls.counts)
+        self.controls.show_end(bar, full=status == "finished")
+        if status == "diverged":
+            self.banner.show_message("error", *banner)
+            self.status_message.emit(status_text)
+            self.status.setText(bar)
+        elif banner is not None:
+            self._error(*banner)
         else:
-            self.controls.show_end(f"{name} failed")
-            self._error(f"{name} failed:", run.message)
+            self._set_status(status_text)
         self._update_actions()
 
     # ------------------------------------------------------------------ confusion matrix
@@ -490,20 +501,13 @@ class TrainingDashboard(QWidget):
 
     def show_cell(self, true: int, pred: int) -> None:
         """Show the validation samples of class ``true`` predicted as ``pred``."""
-        cm, data = self.live.latest_confusion, self._data
-        if cm is None or data is None:
-            return
-        y = np.asarray(data.y_val).reshape(-1)
-        idx = np.flatnonzero((y == true) & (cm["pred"] == pred))
-        names = self._class_names()
-        self.samples.show_cell(data.x_val, idx, names[true], names[pred], cm.get("epoch", 0.0))
-        if self.model_view.currentWidget() is self.model_view.boundary:
-            self.model_view.boundary.mark(data.x_val[idx, :2])
-        self._set_status(f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}")
+        text = self.live.show_cell(true, pred, self._data, self.samples)
+        if text:
+            self._set_status(text)
 
     # ------------------------------------------------------------------ drawing
     def _overlays_changed(self) -> None:
-        shown = [r for r in self._runs if r.shown]
+        shown = [r for r in self._runs if r.shown and self.runs_panel.comparable(r)]
         self.curves.show_runs(shown, self._live)
 
     def _tick(self) -> None:
@@ -539,3 +543,10 @@ class TrainingDashboard(QWidget):
         self.shutdown()
         super().closeEvent(event)
 
+
+def build_network(project: dict, data) -> Network:
+    """``project``'s network with its seed's weights (its input shape from ``data`` if the spec has none)."""
+    spec = project["network"]
+    seed = int(project.get("training", {}).get("seed", 0))
+    shape = None if spec.get("input_shape") else (data.input_shape if data is not None else None)
+    return Network(spec, seed=seed, input_shape=shape)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground.ui.plotlook import look, restyle
-from playground.ui.dashboard.plotting import (LAYER_COLORS, Frame, cache_axes, epoch_extent, make_plot, make_pen,
+from playground.ui.dashboard.plotting import (LAYER_COLORS, PLOT_MIN, Frame, cache_axes, epoch_extent, make_plot, make_pen,
                                               sticky_ceil)
 from playground.ui.dashboard.runs import Run
 
@@ -22,7 +22,7 @@ class HealthPanel(QWidget):
         self.grads = make_plot("Gradient norms per layer", "‖∂L/∂W‖₂ (log)", tip=(
             "For each layer with weights, the gradient norm ‖∂L/∂W‖₂ = √(Σ over its weights and biases of "
             "(∂L/∂w)²), on a log scale.\nNorms shrinking layer after layer towards the input: vanishing "
-            "gradients. Norms growing by orders of magnitude: exploding gradients."))
+            "gradients. Norms growing by orders of magnitude: exploding gradients."), log_y=True)
         self.grads.getPlotItem().setLogMode(y=True)
         self.grads.getPlotItem().setYRange(-3, 1)  # log10 units, until there is data
         # the key sits under the plot: inside it, a legend covers the curves of a long run
@@ -32,13 +32,14 @@ class HealthPanel(QWidget):
         self.grad_key.setToolTip(self.grads.toolTip())
         self.hists = pg.GraphicsLayoutWidget()
         self.hists.setBackground(look()["bg"])
-        self.hists.setMinimumSize(220, 150)
+        self.hists.setMinimumSize(*PLOT_MIN)
         self.hists.setToolTip(
             "Histogram of each activation layer's outputs on the latest statistics batch.\n"
             "All mass at 0 after a ReLU: dead units (the 'dead' share is the fraction of units that output 0 "
             "for every sample of the batch). All mass at ±1 after tanh, or 0/1 after sigmoid: saturation, "
             "where gradients vanish.")
         title = QLabel("<b>Activation histograms</b> (latest statistics batch)")
+        title.setWordWrap(True)  # a narrow window wraps it rather than widening the panel
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setToolTip(self.hists.toolTip())
         lay = QVBoxLayout(self)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from playground.engine.errors import SpecError
+from playground.ui.theme import muted, text_color
 from playground.ui.dashboard.runs import Run, Setting, clone_project, clone_settings
 
 STATUS_TEXT = {"starting": "loading…", "running": "training", "paused": "paused", "finished": "finished",
@@ -29,7 +30,8 @@ class RunsPanel(QWidget):
     overlay_changed = Signal()
     clone_requested = Signal(int)  # run number
 
-    COLS = ("Overlay", "Run", "Settings", "Result", "Status")
+    COLS = ("Overlay", "Run", "Network", "Data set", "Settings", "Result", "Status")
+    SETTINGS, RESULT, STATUS = 4, 5, 6
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -41,12 +43,13 @@ class RunsPanel(QWidget):
         self.tree.setAlternatingRowColors(True)
         head = self.tree.header()
         head.setStretchLastSection(False)
-        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 2
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 4
                                    + (QHeaderView.ResizeMode.Stretch,)
                                    + (QHeaderView.ResizeMode.ResizeToContents,) * 2):
             head.setSectionResizeMode(col, mode)
-        self.tree.setToolTip("Every training run with the settings it used. Tick 'Overlay' to draw a run's "
-                             "curves with the current one, to compare them.")
+        self.tree.setToolTip("Every training run with the network, data set and settings it used. Tick 'Overlay' to "
+                             "draw a run's curves with the current one, to compare them (only runs on the "
+                             "current project's data set can be overlaid).")
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.clone_button = QPushButton("Clone run…")
@@ -72,6 +75,7 @@ class RunsPanel(QWidget):
         self._items: dict[int, QTreeWidgetItem] = {}
         self._runs: dict[int, Run] = {}
         self._updating = False
+        self._comparable: tuple[str, str] | None = None  # the current project's data set and task
 
     def add_run(self, run: Run) -> None:
         self._updating = True
@@ -84,6 +88,7 @@ class RunsPanel(QWidget):
         self._runs[run.number] = run
         self._updating = False
         self.update_run(run)
+        self._mark_comparable(run)
         self.tree.setCurrentItem(item)
         self.tree.scrollToItem(item)
 
@@ -93,14 +98,45 @@ class RunsPanel(QWidget):
             return
         self._updating = True
         item.setText(1, run.name + (" (current)" if run.status in ("starting", "running", "paused") else ""))
+        item.setText(2, run.network_text())
+        item.setText(3, run.dataset_text())
         settings = run.summary() + (f"   [clone: {run.note}]" if run.note else "")
-        item.setText(2, settings)
-        item.setToolTip(2, settings)
-        item.setText(3, run.result())
-        item.setText(4, STATUS_TEXT.get(run.status, run.status))
-        item.setToolTip(4, run.message or STATUS_TEXT.get(run.status, run.status))
+        item.setText(self.SETTINGS, settings)
+        item.setToolTip(self.SETTINGS, settings)
+        item.setText(self.RESULT, run.result())
+        item.setText(self.STATUS, STATUS_TEXT.get(run.status, run.status))
+        item.setToolTip(self.STATUS, run.message or STATUS_TEXT.get(run.status, run.status))
         if run.status in ("diverged", "error"):
-            item.setForeground(4, QColor("#b00"))
+            item.setForeground(self.STATUS, QColor(text_color("error")))
+        self._updating = False
+
+    def set_comparable(self, key: tuple[str, str] | None) -> None:
+        """Only runs on this data set and task (see :func:`~.runs.comparable_key`) can be overlaid;
+        the others are unticked, greyed, and say why."""
+        self._comparable = key
+        for run in self._runs.values():
+            self._mark_comparable(run)
+
+    def comparable(self, run: Run) -> bool:
+        return self._comparable is None or run.comparable_key() == self._comparable
+
+    def _mark_comparable(self, run: Run) -> None:
+        item = self._items[run.number]
+        ok = self.comparable(run)
+        self._updating = True
+        flags = item.flags()
+        item.setFlags(flags | Qt.ItemFlag.ItemIsUserCheckable if ok else flags & ~Qt.ItemFlag.ItemIsUserCheckable)
+        if not ok:
+            run.shown = False
+            item.setCheckState(0, Qt.CheckState.Unchecked)
+            name, task = self._comparable
+            item.setToolTip(0, f"{run.name} learnt {run.dataset_text()}; the current project learns {name} "
+                               f"({task}): their curves cannot be compared")
+        else:
+            item.setToolTip(0, "Tick to draw this run's curves with the current one")
+        grey = self.palette().color(self.palette().ColorGroup.Disabled, self.palette().ColorRole.Text)
+        for col in range(1, 4):
+            item.setForeground(col, grey if not ok else self.palette().color(self.palette().ColorRole.Text))
         self._updating = False
 
     def selected(self) -> int | None:
@@ -161,15 +197,15 @@ class CloneDialog(QDialog):
             self.editors.addWidget(w)
         self.help = QLabel()
         self.help.setWordWrap(True)
-        self.help.setStyleSheet("color: #555;")
+        muted(self.help)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #b00;")
+        self.error.setStyleSheet(f"color: {text_color('error')};")
         self.error.setWordWrap(True)
         seed = run.project.get("training", {}).get("seed", 0)
         kept = QLabel(f"Kept: seed {seed}, so the same initial weights and batch order "
                       f"(a different batch size reorders the batches), and every other setting.")
         kept.setWordWrap(True)
-        kept.setStyleSheet("color: #555;")
+        muted(kept)
         form = QFormLayout()
         form.addRow("Change", self.which)
         form.addRow("Now", self.current)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
 from PySide6.QtCore import QElapsedTimer
 
 from playground.ui.dashboard.confusion import ConfusionView
@@ -49,7 +50,7 @@ class LivePlots:
 
     def take_pictures(self, extras: dict[str, Any]) -> None:
         """Keep the newest boundary, fitted curve and confusion matrix of a report's ``extras``."""
-        for key in ("boundary", "fit", "sequence", "confusion"):
+        for key in ("boundary", "fit", "scatter", "sequence", "confusion"):
             if key in extras:
                 self._pictures[key] = extras[key]
 
@@ -98,14 +99,34 @@ class LivePlots:
         if force or self._turn == 3:
             self._update_progress()
 
+    def show_cell(self, true: int, pred: int, data, samples) -> str:
+        """Show the validation samples of class ``true`` predicted as ``pred`` (in ``samples``, a
+        SamplesDialog, and circled on the decision boundary); return what was shown ("" for nothing)."""
+        cm = self.latest_confusion
+        if cm is None or data is None:
+            return ""
+        y = np.asarray(data.y_val).reshape(-1)
+        idx = np.flatnonzero((y == true) & (cm["pred"] == pred))
+        names = self._class_names()
+        samples.show_cell(data.x_val, idx, names[true], names[pred], cm.get("epoch", 0.0))
+        if self.model_view.currentWidget() is self.model_view.boundary:
+            self.model_view.boundary.mark(data.x_val[idx, :2])
+        return f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}"
+
+    def set_data(self, data) -> None:
+        """A run on ``data`` begins: the panels that fit its task (no confusion matrix for a regression)."""
+        self.model_view.set_data(data)
+        self.confusion.setVisible(data.kind == "classification")
+
+    def forget_data(self) -> None:
+        """No run and no data set: every panel back to how it starts (another project was opened)."""
+        self.health.prepare([], [])
+        self.model_view.clear()
+        self.confusion.show()
+
     def _show_pictures(self) -> None:
         pics, self._pictures = self._pictures, {}
-        if "boundary" in pics:
-            self.model_view.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
-        if "fit" in pics:
-            self.model_view.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
-        if "sequence" in pics:
-            self.model_view.sequence.set_sequence(pics["sequence"])
         if "confusion" in pics:
             self.latest_confusion = pics["confusion"]
             self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())
+        self.model_view.show_pictures(pics, pics.get("confusion"), self._class_names())

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from playground.engine.train.snapshots import plot_bounds
 from playground.ui.dashboard.sequence_view import SequenceView
 from playground.ui.plotlook import restyle
-from playground.ui.dashboard.plotting import class_color, style_plot
+from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, class_color, style_plot
+from playground.ui.dashboard.task_views import F1View, ResidualView, ScatterView
 
 
 class BoundaryView(pg.PlotWidget):
@@ -27,7 +28,7 @@ class BoundaryView(pg.PlotWidget):
         self.marked = pg.ScatterPlotItem(size=16, symbol="o", pen=pg.mkPen("#000", width=2.2), brush=None)
         for it in (self.train, self.val, self.marked):
             item.addItem(it)
-        self.setMinimumSize(220, 200)
+        self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
         self.setToolTip("The class the network predicts at every point of the plane (color; paler = less "
                         "sure), with the training points (circles) and validation points (triangles).\n"
                         "Points circled in black are the samples picked in the confusion matrix.")
@@ -73,7 +74,7 @@ class FitView(pg.PlotWidget):
         for it in (self.train, self.val, self.curve):
             item.addItem(it)
         restyle(self)
-        self.setMinimumSize(220, 200)
+        self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
         self.setToolTip("The network's prediction ŷ(x) (red) over the training (blue) and validation (orange) "
                         "samples, redrawn as it trains.")
 
@@ -87,26 +88,42 @@ class FitView(pg.PlotWidget):
 
 
 class ModelView(QStackedWidget):
-    """Decision boundary (2-D classification), fitted curve (1-D regression), or a note why neither."""
+    """What fits the task: the decision boundary (2-D classification), the fitted curve with its residuals
+    (1-D regression), the F1 of each class (images, sequences of classes), predictions against truth (any
+    other regression), or, before a run, a note."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.boundary = BoundaryView()
         self.fit = FitView()
+        self.residuals = ResidualView()
+        self.fit_page = QWidget()
+        page = QVBoxLayout(self.fit_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(4)
+        page.addWidget(self.fit, 3)
+        page.addWidget(self.residuals, 2)
+        self.f1 = F1View()
+        self.scatter = ScatterView()
         self.sequence = SequenceView()
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note.setStyleSheet("padding: 12px;")  # the palette's text colour, light or dark
-        for w in (self.boundary, self.fit, self.sequence, self.note):
+        self.note.setMargin(12)  # no style sheet: with one, a widget keeps the palette of the look it was polished in
+        for w in (self.boundary, self.fit_page, self.f1, self.scatter, self.sequence, self.note):
             self.addWidget(w)
-        self.set_note("Press Start to train: the decision boundary (2-D data) or the fitted curve "
-                      "(1-D regression) appears here.")
+        self.clear()
+
+    def clear(self) -> None:
+        """No run: say what will appear here."""
+        self.set_note("Press Start to train: what fits the task appears here (the decision boundary of 2-D "
+                      "data, the fitted curve of 1-D regression, the F1 of each class of images or "
+                      "sequences, or predictions against truth).")
 
     def apply_look(self) -> None:
         """Colours of the app's current look (light or dark)."""
-        restyle(self.boundary)
-        restyle(self.fit)
+        for plot in (self.boundary, self.fit, self.residuals, self.f1, self.scatter):
+            restyle(plot)
         self.sequence.apply_look()
 
     def set_note(self, text: str) -> None:
@@ -122,12 +139,27 @@ class ModelView(QStackedWidget):
         elif len(shape) == 2:
             self.sequence.set_data(data)
             self.setCurrentWidget(self.sequence)
-        elif data.kind != "classification" and shape == (1,) and data.y_train.shape[1:] == (1,):
+        elif data.kind == "classification":
+            self.f1.set_matrix(np.zeros((int(data.n_classes or 2),) * 2, int), tuple(data.class_names))
+            self.setCurrentWidget(self.f1)
+        elif shape == (1,) and data.y_train.shape[1:] == (1,):
             self.fit.set_data(data)
-            self.setCurrentWidget(self.fit)
+            self.residuals.set_data(data)
+            self.setCurrentWidget(self.fit_page)
         else:
-            what = "a decision boundary needs 2 input features" if data.kind == "classification" \
-                else "a fitted curve needs 1 input feature and 1 target"
-            self.set_note(f"{data.name}: inputs of shape {shape}; {what}. "
-                          f"See the confusion matrix below for how the network does."
-                          if data.kind == "classification" else f"{data.name}: {what}.")
+            self.scatter.clear_points()
+            self.setCurrentWidget(self.scatter)
+
+    def show_pictures(self, pics: dict, confusion: dict | None, names: tuple[str, ...]) -> None:
+        """Draw what a report brought that this view shows."""
+        if "boundary" in pics:
+            self.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
+        if "fit" in pics:
+            self.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
+            self.residuals.set_fit(pics["fit"]["x"], pics["fit"]["y"])
+        if "scatter" in pics:
+            self.scatter.set_points(pics["scatter"]["true"], pics["scatter"]["pred"])
+        if "sequence" in pics:
+            self.sequence.set_sequence(pics["sequence"])
+        if confusion is not None and self.currentWidget() is self.f1:
+            self.f1.set_matrix(confusion["matrix"], names)

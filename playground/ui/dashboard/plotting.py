@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
 from playground.ui.plotlook import restyle
@@ -48,13 +49,52 @@ def cache_axes(item: pg.PlotItem) -> None:
         item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
-def make_plot(title: str, left: str, bottom: str = "epoch", tip: str = "") -> pg.PlotWidget:
-    w = pg.PlotWidget()
+class LogAxis(pg.AxisItem):
+    """A log10 axis that labels only what fits: whole decades (every second or third when they are
+    close), and 2 and 5 times each decade when a decade is tall enough for three labels; the other
+    multiples are unlabelled ticks. (pyqtgraph labels 0.1 ... 0.9 each, stacked on one another.)"""
+
+    def __init__(self, orientation: str = "left"):
+        super().__init__(orientation)
+        self.labelled: set[float] = set()
+
+    def _label_room(self) -> float:
+        """Pixels a label needs along the axis (its height, or a width for a horizontal axis), with a gap."""
+        metrics = QFontMetrics(self.style.get("tickFont") or self.font())
+        return metrics.height() * 1.4 if self.orientation in ("left", "right") else metrics.horizontalAdvance("0.001") * 1.3
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        span = max(maxVal - minVal, 1e-9)
+        per_decade = size / span
+        room = self._label_room()
+        every = max(1, math.ceil(room / per_decade)) if per_decade > 0 else 1
+        first, last = math.floor(minVal), math.ceil(maxVal)
+        decades = [float(d) for d in range(first, last + 1) if minVal - 1e-9 <= d <= maxVal + 1e-9]
+        major = [d for d in decades if int(d) % every == 0]
+        minor = [d + math.log10(m) for d in range(first, last) for m in range(2, 10)
+                 if minVal < d + math.log10(m) < maxVal]
+        self.labelled = set(major)
+        # 2 and 5 sit 0.3 and 0.7 of a decade up: room for them when 0.3 of a decade holds a label
+        if per_decade * 0.3 >= room:
+            self.labelled |= {v for v in minor if round(10 ** (v - math.floor(v + 1e-9))) in (2, 5)}
+        return [(1.0, major), (None, minor)]
+
+    def logTickStrings(self, values, scale, spacing):
+        return [f"{10 ** v:.12g}" if any(abs(v - w) < 1e-9 for w in self.labelled) else "" for v in values]
+
+
+def make_plot(title: str, left: str, bottom: str = "epoch", tip: str = "", log_y: bool = False) -> pg.PlotWidget:
+    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
     style_plot(w, f"<b>{title}</b>", left, bottom, si_prefix=False)  # "loss (x0.001)" confuses more than it helps
-    w.setMinimumSize(220, 150)
+    w.setMinimumSize(*PLOT_MIN)
     w.setToolTip(tip)
     return w
 
+
+#: the smallest a plot gets: three columns of them beside the settings fit a 1024-pixel-wide window
+PLOT_MIN = (170, 130)
+#: the boundary and the confusion matrix need a little more: a 10-class matrix with its axes and title
+RIGHT_MIN_WIDTH = 250
 
 NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from playground.engine.data.datasets import DATASET_KINDS
 from playground.engine.errors import SpecError
 from playground.engine.nn.optimizers import OPTIMIZERS as _OPTIMIZER_CLASSES, get_optimizer
 
@@ -94,6 +95,8 @@ class Run:
     act_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     shown: bool = False  # overlaid in the plots although not the current run
     stats_version: int = 0  # counts the statistics batches taken in (the health panel redraws on a change)
+    #: optimizer settings changed during the run: (epoch position of the first batch using them, {setting: value})
+    changes: list[tuple[float, dict[str, float]]] = field(default_factory=list)
 
     def __post_init__(self):
         self._loss_s = Smoother()
@@ -110,6 +113,7 @@ class Run:
             acc = snap["accuracy"][i]
             self.batch.append(x=snap["epoch_pos"][i], step=step, loss=loss, loss_s=self._loss_s(loss),
                               acc=acc, acc_s=self._acc_s(acc), lr=snap["lr"][i])
+        self.changes.extend((float(x), dict(c)) for x, c in snap.get("changes") or ())
         stats = snap.get("stats") or ([snap["last"]] if "histograms" in snap.get("last", {}) else [])
         for logs in stats:
             x = logs["epoch"] - 1 + logs["batch"] / logs["batches"]
@@ -135,8 +139,24 @@ class Run:
                 self.grad_norms.setdefault(layer, Series("x", "norm")).append(x=float(logs["epoch"]), norm=value)
 
     def summary(self) -> str:
-        """The settings in one line: optimizer, lr, batch size, epochs, seed."""
-        return settings_summary(self.project)
+        """The settings in one line: optimizer, lr, batch size, epochs, seed (and any changed during the run)."""
+        text = settings_summary(self.project)
+        if self.changes:
+            text += " · changed during the run: " + "; ".join(
+                ", ".join(f"{k} {v:g}" for k, v in c.items()) + f" at epoch {x:.2f}" for x, c in self.changes)
+        return text
+
+    def comparable_key(self) -> tuple[str, str]:
+        """What a run can be compared with: see :func:`comparable_key`."""
+        return comparable_key(self.project)
+
+    def network_text(self) -> str:
+        """The network trained, e.g. "spiral · 5 blocks"."""
+        return network_text(self.project)
+
+    def dataset_text(self) -> str:
+        dataset = self.project.get("dataset") or {}
+        return str(dataset.get("name", "?")) if isinstance(dataset, dict) else "?"
 
     def result(self) -> str:
         """The latest validation numbers, e.g. "val loss 0.123 · val acc 97.5%"."""
@@ -151,6 +171,44 @@ class Run:
         return " · ".join(parts)
 
 
+def describe_end(run: Run, counts: dict[str, int]) -> tuple[str, str, tuple[str, str] | None]:
+    """How ``run`` ended: (the progress bar's text, the status line, a banner's (title, text) or None).
+
+    A stopped run names the last batch reported (``counts``): every batch it
+    trained was reported before it ended, so the bar and the status agree.
+    """
+    name, status = run.name, run.status
+    if status == "finished":
+        return f"{name} finished", f"{name} finished · {run.result()}", None
+    if status == "cancelled":
+        text = (f"{name} stopped after epoch {counts['epoch']}, batch {counts['batch']}" if counts.get("step")
+                else f"{name} stopped before its first batch")
+        return text, text, None
+    if status == "diverged":
+        return (f"{name} diverged", f"{name} diverged: {run.message}",
+                (f"{name} diverged:", run.message + ". Change the setting, press Reset or Start to train again "
+                 "(or Clone run to try one change)."))
+    return f"{name} failed", f"{name} failed: {run.message}", (f"{name} failed:", run.message)
+
+
+def plural(n: int, word: str) -> str:
+    """"1 epoch", "2 epochs"."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def comparable_key(project: dict) -> tuple[str, str]:
+    """Runs are comparable (overlaid in one plot) when they learn the same data set, hence the same task."""
+    dataset = project.get("dataset") or {}
+    name = str(dataset.get("name", "?")) if isinstance(dataset, dict) else "?"
+    return name, DATASET_KINDS.get(name, "?")
+
+
+def network_text(project: dict) -> str:
+    """The project's name and the number of blocks of its network (each entry of the spec is one block)."""
+    layers = (project.get("network") or {}).get("layers") or []
+    return f"{project.get('name') or 'untitled'} · {plural(len(layers), 'block')}"
+
+
 def settings_summary(project: dict) -> str:
     t = project.get("training", {})
     opt = t.get("optimizer", {})
@@ -161,7 +219,8 @@ def settings_summary(project: dict) -> str:
     if sched:
         parts.append(sched.get("type", "schedule") if isinstance(sched, dict) else str(sched))
     parts.append(f"batch {t.get('batch_size', '?')}")
-    parts.append(f"{t.get('epochs', '?')} epochs")
+    epochs = t.get("epochs", "?")
+    parts.append(plural(epochs, "epoch") if isinstance(epochs, int) else f"{epochs} epochs")
     if t.get("weight_decay"):
         parts.append(f"wd {t['weight_decay']:g}")
     if t.get("clip_norm"):
