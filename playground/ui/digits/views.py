@@ -7,6 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from playground.engine.data.digit_judge import Judgement
+
 
 # ---------------------------------------------------------------- arrays → images
 
@@ -68,6 +70,29 @@ def feature_map_grid(maps: np.ndarray, columns: int | None = None, gap: int = 1)
         r, k = divmod(i, cols)
         out[r * (h + gap):r * (h + gap) + h, k * (w + gap):k * (w + gap) + w] = INFERNO[idx[i]]
     return out
+
+
+# ---------------------------------------------------------------- the verdict
+
+VERDICT_TIP = ("Sure only when the drawing looks like the MNIST digits the network reads right: ink under 30 % "
+                "of the 28×28 input (a stroke, not a blob), at most 2× wider than tall, at most 2 closed loops, "
+                "and the network decided: top probability p ≥ 97 %, lead over the second ≥ 95 points, entropy "
+                "H = −Σ p_k log₂ p_k ≤ 0.3 bits.\nCalibrated on MNIST test digits and on drawn dots, scribbles, "
+                "crosses, filled squares, crossed circles and lines (engine/data/digit_judge.py).")
+
+
+def verdict_html(j: Judgement | None, has_net: bool) -> str:
+    """The line above the bars: what the pad reads and how sure, or why it is not."""
+    if not has_net:
+        return "No network to read with"
+    if j is None:
+        return "Draw a digit…"
+    if j.sure:
+        return (f"It reads <b>{j.digit}</b> &nbsp;<span style='font-size:small'>({j.p:.1%} sure; "
+                f"next: {j.second} at {j.p_second:.1%})</span>")
+    head = "Not sure" if j.shape_ok else "Not a digit?"
+    return (f"{head}: maybe <b>{j.digit}</b> ({j.p:.0%}), or <b>{j.second}</b> ({j.p_second:.0%})"
+            f"<br><span style='font-size:small'>{j.reason}</span>")
 
 
 # ---------------------------------------------------------------- probability bars

@@ -27,18 +27,13 @@ from playground.ui.digits.pad import SIDE, DrawingPad
 from playground.ui.digits.reader import Job, PadReader, Reading
 from playground.ui.digits.store import UserDigitStore, default_store_dir
 from playground.ui.digits.teach import TeachBox, finetune_summary
-from playground.ui.digits.views import ProbabilityBars
+from playground.ui.digits.views import VERDICT_TIP, ProbabilityBars, verdict_html
 
 #: while a stroke is drawn, the slower views (pipeline, saliency, feature maps) follow at most this often
 EXPLAIN_MS = 120
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 MODEL_FILTER = "Model files (*.npz)"
 #: what the bundled model's label says about its accuracy; a fine-tuned copy no longer has it
-_VERDICT_TIP = ("Sure only when the drawing looks like the MNIST digits the network reads right: ink under 30 % "
-                "of the 28×28 input (a stroke, not a blob), at most 2× wider than tall, at most 2 closed loops, "
-                "and the network decided: top probability p ≥ 97 %, lead over the second ≥ 95 points, entropy "
-                "H = −Σ p_k log₂ p_k ≤ 0.3 bits.\nCalibrated on MNIST test digits and on drawn dots, scribbles, "
-                "crosses, filled squares, crossed circles and lines (engine/data/digit_judge.py).")
 _ACCURACY = re.compile(r",\s*[\d.]+% on MNIST t10k")
 
 
@@ -162,6 +157,7 @@ class DigitPadWidget(QWidget):
         f.setPointSizeF(f.pointSizeF() * 1.5)
         self.verdict.setFont(f)
         self.verdict.setTextFormat(Qt.TextFormat.RichText)
+        self.verdict.setToolTip(VERDICT_TIP)
         mid.addWidget(self.verdict)
         self.bars = ProbabilityBars()
         mid.addWidget(self.bars, 1)
@@ -385,19 +381,7 @@ class DigitPadWidget(QWidget):
         return self._judgement
 
     def _update_verdict(self) -> None:
-        j = self._judgement
-        if self._net is None:
-            self.verdict.setText("No network to read with")
-        elif j is None:
-            self.verdict.setText("Draw a digit…")
-        elif j.sure:
-            self.verdict.setText(f"It reads <b>{j.digit}</b> &nbsp;<span style='font-size:small'>"
-                                 f"({j.p:.1%} sure; next: {j.second} at {j.p_second:.1%})</span>")
-        else:
-            head = "Not sure" if j.shape_ok else "Not a digit?"
-            self.verdict.setText(f"{head}: maybe <b>{j.digit}</b> ({j.p:.0%}), or <b>{j.second}</b> "
-                                 f"({j.p_second:.0%})<br><span style='font-size:small'>{j.reason}</span>")
-        self.verdict.setToolTip(_VERDICT_TIP)
+        self.verdict.setText(verdict_html(self._judgement, self._net is not None))
 
     # ================================================================== files
     def _choose_image(self) -> None:
