@@ -78,7 +78,9 @@ def lift_path(xy: np.ndarray, z: np.ndarray, gx: np.ndarray, gy: np.ndarray, Z: 
         k = np.minimum(t.astype(int), len(xy) - 2)
         f = (t - k)[:, None]
         pts = xy[k] * (1 - f) + xy[k + 1] * f
-        zz = z[k] * (1 - f[:, 0]) + z[k + 1] * f[:, 0]
+        with np.errstate(invalid="ignore"):
+            zz = z[k] * (1 - f[:, 0]) + z[k + 1] * f[:, 0]
+        zz = np.where(f[:, 0] == 0, z[k], np.where(f[:, 0] == 1, z[k + 1], zz))  # the path's own points exact
     else:
         pts, zz = xy, z
     ground = _mesh_height(gx, gy, Z, pts[:, 0], pts[:, 1])
