@@ -81,6 +81,11 @@ def test_judge_rules():
     dash = _steps_of([np.array([[40, 160], [280, 170]], float)])
     j = judge(dash, confident)
     assert not j.sure and j.aspect > digit_judge.MAX_ASPECT and "wider than tall" in j.reason
+    # an X the network takes for an 8: no loop, so not an 8
+    x = _steps_of([np.array([[80, 60], [240, 260]], float), np.array([[240, 60], [80, 260]], float)])
+    j = judge(x, np.eye(10)[8] * 0.99 + 0.001)
+    assert not j.sure and j.holes == 0 and "no stroke closes a loop" in j.reason
+    assert judge(x, confident).sure  # the same ink read as a 7 passes the shape checks
     with pytest.raises(ValueError, match="ink"):
         judge(preprocess_digit_steps(np.full((40, 40), 255, np.uint8)), confident)
 

@@ -12,7 +12,8 @@ reads correctly:
   wider than tall (MNIST's widest correctly read test digits: 1.7); a dash
   or a lying line is.
 * ``holes``: closed loops of the paper in the input (a 0 has one, an 8 two);
-  a circle crossed out, or a scribble crossing itself, has more.
+  a circle crossed out, or a scribble crossing itself, has more. An 8
+  without any loop is an X (93 % of the MNIST 8s read right have one).
 * ``p``: the winner's probability, ``margin``: its lead over the second,
   ``entropy``: H = −Σ p_k log₂ p_k bits (0 when sure, log₂ 10 ≈ 3.3 when
   it has no idea).
@@ -122,6 +123,8 @@ def judge(steps: DigitSteps, probs: np.ndarray) -> Judgement:
         reason = f"{aspect:.1f} times wider than tall: no digit is (a dash or a line?)"
     elif holes > MAX_HOLES:
         reason = f"{holes} closed loops: a digit has at most {MAX_HOLES} (an 8)"
+    elif k == 8 and holes == 0:
+        reason = "read as 8, but no stroke closes a loop: an 8 has two (an X has none)"
     else:
         reason = ""
     shape_ok = not reason

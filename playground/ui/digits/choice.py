@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 TIP_OFFER = ("Read with the network the Training tab has now. The pad then follows that training as it goes, "
              "until you pick another network here.\nStarting a run does not change the pad by itself: "
              "a fresh run's untrained network reads every drawing as about 10 % each.")
 TIP_SAVE = ("Save the network the pad reads with (for example after fine-tuning it on your digits) as a model "
-            "file (.npz): File > Import model reads it back, and `playground predict MODEL.npz IMAGE` uses it.")
+            "file (.npz):\nFile > Import Trained Model reads it back, and `playground predict MODEL.npz IMAGE` "
+            "uses it.")
 
 
 class NetworkBox(QGroupBox):
@@ -32,22 +33,25 @@ class NetworkBox(QGroupBox):
         self.offer_label.setWordWrap(True)
         self.offer_label.setToolTip(TIP_OFFER)
         lay.addWidget(self.offer_label)
+        self.offer_button = QPushButton("Read with the app's network")
+        self.offer_button.setToolTip(TIP_OFFER)
+        lay.addWidget(self.offer_button, 0, Qt.AlignmentFlag.AlignLeft)
         row = QHBoxLayout()
         self.bundled_button = QPushButton("Use the bundled model")
         self.bundled_button.setToolTip("Go back to the model shipped with the app (resources/models/digits.npz), "
                                        "trained by the command in resources/models/README.md")
-        self.offer_button = QPushButton("Read with the app's network")
-        self.offer_button.setToolTip(TIP_OFFER)
         self.save_button = QPushButton("Save network…")
         self.save_button.setToolTip(TIP_SAVE)
-        for b in (self.bundled_button, self.offer_button, self.save_button):
-            row.addWidget(b)
+        row.addWidget(self.bundled_button)
+        row.addWidget(self.save_button)
         row.addStretch(1)
         lay.addLayout(row)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.show_offer("")
 
     def show_offer(self, label: str) -> None:
         """Offer the app's network described by ``label``; "" withdraws the offer."""
-        self.offer_label.setText(f"On offer from the Training tab: {label}." if label else "")
+        self.offer_label.setText(f"<i>The Training tab offers its network</i> ({label}); "
+                                 "the pad goes on reading with the one above until you take it." if label else "")
         self.offer_label.setVisible(bool(label))
         self.offer_button.setVisible(bool(label))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIntValidator
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (QGridLayout, QGroupBox, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
+                               QSpinBox, QWidget)
 
 
 class TeachBox(QGroupBox):
@@ -52,6 +53,7 @@ class TeachBox(QGroupBox):
         self.finetune_label.setTextFormat(Qt.TextFormat.RichText)
         tl.addWidget(self.finetune_label, 4, 0, 1, 3)
         tl.setColumnStretch(0, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
 
 
 def finetune_summary(result: dict) -> str:

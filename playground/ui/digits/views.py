@@ -7,6 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from playground.engine.data import digit_judge as J
 from playground.engine.data.digit_judge import Judgement
 
 
@@ -74,11 +75,12 @@ def feature_map_grid(maps: np.ndarray, columns: int | None = None, gap: int = 1)
 
 # ---------------------------------------------------------------- the verdict
 
-VERDICT_TIP = ("Sure only when the drawing looks like the MNIST digits the network reads right: ink under 30 % "
-                "of the 28×28 input (a stroke, not a blob), at most 2× wider than tall, at most 2 closed loops, "
-                "and the network decided: top probability p ≥ 97 %, lead over the second ≥ 95 points, entropy "
-                "H = −Σ p_k log₂ p_k ≤ 0.3 bits.\nCalibrated on MNIST test digits and on drawn dots, scribbles, "
-                "crosses, filled squares, crossed circles and lines (engine/data/digit_judge.py).")
+VERDICT_TIP = (f"Sure only when the drawing looks like the MNIST digits the network reads right: ink under "
+               f"{J.MAX_INK:.0%} of the 28×28 input (a stroke, not a blob), at most {J.MAX_ASPECT:g}× wider than "
+               f"tall, at most {J.MAX_HOLES} closed loops (and at least one for an 8), and the network decided: top probability "
+               f"p ≥ {J.MIN_P:.0%}, lead over the second ≥ {J.MIN_MARGIN * 100:.0f} points, entropy "
+               f"H = −Σ p_k log₂ p_k ≤ {J.MAX_ENTROPY:g} bits.\nCalibrated on MNIST test digits and on drawn "
+               "dots, scribbles, crosses, filled squares, crossed circles and lines (engine/data/digit_judge.py).")
 
 
 def verdict_html(j: Judgement | None, has_net: bool) -> str:
@@ -90,8 +92,8 @@ def verdict_html(j: Judgement | None, has_net: bool) -> str:
     if j.sure:
         return (f"It reads <b>{j.digit}</b> &nbsp;<span style='font-size:small'>({j.p:.1%} sure; "
                 f"next: {j.second} at {j.p_second:.1%})</span>")
-    head = "Not sure" if j.shape_ok else "Not a digit?"
-    return (f"{head}: maybe <b>{j.digit}</b> ({j.p:.0%}), or <b>{j.second}</b> ({j.p_second:.0%})"
+    head = "Not sure: maybe" if j.shape_ok else "Not a digit? Maybe"
+    return (f"{head} <b>{j.digit}</b> ({j.p:.0%}), or <b>{j.second}</b> ({j.p_second:.0%})"
             f"<br><span style='font-size:small'>{j.reason}</span>")
 
 

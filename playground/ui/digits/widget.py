@@ -157,6 +157,10 @@ class DigitPadWidget(QWidget):
         f.setPointSizeF(f.pointSizeF() * 1.5)
         self.verdict.setFont(f)
         self.verdict.setTextFormat(Qt.TextFormat.RichText)
+        self.verdict.setWordWrap(True)
+        # room for the headline and a reason of two lines, so the bars below do not jump as the text changes
+        self.verdict.setMinimumHeight(round(self.verdict.fontMetrics().lineSpacing() * 2.4))
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.verdict.setToolTip(VERDICT_TIP)
         mid.addWidget(self.verdict)
         self.bars = ProbabilityBars()
@@ -250,7 +254,7 @@ class DigitPadWidget(QWidget):
             self.set_network(net, label, follow_app=True)
             return
         self._offer = (net, label)
-        self.network_box.show_offer(f"{label[:1].upper()}{label[1:]}, {net.param_count():,} parameters")
+        self.network_box.show_offer(f"{label}, {net.param_count():,} parameters")
 
     def take_offer(self) -> bool:
         """Read with the network on offer from the app, and follow the app's training from now on."""
