@@ -225,9 +225,8 @@ class SurfaceView(QWidget):
         for a, b in edges:
             axis = gl.GLLinePlotItem(pos=np.array([a, b], float), color=colour, width=2, antialias=True)
             self._gl.addItem(axis)
-        labels = [((0, -h - 1.2, 0), "x"), ((-h, -h - 0.6, 0), f"{x0:g}"), ((h, -h - 0.6, 0), f"{x1:g}"),
-                  ((-h - 1.2, 0, 0), "y"), ((-h - 0.6, -h, 0), f"{y0:g}"), ((-h - 0.6, h, 0), f"{y1:g}"),
-                  ((-h, -h, HEIGHT + 0.5), "f (log scale)"), ((-h - 0.4, -h - 0.4, 0.1), f"{lo:.3g}"),
-                  ((-h - 0.4, -h - 0.4, HEIGHT), f"{z_top:.3g}")]
+        # one label per axis, at its middle (the corner where the three meet stays clear)
+        labels = [((0, -h - 1.0, 0), f"x: {x0:g} … {x1:g}"), ((-h - 1.0, 0, 0), f"y: {y0:g} … {y1:g}"),
+                  ((-h, -h, HEIGHT + 0.4), f"f (log scale): {lo:.3g} … {z_top:.3g}")]
         for pos, text in labels:
             self._gl.addItem(gl.GLTextItem(pos=np.array(pos, float), text=text, color=colour))
