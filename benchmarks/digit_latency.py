@@ -6,8 +6,9 @@ Draws strokes on a real DigitPadWidget with mouse events and, for each move,
 measures the time from sending the event to the bars' paint event (which
 follows the prediction: preprocessing the pad's canvas and one forward pass).
 A second pass sends bursts of moves before the event loop runs, as a fast
-hand does; moves are coalesced into one prediction per event-loop turn and the
-latency is counted from the first move of the burst. Prints the median, 95th
+hand does; readings run in the pad's reader thread on the latest drawing only
+(moves that come while one runs are coalesced into the next), and the latency
+is counted from the first move of the burst. Prints the median, 95th
 percentile and worst, and the widget's own split of the time. The goal is
 under 30 ms.
 """

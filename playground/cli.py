@@ -240,11 +240,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """One JSON line per image, in order: the digit read, or ``{"file", "error"}``; exit 2 if any failed."""
+    """One JSON line per image: its digit and whether that is sure, or ``{"file", "error"}``; exit 2 if any failed."""
     import numpy as np
 
     from playground.engine.errors import PlaygroundError, SpecError
     from playground.engine.data.preprocess import load_image, preprocess_digit_steps
+    from playground.engine.data.digit_judge import judge
     from playground.engine.project import load_model
 
     net, _ = load_model(args.model)
@@ -271,7 +272,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
             failed.append(message)
             _print({"file": path, "error": message})
             continue
-        _print({"file": path, "digit": int(np.argmax(p)), "probabilities": [round(float(v), 6) for v in p]})
+        verdict = judge(steps, p)
+        line = {"file": path, "digit": verdict.digit, "sure": verdict.sure, "second": verdict.second,
+                "probabilities": [round(float(v), 6) for v in p]}
+        if not verdict.sure:
+            line["reason"] = verdict.reason
+        _print(line)
     if failed:
         print(f"playground: error: {len(failed)} of {len(args.images)} images could not be read; the first: "
               f"{failed[0]}", file=sys.stderr)

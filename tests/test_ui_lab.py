@@ -256,3 +256,38 @@ def test_contours_and_heat():
     np.testing.assert_allclose(np.hypot(segs[:, 0], segs[:, 1]), 1.0, atol=2e-3)
     heat = log_heat(np.array([[0.0, 1.0], [np.nan, 100.0]]))
     assert np.isnan(heat[1, 0]) and heat[0, 0] < heat[0, 1] < heat[1, 1]
+
+
+def test_the_3d_tab_names_the_extra_install():
+    text = optimizer_lab.OPENGL_MISSING
+    assert "PyOpenGL" in text and "[opengl]" in text and "pip install 'numpy-nn-playground[opengl]'" in text
+    assert "2-D map works without it" in text
+
+
+def test_paths_are_lifted_above_the_drawn_surface():
+    gx = gy = np.linspace(-6.0, 6.0, 13)
+    X, Y = np.meshgrid(gx, gy)
+    Z = 0.1 * (X ** 2 + Y ** 2)  # a bowl; Z[i, j] at (gx[j], gy[i])
+    # one cell by hand: corners 0 (at 0, 0), 0.1 (1, 0), 0.1 (0, 1), 0.2 (1, 1); at (0.5, 0.25) the two
+    # triangulations give 0.075 (main diagonal) and 0.075 (other) -> the top of either
+    h = optimizer_lab._mesh_height(gx, gy, Z, np.array([0.5]), np.array([0.25]))
+    assert h[0] == pytest.approx(0.075)
+    ridge = np.array([[0.0, 0.0], [1.0, 1.0]])
+    skew = optimizer_lab._mesh_height(gx, gy, np.where((X == 1) & (Y == 0), 5.0, 0.0), np.array([0.75]),
+                                      np.array([0.25]))
+    assert skew[0] == pytest.approx(3.75)  # the other diagonal's triangle holds the raised corner
+    # a path from one rim of the bowl to the other, given at its two ends only: its chord would pass far below
+    xy = np.array([[-5.0, 0.0], [5.0, 0.0]])
+    z = 0.1 * (xy ** 2).sum(axis=1) - 2.0  # the path's own heights, below the surface
+    line = optimizer_lab.lift_path(xy, z, gx, gy, Z, lift=0.05)
+    assert len(line) > 20 and np.all(np.diff(line[:, 0]) > 0)
+    assert np.max(np.diff(line[:, 0])) <= 0.5 + 1e-9  # pieces of at most half a grid cell
+    ground = optimizer_lab._mesh_height(gx, gy, Z, line[:, 0], line[:, 1])
+    assert np.all(line[:, 2] >= ground + 0.05 - 1e-12)
+    np.testing.assert_allclose(line[[0, -1], :2], xy)
+    # a point above the surface keeps its height; one that diverged (NaN) lies on the surface
+    above = optimizer_lab.lift_path(np.array([[0.0, 0.0], [0.0, 0.0]]), np.array([3.0, np.nan]), gx, gy, Z, 0.05)
+    np.testing.assert_allclose(above[:, 2], [3.05, 0.05])
+    back = optimizer_lab.lift_path(np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([np.nan, 3.0]), gx, gy, Z, 0.05)
+    np.testing.assert_allclose(back[[0, -1], 2], [0.05, 3.05])
+    assert optimizer_lab.lift_path(np.zeros((0, 2)), np.zeros(0), gx, gy, Z).shape == (0, 3)

@@ -245,10 +245,10 @@ def test_document_changes_reach_the_dashboard_and_trained_networks_reach_the_dig
     assert seen and seen[-1]["network"]["layers"][0]["units"] == 12
     assert window.digit_pad is not None, "the digit pad package is installed"
     got = []
-    monkeypatch.setattr(window.digit_pad, "set_network", lambda net, label: got.append((net, label)))
+    monkeypatch.setattr(window.digit_pad, "offer_network", lambda net, label: got.append((net, label)))
     net = Network(window.doc.network_spec())
     window.dashboard.network_updated.emit(net)
-    assert got == [(net, "trained in the app")]
+    assert got == [(net, "trained in the app")]  # offered: the pad keeps its network until the user takes it
     assert window.trained_network() is net
 
 

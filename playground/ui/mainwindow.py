@@ -321,7 +321,12 @@ class MainWindow(QMainWindow):
         return page.widget() if isinstance(page, QScrollArea) else page
 
     def _network_trained(self, net) -> None:
-        self.set_trained(net, "trained in the app")
+        """The Training tab's network (at Start, Reset and as it trains): exported next, offered to the digit pad.
+
+        The pad keeps the network it reads until the user takes this one.
+        """
+        self._trained, self._trained_label = net, "trained in the app"
+        self.digit_pad.offer_network(net, "trained in the app")
 
     def set_trained(self, net, label: str) -> None:
         """``net`` (trained in the app or imported, described by ``label``) is the one to export and draw with."""

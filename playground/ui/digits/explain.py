@@ -7,8 +7,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from playground.engine.data.preprocess import BOX, CENTRE, FIELD, MARGIN, DigitSteps
-from playground.engine.nn.network import Network
-from playground.ui.digits.models import first_conv_maps, saliency
 from playground.ui.digits.views import PixelView, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay
 
 TIP_BBOX = ("Step 1 · the ink and its bounding box.\n"
@@ -99,10 +97,16 @@ class ExplainPanel(QWidget):
         self.view_saliency.set_text("draw a digit to see which pixels decided")
         self.view_maps.set_text("")
         self.caption_shift.setText("3 · centre of mass")
+        self.caption_saliency.setText("saliency ∂score/∂pixel")
+        self.caption_maps.setText("first conv layer's feature maps")
 
-    def show_reading(self, steps: DigitSteps | None, net: Network | None, x: np.ndarray | None,
-                     winner: int) -> None:
-        """The preprocessing ``steps`` of the pad and, when ``net`` read its input ``x`` as ``winner``, why."""
+    def show_reading(self, steps: DigitSteps | None, grad: np.ndarray | None,
+                     maps: tuple[str, np.ndarray] | None, winner: int, has_net: bool) -> None:
+        """The preprocessing ``steps`` of the pad and, when a network read it as ``winner``, why.
+
+        ``grad``: ∂s_winner/∂input (28 x 28); ``maps``: the first conv layer's
+        (name, maps), None for a network without one.
+        """
         if steps is None:
             self.clear()
             return
@@ -124,16 +128,16 @@ class ExplainPanel(QWidget):
         self.caption_shift.setText(f"3 · centre of mass, shift ({steps.shift[0]:+d}, {steps.shift[1]:+d})")
         self.view_final.set_image(gray_to_qimage(steps.final))
 
-        if net is None or x is None:
+        if not has_net or grad is None:
             self.view_saliency.set_text("no network")
+            self.caption_saliency.setText("saliency ∂score/∂pixel")
             self.view_maps.set_text("")
+            self.caption_maps.setText("first conv layer's feature maps")
             return
-        grad = saliency(net, x, winner)
         self.view_saliency.set_image(rgb_to_qimage(saliency_overlay(steps.final, grad)))
         self.caption_saliency.setText(f"saliency ∂s<sub>{winner}</sub>/∂pixel "
                                       f"(<span style='color:{red}'>red +</span>, "
                                       f"<span style='color:#3b82f6'>blue −</span>)")
-        maps = first_conv_maps(net, x)
         if maps is None:
             self.view_maps.set_text("This network has no convolution layer, so there are no feature maps: "
                                     "its first layer sees all 784 pixels at once.")

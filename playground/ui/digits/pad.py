@@ -10,6 +10,11 @@ A stroke is smoothed with quadratic Bézier curves through the midpoints of
 successive mouse positions (each position is the control point), painted
 piece by piece while the mouse moves. Pen tablets work through the mouse
 events Qt synthesizes from tablet events.
+
+Every mouse event is a point: while a stroke is drawn, Qt's merging of
+mouse moves that pile up (``AA_CompressHighFrequencyEvents``) is switched
+off, so a busy moment loses no part of the stroke; it is restored when the
+button is released.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
+
+_COMPRESS = Qt.ApplicationAttribute.AA_CompressHighFrequencyEvents
 
 #: side of the canvas the network reads, in pad units (strokes are stored in these units)
 SIDE = 320
@@ -99,6 +106,7 @@ class DrawingPad(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._items: list[Stroke | PastedImage] = []
         self._current: Stroke | None = None
+        self._compressing: bool | None = None  # the app's setting while a stroke keeps every mouse event
         self._width = 18.0
         self._dark_on_light = True
         self._bbox: QRectF | None = None
@@ -150,6 +158,7 @@ class DrawingPad(QWidget):
     def clear(self) -> None:
         self._items.clear()
         self._current = None
+        self._keep_every_event(False)
         self._render_all()
         self.changed.emit()
 
@@ -157,6 +166,7 @@ class DrawingPad(QWidget):
         """Remove the last stroke (or loaded image); False when there is nothing to undo."""
         if self._current is not None:
             self._current = None
+            self._keep_every_event(False)
         elif self._items:
             self._items.pop()
         else:
@@ -289,11 +299,21 @@ class DrawingPad(QWidget):
             event.ignore()
             return
         pt = self.to_pad(event.position())
+        self._keep_every_event(True)
         self._current = Stroke(self._width, self._ink(), [pt])
         path = QPainterPath(pt)
         path.lineTo(pt)
         self._paint_piece(path, self._current)
         self.changed.emit()
+
+    def _keep_every_event(self, on: bool) -> None:
+        """While drawing, Qt delivers every mouse move instead of merging those that wait (restored after)."""
+        if on and self._compressing is None:
+            self._compressing = QApplication.testAttribute(_COMPRESS)
+            QApplication.setAttribute(_COMPRESS, False)
+        elif not on and self._compressing is not None:
+            QApplication.setAttribute(_COMPRESS, self._compressing)
+            self._compressing = None
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         s = self._current
@@ -323,6 +343,7 @@ class DrawingPad(QWidget):
             s.points.append(pt)
         self._items.append(s)
         self._current = None
+        self._keep_every_event(False)
         # repaint from the stored strokes, so the canvas is exactly what undo and redraws give
         self._render_all()
         self.changed.emit()

@@ -7,6 +7,9 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from playground.engine.data import digit_judge as J
+from playground.engine.data.digit_judge import Judgement
+
 
 # ---------------------------------------------------------------- arrays → images
 
@@ -70,25 +73,65 @@ def feature_map_grid(maps: np.ndarray, columns: int | None = None, gap: int = 1)
     return out
 
 
+# ---------------------------------------------------------------- the verdict
+
+VERDICT_TIP = (f"Sure only when the drawing looks like the MNIST digits the network reads right: ink under "
+               f"{J.MAX_INK:.0%} of the 28×28 input (a stroke, not a blob), at most {J.MAX_ASPECT:g}× wider than "
+               f"tall, at most {J.MAX_HOLES} closed loops (and at least one for an 8), and the network decided: top probability "
+               f"p ≥ {J.MIN_P:.0%}, lead over the second ≥ {J.MIN_MARGIN * 100:.0f} points, entropy "
+               f"H = −Σ p_k log₂ p_k ≤ {J.MAX_ENTROPY:g} bits.\nCalibrated on MNIST test digits and on drawn "
+               "dots, scribbles, crosses, filled squares, crossed circles and lines (engine/data/digit_judge.py).")
+
+
+def verdict_html(j: Judgement | None, has_net: bool) -> str:
+    """The line above the bars: what the pad reads and how sure, or why it is not."""
+    if not has_net:
+        return "No network to read with"
+    if j is None:
+        return "Draw a digit…"
+    if j.sure:
+        return (f"It reads <b>{j.digit}</b> &nbsp;<span style='font-size:small'>({j.p:.1%} sure; "
+                f"next: {j.second} at {j.p_second:.1%})</span>")
+    head = "Not sure: maybe" if j.shape_ok else "Not a digit? Maybe"
+    return (f"{head} <b>{j.digit}</b> ({j.p:.0%}), or <b>{j.second}</b> ({j.p_second:.0%})"
+            f"<br><span style='font-size:small'>{j.reason}</span>")
+
+
 # ---------------------------------------------------------------- probability bars
 
+#: the winner's bar when the reading is not sure (amber: a caution, not an answer)
+UNSURE = QColor(217, 119, 6)
+
+
 class ProbabilityBars(QWidget):
-    """Ten vertical bars, one per digit, the winner highlighted."""
+    """Ten vertical bars, one per digit: the winner highlighted (amber when not sure), the second outlined."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._p = np.zeros(10)
         self._valid = False
+        self._sure = True
+        self._second: int | None = None
         self.setMinimumSize(300, 170)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setToolTip("The network's output: softmax probabilities\n"
                         "p_k = exp(s_k) / Σ_j exp(s_j) for the scores s_0 … s_9.\n"
-                        "The highlighted bar is the winner, argmax_k p_k.")
+                        "The highlighted bar is the winner, argmax_k p_k (amber when the pad is not sure of it);\n"
+                        "the outlined one is the second guess.")
 
     def probabilities(self) -> np.ndarray | None:
         return self._p.copy() if self._valid else None
 
-    def set_probabilities(self, p: np.ndarray | None) -> None:
+    def is_sure(self) -> bool:
+        return self._sure
+
+    def second(self) -> int | None:
+        """The outlined second guess, or None."""
+        return self._second if self._valid else None
+
+    def set_probabilities(self, p: np.ndarray | None, sure: bool = True, second: int | None = None) -> None:
+        """Show ``p`` (10,) or nothing (None); ``sure``: the winner's colour; ``second``: the bar to outline."""
+        self._sure, self._second = bool(sure), second
         if p is None:
             self._valid = False
             self._p = np.zeros(10)
@@ -126,9 +169,14 @@ class ProbabilityBars(QWidget):
             x = k * slot + (slot - bar_w) / 2
             v = float(self._p[k])
             bh = (bottom - top) * v
-            colour = accent if k == winner else idle
+            lead = accent if self._sure else UNSURE
+            colour = lead if k == winner else idle
             if bh > 0:
                 p.fillRect(QRectF(x, bottom - bh, bar_w, bh), colour)
+            if self._valid and k == self._second:
+                p.setPen(QPen(lead, 1.5, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(QRectF(x - 2, bottom - max(bh, 2.0) - 2, bar_w + 4, max(bh, 2.0) + 2))
             if self._valid and v >= 0.005:
                 p.setFont(small)
                 p.setPen(text if k == winner else muted)
@@ -136,7 +184,7 @@ class ProbabilityBars(QWidget):
                            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, f"{v:.0%}")
             big.setBold(k == winner)
             p.setFont(big)
-            p.setPen(accent if k == winner else text)
+            p.setPen(lead if k == winner else text)
             p.drawText(QRectF(k * slot, bottom, slot, label_h), Qt.AlignmentFlag.AlignCenter, str(k))
         if not self._valid:
             p.setPen(muted)

@@ -3,39 +3,52 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import deque
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont, QIntValidator, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QSlider, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QDesktopServices, QFont, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout,
+                               QLabel, QPushButton, QSlider, QVBoxLayout, QWidget)
 
+from playground.engine.data.digit_judge import Judgement
 from playground.engine.errors import PlaygroundError
 from playground.engine.data.preprocess import DigitSteps, load_image, preprocess_digit_steps
 from playground.engine.nn.network import Network, copy_network
+from playground.engine.project import save_model
+from playground.ui.digits.choice import NetworkBox
 from playground.ui.digits.explain import ExplainPanel
 from playground.ui.digits.finetune import FineTuner
-from playground.ui.digits.models import as_input, digit_network_problem, load_bundled
+from playground.ui.digits.models import digit_network_problem, load_bundled
 from playground.ui.digits.pad import SIDE, DrawingPad
+from playground.ui.digits.reader import Job, PadReader, Reading
 from playground.ui.digits.store import UserDigitStore, default_store_dir
-from playground.ui.digits.views import ProbabilityBars
+from playground.ui.digits.teach import TeachBox, finetune_summary
+from playground.ui.digits.views import VERDICT_TIP, ProbabilityBars, verdict_html
 
 #: while a stroke is drawn, the slower views (pipeline, saliency, feature maps) follow at most this often
 EXPLAIN_MS = 120
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+MODEL_FILTER = "Model files (*.npz)"
+#: what the bundled model's label says about its accuracy; a fine-tuned copy no longer has it
+_ACCURACY = re.compile(r",\s*[\d.]+% on MNIST t10k")
 
 
 class DigitPadWidget(QWidget):
     """Draw a digit, see the network's probabilities live, the preprocessing, and why it decided.
 
-    ``set_network(net, label)`` reads with a network trained in the app (a
+    ``set_network(net, label)`` reads with a network the user picked (a
     copy is kept, so the caller may go on training its own);
-    ``use_bundled_model()`` goes back to ``resources/models/digits.npz``.
-    ``bundled_model``, ``store_dir`` and ``mnist_dir`` may be given for tests.
+    ``offer_network(net, label)`` offers the network training in the app: the
+    pad keeps the network it reads until the user takes the offer (and then
+    follows the training) or picks another. ``use_bundled_model()`` goes back
+    to ``resources/models/digits.npz``; ``save_network(path)`` saves the one
+    read with. Readings run in :class:`~.reader.PadReader`'s thread, the latest
+    drawing only. ``bundled_model``, ``store_dir`` and ``mnist_dir`` may be
+    given for tests.
     """
 
     #: probabilities (10,) after each prediction, or None when the pad is empty or there is no network
@@ -53,9 +66,14 @@ class DigitPadWidget(QWidget):
         self._net: Network | None = None
         self._label = ""
         self._is_bundled = False
+        self._reader_net: Network | None = None  # the reader thread's own copy of self._net
+        self._offer: tuple[Network, str] | None = None
+        self._follow_app = False
         self._steps: DigitSteps | None = None
+        self._finetune_base: tuple[Network | None, str] = (None, "")
         self._x: np.ndarray | None = None
         self._winner = -1
+        self._judgement: Judgement | None = None
         self._pending_since: float | None = None
         self._explained_at = 0.0
         #: seconds from the first ink change to the bars updated, for the latest predictions
@@ -64,14 +82,15 @@ class DigitPadWidget(QWidget):
         self._finetuner.progress.connect(self._on_finetune_progress)
         self._finetuner.finished.connect(self._on_finetune_finished)
 
-        self._predict_timer = QTimer(self, singleShot=True, interval=0)
-        self._predict_timer.timeout.connect(self._predict)
-        self._explain_timer = QTimer(self, singleShot=True, interval=0)
-        self._explain_timer.timeout.connect(self._explain)
+        self._reader = PadReader(self)
+        self._reader.reading.connect(self._on_reading)
+        self._reader.failed.connect(self._on_reading_failed)
+        self._explain_timer = QTimer(self, singleShot=True, interval=EXPLAIN_MS)
+        self._explain_timer.timeout.connect(self._read_explained)
 
         self._build()
         self.pad.changed.connect(self._ink_changed)
-        self.pad.stroke_finished.connect(self._schedule_explain)
+        self.pad.stroke_finished.connect(self._read_explained)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -138,22 +157,24 @@ class DigitPadWidget(QWidget):
         f.setPointSizeF(f.pointSizeF() * 1.5)
         self.verdict.setFont(f)
         self.verdict.setTextFormat(Qt.TextFormat.RichText)
+        self.verdict.setWordWrap(True)
+        # room for the headline and a reason of two lines, so the bars below do not jump as the text changes
+        self.verdict.setMinimumHeight(round(self.verdict.fontMetrics().lineSpacing() * 2.4))
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.verdict.setToolTip(VERDICT_TIP)
         mid.addWidget(self.verdict)
         self.bars = ProbabilityBars()
         mid.addWidget(self.bars, 1)
 
-        model_box = QGroupBox("Which network reads it")
-        ml = QVBoxLayout(model_box)
-        self.model_label = QLabel()
-        self.model_label.setWordWrap(True)
-        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        ml.addWidget(self.model_label)
-        self.bundled_button = QPushButton("Use the bundled model")
-        self.bundled_button.setToolTip("Go back to the model shipped with the app (resources/models/digits.npz), "
-                                       "trained by the command in resources/models/README.md")
+        self.network_box = NetworkBox()
+        self.model_label = self.network_box.label
+        self.bundled_button = self.network_box.bundled_button
         self.bundled_button.clicked.connect(self.use_bundled_model)
-        ml.addWidget(self.bundled_button, 0, Qt.AlignmentFlag.AlignLeft)
-        mid.addWidget(model_box)
+        self.offer_button = self.network_box.offer_button
+        self.offer_button.clicked.connect(self.take_offer)
+        self.save_network_button = self.network_box.save_button
+        self.save_network_button.clicked.connect(self._choose_model_file)
+        mid.addWidget(self.network_box)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -164,50 +185,14 @@ class DigitPadWidget(QWidget):
         self.message.hide()
         mid.addWidget(self.message)
 
-        teach = QGroupBox("Teach it")
-        tl = QGridLayout(teach)
-        tl.addWidget(QLabel("Right digit:"), 0, 0)
-        self.label_edit = QLineEdit()
-        self.label_edit.setMaxLength(1)
-        self.label_edit.setValidator(QIntValidator(0, 9, self.label_edit))
-        self.label_edit.setFixedWidth(36)
-        self.label_edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label_edit.setPlaceholderText("0–9")
-        self.label_edit.setToolTip("Type the digit you drew (or press a digit key over the pad), then Enter")
+        teach = TeachBox()
+        for name in ("label_edit", "save_button", "store_label", "open_store_button", "steps_spin",
+                     "finetune_button", "finetune_progress", "finetune_label"):
+            setattr(self, name, getattr(teach, name))
         self.label_edit.returnPressed.connect(self.save_current_digit)
-        tl.addWidget(self.label_edit, 0, 1)
-        self.save_button = QPushButton("Save to my digits")
-        self.save_button.setToolTip("Save the drawing with this label into your own digits set")
         self.save_button.clicked.connect(self.save_current_digit)
-        tl.addWidget(self.save_button, 0, 2)
-        self.store_label = QLabel()
-        self.store_label.setWordWrap(True)
-        tl.addWidget(self.store_label, 1, 0, 1, 2)
-        self.open_store_button = QPushButton("Open folder")
         self.open_store_button.clicked.connect(self._open_store)
-        tl.addWidget(self.open_store_button, 1, 2)
-        tl.addWidget(QLabel("Fine-tune for"), 2, 0)
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 2000)
-        self.steps_spin.setValue(60)
-        self.steps_spin.setSuffix(" steps")
-        self.steps_spin.setToolTip("Batches of 32: ¾ MNIST training digits (so it does not forget them), "
-                                   "¼ your digits, slightly rotated and shifted; Adam, learning rate 3·10⁻⁴")
-        tl.addWidget(self.steps_spin, 2, 1)
-        self.finetune_button = QPushButton("Fine-tune")
-        self.finetune_button.setToolTip("Train a copy of the network a few steps on MNIST plus your digits, "
-                                        "in the background; it replaces the network when done")
         self.finetune_button.clicked.connect(self._toggle_finetune)
-        tl.addWidget(self.finetune_button, 2, 2)
-        self.finetune_progress = QProgressBar()
-        self.finetune_progress.setTextVisible(True)
-        self.finetune_progress.hide()
-        tl.addWidget(self.finetune_progress, 3, 0, 1, 3)
-        self.finetune_label = QLabel()
-        self.finetune_label.setWordWrap(True)
-        self.finetune_label.setTextFormat(Qt.TextFormat.RichText)
-        tl.addWidget(self.finetune_label, 4, 0, 1, 3)
-        tl.setColumnStretch(0, 1)
         mid.addWidget(teach)
         mid_box = QWidget()
         mid_box.setLayout(mid)
@@ -233,8 +218,11 @@ class DigitPadWidget(QWidget):
     def is_bundled(self) -> bool:
         return self._is_bundled
 
-    def set_network(self, net: Network, label: str) -> bool:
-        """Read with (a copy of) ``net``; refuse, with a message, a network that does not read digits."""
+    def set_network(self, net: Network, label: str, *, follow_app: bool = False) -> bool:
+        """Read with (a copy of) ``net``; refuse, with a message, a network that does not read digits.
+
+        ``follow_app``: ``net`` is the app's training network, and later ones offered replace it.
+        """
         problem = digit_network_problem(net)
         if problem:
             keep = f"Still reading with the {self._label}." if self._net is not None else ""
@@ -245,9 +233,41 @@ class DigitPadWidget(QWidget):
         except PlaygroundError as e:
             self._show_message(f"Cannot read with this network: {e}")
             return False
+        self._follow_app = follow_app
         self._set(twin, label, bundled=False)
-        self._show_message("")
         return True
+
+    def offer_network(self, net: Network, label: str) -> None:
+        """The app's training has (a copy of) a network: read with it only if the user chose to follow the app.
+
+        Otherwise it is offered with a button, and the network read with stays:
+        starting a run does not swap a trained or fine-tuned network for an
+        untrained one. A network that does not read digits is not offered.
+        """
+        if digit_network_problem(net):
+            self._offer = None
+            self.network_box.show_offer("")
+            return
+        if self._follow_app or self._net is None:
+            self._offer = None
+            self.network_box.show_offer("")
+            self.set_network(net, label, follow_app=True)
+            return
+        self._offer = (net, label)
+        self.network_box.show_offer(f"{label}, {net.param_count():,} parameters")
+
+    def take_offer(self) -> bool:
+        """Read with the network on offer from the app, and follow the app's training from now on."""
+        if self._offer is None:
+            return False
+        net, label = self._offer
+        self._offer = None
+        self.network_box.show_offer("")
+        return self.set_network(net, label, follow_app=True)
+
+    def follows_app(self) -> bool:
+        """The pad reads with the app's training network and takes each new one."""
+        return self._follow_app
 
     def use_bundled_model(self) -> bool:
         """Read with the bundled model; False (and a message saying how to make it) when it is missing."""
@@ -257,15 +277,41 @@ class DigitPadWidget(QWidget):
             if self._net is None:
                 self._update_model_label()
             return False
+        self._follow_app = False
         self._set(loaded.net, loaded.label, bundled=True)
-        self._show_message("")
         return True
 
-    def _set(self, net: Network, label: str, bundled: bool) -> None:
+    def _set(self, net: Network, label: str, bundled: bool, result: str = "") -> None:
+        """Read with ``net`` from now on; every text about the previous network goes (``result``: the new one's)."""
         self._net, self._label, self._is_bundled = net, label, bundled
+        self._reader_net = copy_network(net)
+        self._show_message("")
+        self.finetune_label.setText(result)
         self._update_model_label()
+        self._refresh_store()
         self.network_changed.emit(label)
         self._ink_changed()
+
+    def save_network(self, path: str | os.PathLike) -> bool:
+        """Save the network read with as a model file; False, with a message, when it cannot be."""
+        if self._net is None:
+            self._show_message("There is no network to save.")
+            return False
+        try:
+            saved = save_model(self._net, path, dataset={"name": "mnist"},
+                               extra={"project_name": _ACCURACY.sub("", self._label)})
+        except PlaygroundError as e:
+            self._show_message(f"The network was not saved: {e}")
+            return False
+        self._show_message("")
+        self.finetune_label.setText(f"Saved the network to {saved}.")
+        return True
+
+    def _choose_model_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the network the pad reads with", "digits-finetuned.npz",
+                                              MODEL_FILTER)
+        if path:
+            self.save_network(path if path.endswith(".npz") else path + ".npz")
 
     def _update_model_label(self) -> None:
         if self._net is None:
@@ -277,6 +323,7 @@ class DigitPadWidget(QWidget):
             self.model_label.setText(f"<b>{self._label[:1].upper()}{self._label[1:]}</b><br>"
                                      f"{kind}, {len(n.layers)} layers, {n.param_count():,} parameters")
         self.bundled_button.setEnabled(not self._is_bundled)
+        self.save_network_button.setEnabled(self._net is not None and not self._is_bundled)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -286,69 +333,59 @@ class DigitPadWidget(QWidget):
         """The note shown under the network (missing model, refused network, …), or ""."""
         return self.message.text()
 
-    # ================================================================== prediction
+    # ================================================================== reading
     def _ink_changed(self) -> None:
+        """The ink changed: read the newest drawing (explained, unless a stroke is going on and one was lately)."""
         if self._pending_since is None:
             self._pending_since = time.perf_counter()
-        if not self._predict_timer.isActive():
-            self._predict_timer.start()
+        due = (time.perf_counter() - self._explained_at) * 1e3 >= EXPLAIN_MS
+        self._read(explain=not self.pad.is_drawing() or due)
 
-    def _predict(self) -> None:
-        """Preprocess the pad and update the bars: at most once per event-loop turn."""
-        started = self._pending_since
-        self._pending_since = None
-        steps = preprocess_digit_steps(self.pad.canvas_array()) if not self.pad.is_empty() else None
-        if steps is not None and steps.empty:
-            steps = None
-        self._steps = steps
-        self.pad.set_bbox(steps.bbox if steps is not None else None)
-        probs = None
-        if steps is not None and self._net is not None:
-            self._x = as_input(self._net, steps.final)
-            probs = self._net.predict(self._x)[0]
-        else:
-            self._x = None
-        self.bars.set_probabilities(probs)
-        self._winner = int(np.argmax(probs)) if probs is not None else -1
-        self._update_verdict(probs)
-        if started is not None:
+    def _read_explained(self) -> None:
+        self._read(explain=True)
+
+    def _read(self, explain: bool) -> None:
+        """Hand the pad's canvas to the reader thread; it runs when the reading before it is done."""
+        if explain:
+            self._explained_at = time.perf_counter()
+            self._explain_timer.stop()
+        elif not self._explain_timer.isActive():  # the saliency follows within EXPLAIN_MS while drawing
+            self._explain_timer.start()
+        canvas = None if self.pad.is_empty() else self.pad.canvas_array()
+        self._reader.read(Job(canvas, self._reader_net, explain))
+
+    def _on_reading(self, r: Reading) -> None:
+        """A reading is back from the reader's thread: bars, verdict, and (when explained) the right column."""
+        if r.net is not self._reader_net:
+            return  # read by a network no longer used; the new one's reading follows
+        started, self._pending_since = self._pending_since, None
+        self._steps, self._x, self._judgement = r.steps, r.x, r.judgement
+        self.pad.set_bbox(r.steps.bbox if r.steps is not None else None)
+        j = r.judgement
+        self.bars.set_probabilities(r.probs, sure=j is None or j.sure, second=j.second if j else None)
+        self._winner = j.digit if j is not None else -1
+        self._update_verdict()
+        if started is not None and not self._reader.busy():
             self.latencies.append(time.perf_counter() - started)
-        self.prediction_changed.emit(probs)
-        self._schedule_explain()
+        self.prediction_changed.emit(r.probs)
+        if r.steps is None:
+            self.explain.clear()
+        elif r.explained:
+            self.explain.show_reading(r.steps, r.grad, r.maps, self._winner, self._net is not None)
 
-    def _schedule_explain(self) -> None:
-        """Pipeline, saliency and feature maps: after the bars, and while drawing at most every EXPLAIN_MS."""
-        drawing = self.pad.is_drawing()
-        if self._explain_timer.isActive() and drawing:
-            return
-        wait = 0
-        if drawing:
-            wait = max(0, round(EXPLAIN_MS - (time.perf_counter() - self._explained_at) * 1e3))
-        self._explain_timer.start(wait)
+    def _on_reading_failed(self, text: str) -> None:
+        self._pending_since = None
+        self._show_message(f"This network could not read the drawing ({text}). Pick another network.")
 
     def probabilities(self) -> np.ndarray | None:
         return self.bars.probabilities()
 
-    def _update_verdict(self, probs: np.ndarray | None) -> None:
-        if self._net is None:
-            self.verdict.setText("No network to read with")
-        elif probs is None:
-            self.verdict.setText("Draw a digit…")
-        else:
-            k = int(np.argmax(probs))
-            p = float(probs[k])
-            second = int(np.argsort(probs)[-2])
-            self.verdict.setText(f"It reads <b>{k}</b> &nbsp;<span style='font-size:small'>"
-                                 f"({p:.1%} sure; next: {second} at {float(probs[second]):.1%})</span>")
+    def judgement(self) -> Judgement | None:
+        """The latest reading's judgement (sure or not, the signals and why), or None without a reading."""
+        return self._judgement
 
-    # ================================================================== explaining
-    def _explain(self) -> None:
-        if self._predict_timer.isActive():  # new ink: the bars go first
-            self._explain_timer.start(0)
-            return
-        self._explained_at = time.perf_counter()
-        self.explain.show_reading(self._steps, self._net, self._x, self._winner)
-
+    def _update_verdict(self) -> None:
+        self.verdict.setText(verdict_html(self._judgement, self._net is not None))
 
     # ================================================================== files
     def _choose_image(self) -> None:
@@ -363,7 +400,12 @@ class DigitPadWidget(QWidget):
         except PlaygroundError as e:
             self._show_message(str(e))
             return False
-        dark_on_light = preprocess_digit_steps(gray).inverted
+        steps = preprocess_digit_steps(gray)
+        if steps.empty:  # a blank page: nothing to read, and no way to tell which way round its ink would be
+            self._show_message(f"No ink in {Path(path).name}: every pixel is about the same shade. Expected a "
+                               f"picture of one digit that stands out from its paper; the pad is unchanged.")
+            return False
+        dark_on_light = steps.inverted
         self.colours.blockSignals(True)
         self.colours.setCurrentIndex(0 if dark_on_light else 1)
         self.colours.blockSignals(False)
@@ -384,7 +426,7 @@ class DigitPadWidget(QWidget):
             self._show_message("Type the digit you drew (0–9) first.")
             self.label_edit.setFocus()
             return None
-        if self._steps is None:
+        if self.pad.is_empty() or preprocess_digit_steps(self.pad.canvas_array()).empty:
             self._show_message("The pad is empty: draw the digit first, then save it.")
             return None
         try:
@@ -453,26 +495,19 @@ class DigitPadWidget(QWidget):
     def _on_finetune_finished(self, result: dict) -> None:
         self.finetune_button.setText("Fine-tune")
         self.finetune_progress.hide()
-        base_net, base_label = getattr(self, "_finetune_base", (None, ""))
+        base_net, base_label = self._finetune_base
         net = result.get("net")
         if net is None:
             self.finetune_label.setText(f"Fine-tuning {result.get('status')}: {result.get('message') or 'no change'}")
         elif base_net is not self._net:
             self.finetune_label.setText("The fine-tuned copy was discarded: the network changed meanwhile.")
         else:
-            before, after = result.get("before"), result.get("after")
-            parts = []
-            if before is not None and after is not None:
-                kb, ka = int(np.argmax(before)), int(np.argmax(after))
-                parts.append(f"This drawing: <b>{kb}</b> ({float(before[kb]):.0%}) → <b>{ka}</b> "
-                             f"({float(after[ka]):.0%})")
-            ub, ua = result.get("user_accuracy_before"), result.get("user_accuracy_after")
-            if ub is not None and ua is not None:
-                parts.append(f"your digits right: {ub:.0%} → {ua:.0%}")
-            self.finetune_label.setText("; ".join(parts) or "Fine-tuned.")
-            source = base_label.split(", fine-tuned")[0]
+            # the base's MNIST accuracy no longer holds for the copy: the label drops it
+            source = _ACCURACY.sub("", base_label.split(", fine-tuned")[0])
             mix = "MNIST + your digits" if result.get("mnist") else "your digits only"
-            self._set(net, f"{source}, fine-tuned {result.get('steps')} steps on {mix}", bundled=False)
+            self._follow_app = False
+            self._set(net, f"{source}, fine-tuned {result.get('steps')} steps on {mix}", bundled=False,
+                      result=finetune_summary(result) + ". Save network… keeps it.")
         self._refresh_store()
         self.finetune_finished.emit(result)
 
@@ -493,8 +528,10 @@ class DigitPadWidget(QWidget):
             super().keyPressEvent(event)
 
     def shutdown(self) -> None:
-        """Stop a fine-tuning run and wait for its thread (call before the widget goes away)."""
+        """Stop a fine-tuning run and the reader, waiting for their threads (call before the widget goes away)."""
         self._finetuner.shutdown()
+        self._explain_timer.stop()
+        self._reader.shutdown()
 
     def closeEvent(self, event) -> None:
         self.shutdown()

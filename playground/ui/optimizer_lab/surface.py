@@ -14,17 +14,78 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 from playground.engine.lab.paths import LAB_OPTIMIZERS, PathLab
 from playground.ui.optimizer_lab.drawing import COLORS, heat_offset, log_heat
 
-__all__ = ["SurfaceView", "GRID_3D", "OPENGL_HINT"]
+__all__ = ["SurfaceView", "GRID_3D", "OPENGL_HINT", "OPENGL_MISSING", "lift_path"]
 
 GRID_3D = 81
 OPENGL_HINT = "pip install 'numpy-nn-playground[opengl]'"
+#: what the tab says when PyOpenGL is not installed
+OPENGL_MISSING = ("The 3-D view needs PyOpenGL, which the app does not install by itself: it is the optional "
+                  f"[opengl] extra. Install it with\n{OPENGL_HINT}\n(from a clone of the repository: "
+                  ".venv/bin/pip install -e '.[opengl]') and open this tab again after restarting the app.\n"
+                  "The 2-D map works without it.")
+#: scene units: x and y span [-HALF, HALF], the height [0, HEIGHT]
+HALF, HEIGHT = 6.0, 5.0
+#: how far a path floats above the surface, in scene units
+LIFT = 0.06
 
 
 def _opengl_problem() -> str | None:
     """Why the 3-D view cannot be shown, or None if PyOpenGL is importable (the context is tried later)."""
     if importlib.util.find_spec("OpenGL") is None:
-        return f"The 3-D view needs PyOpenGL: {OPENGL_HINT}\nThe 2-D map works without it."
+        return OPENGL_MISSING
     return None
+
+
+def _mesh_height(gx: np.ndarray, gy: np.ndarray, Z: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The highest the triangulated grid surface can be at (x, y), whichever diagonal splits each cell.
+
+    ``Z[i, j]`` is the height at ``(gx[j], gy[i])`` (increasing grids). A cell
+    cut along either diagonal is two flat triangles; the larger of the two
+    linear interpolations is at or above the drawn surface.
+    """
+    j = np.clip(np.searchsorted(gx, x) - 1, 0, len(gx) - 2)
+    i = np.clip(np.searchsorted(gy, y) - 1, 0, len(gy) - 2)
+    u = np.clip((x - gx[j]) / (gx[j + 1] - gx[j]), 0.0, 1.0)
+    v = np.clip((y - gy[i]) / (gy[i + 1] - gy[i]), 0.0, 1.0)
+    z00, z10, z01, z11 = Z[i, j], Z[i, j + 1], Z[i + 1, j], Z[i + 1, j + 1]
+    main = np.where(u >= v, z00 + u * (z10 - z00) + v * (z11 - z10), z00 + v * (z01 - z00) + u * (z11 - z01))
+    anti = np.where(u + v <= 1, z00 + u * (z10 - z00) + v * (z01 - z00),
+                    z11 + (1 - u) * (z01 - z11) + (1 - v) * (z10 - z11))
+    return np.maximum(main, anti)
+
+
+def lift_path(xy: np.ndarray, z: np.ndarray, gx: np.ndarray, gy: np.ndarray, Z: np.ndarray,
+              lift: float = LIFT) -> np.ndarray:
+    """An (m, 3) polyline for a path that never dips into the surface (no Qt; scene units).
+
+    ``xy`` (n, 2) and ``z`` (n,) are the path's points and heights; ``gx``,
+    ``gy``, ``Z`` the surface's grid as in :func:`_mesh_height`. Each segment
+    is cut into pieces no longer than half a grid cell, so a chord cannot
+    pass under a ridge between two points; every point is then put at its own
+    height or the surface's, whichever is higher, plus ``lift``. A height
+    that is not finite (a diverged step) takes the surface's.
+    """
+    xy = np.asarray(xy, np.float64).reshape(-1, 2)
+    z = np.asarray(z, np.float64).reshape(-1)
+    if len(xy) == 0:
+        return np.zeros((0, 3))
+    cell = min(np.min(np.diff(gx)), np.min(np.diff(gy))) / 2
+    if len(xy) > 1:
+        seg = np.hypot(*np.diff(xy, axis=0).T)
+        pieces = np.maximum(1, np.ceil(np.nan_to_num(seg, nan=0.0, posinf=0.0) / cell)).astype(int)
+        pieces = np.minimum(pieces, 200)
+        t = np.concatenate([k + np.arange(n) / n for k, n in enumerate(pieces)] + [[len(xy) - 1.0]])
+        k = np.minimum(t.astype(int), len(xy) - 2)
+        f = (t - k)[:, None]
+        pts = xy[k] * (1 - f) + xy[k + 1] * f
+        with np.errstate(invalid="ignore"):
+            zz = z[k] * (1 - f[:, 0]) + z[k + 1] * f[:, 0]
+        zz = np.where(f[:, 0] == 0, z[k], np.where(f[:, 0] == 1, z[k + 1], zz))  # the path's own points exact
+    else:
+        pts, zz = xy, z
+    ground = _mesh_height(gx, gy, Z, pts[:, 0], pts[:, 1])
+    height = np.where(np.isfinite(zz), np.maximum(zz, ground), ground) + lift
+    return np.column_stack([pts, height])
 
 
 class SurfaceView(QWidget):
@@ -41,6 +102,7 @@ class SurfaceView(QWidget):
         self._gl_module: Any = None
         self._items: dict[str, Any] = {}
         self._offset = (0.0, 1.0)
+        self._grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # scene x, y and heights of the surface
         self._zrange = (0.0, 1.0)
         self.problem = _opengl_problem()
         lay = QVBoxLayout(self)
@@ -101,9 +163,9 @@ class SurfaceView(QWidget):
         fn = self.lab.function
         (x0, x1), (y0, y1) = fn.x_range, fn.y_range
         lo, hi = self._zrange
-        X = (np.asarray(x) - x0) / (x1 - x0) * 12.0 - 6.0
-        Y = (np.asarray(y) - y0) / (y1 - y0) * 12.0 - 6.0
-        Z = (np.asarray(zlog) - lo) / (hi - lo) * 5.0
+        X = (np.asarray(x) - x0) / (x1 - x0) * 2 * HALF - HALF
+        Y = (np.asarray(y) - y0) / (y1 - y0) * 2 * HALF - HALF
+        Z = (np.asarray(zlog) - lo) / (hi - lo) * HEIGHT
         return X, Y, Z
 
     def _build_scene(self) -> None:
@@ -130,6 +192,8 @@ class SurfaceView(QWidget):
         surf = gl.GLSurfacePlotItem(x=gx, y=gy, z=gz.T, colors=vertex_colors, smooth=False, computeNormals=False)
         surf.setGLOptions("opaque")
         self._gl.addItem(surf)
+        self._grid = (gx, gy, gz)
+        self._add_axes(fn)
         for name in LAB_OPTIMIZERS:
             line = gl.GLLinePlotItem(pos=np.zeros((1, 3)), color=QColor(COLORS[name]), width=3, antialias=True)
             line.setGLOptions("translucent")
@@ -146,4 +210,23 @@ class SurfaceView(QWidget):
             pts = self.lab.paths[name].points
             zlog = log_heat(self.lab.paths[name].values, self._offset)
             X, Y, Z = self._xyz(pts[:, 0], pts[:, 1], zlog)
-            line.setData(pos=np.column_stack([X, Y, Z + 0.08]))
+            line.setData(pos=lift_path(np.column_stack([X, Y]), Z, *self._grid))
+
+    def _add_axes(self, fn) -> None:
+        """Axis lines along the near edges with their names and end values, and a vertical height axis."""
+        gl = self._gl_module
+        colour = QColor(self.palette().windowText().color())
+        colour.setAlpha(220)
+        h = HALF
+        (x0, x1), (y0, y1) = fn.x_range, fn.y_range
+        lo, delta = self._offset
+        z_top = 10 ** self._zrange[1] - delta + lo  # the largest f on the grid
+        edges = [((-h, -h, 0), (h, -h, 0)), ((-h, -h, 0), (-h, h, 0)), ((-h, -h, 0), (-h, -h, HEIGHT))]
+        for a, b in edges:
+            axis = gl.GLLinePlotItem(pos=np.array([a, b], float), color=colour, width=2, antialias=True)
+            self._gl.addItem(axis)
+        # one label per axis, at its middle (the corner where the three meet stays clear)
+        labels = [((0, -h - 1.0, 0), f"x: {x0:g} … {x1:g}"), ((-h - 1.0, 0, 0), f"y: {y0:g} … {y1:g}"),
+                  ((-h, -h, HEIGHT + 0.4), f"f (log scale): {lo:.3g} … {z_top:.3g}")]
+        for pos, text in labels:
+            self._gl.addItem(gl.GLTextItem(pos=np.array(pos, float), text=text, color=colour))
