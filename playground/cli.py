@@ -8,7 +8,7 @@
     playground data download mnist [--dest DIR]
     playground paths [--function NAME] [--steps N] [--start X Y] [--optimizers ...] [--lr NAME=VALUE ...]
     playground lab [NAME [--quick] [--seed S] [--data-dir DIR] [--set KEY=VALUE ...]]
-    playground gradcheck PROJECT_OR_PRESET [--seed S] [--data-dir DIR]
+    playground gradcheck PROJECT_OR_PRESET [--seed S] [--data-dir DIR] [--max-entries N]
 
 Results go to stdout as JSON; a user's mistake ends with one line on stderr
 saying what was expected and what was found, and exit status 2.
