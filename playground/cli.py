@@ -11,7 +11,7 @@
     playground export MODEL.npz --format onnx|numpy|pytorch [--out PATH]
     playground search PROJECT_OR_PRESET [--trials N] [--epochs E] [--lr LO HI] [--scheduler ADDRESS|local] ...
     playground lab [NAME [--quick] [--seed S] [--data-dir DIR] [--set KEY=VALUE ...]]
-    playground gradcheck PROJECT_OR_PRESET [--seed S] [--data-dir DIR]
+    playground gradcheck PROJECT_OR_PRESET [--seed S] [--data-dir DIR] [--max-entries N]
 
 Results go to stdout as JSON (strict: NaN is written as null); a user's
 mistake ends with one line on stderr saying what was expected and what was
