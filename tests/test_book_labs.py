@@ -79,15 +79,24 @@ EVERY_LAYER = {"input_shape": [2, 6, 6], "loss": "softmax_cross_entropy", "layer
 
 
 def test_gradcheck_is_under_1e_6_on_every_layer_type():
-    """Every layer type but Step, whose gradient is zero by definition (see test_layers)."""
+    """Every layer type but Step, whose gradient is zero by definition (see test_layers), and the recurrent
+    ones, which read sequences: they are checked gate by gate in test_recurrent and by the next test."""
     from playground.engine.nn.layers import LAYERS
 
     net = Network(EVERY_LAYER)
-    assert {l.type_name for l in net.layers} == set(LAYERS) - {"Step"}
+    recurrent = {"SimpleRNN", "LSTM", "GRU", "TimeDistributed"}
+    assert {l.type_name for l in net.layers} == set(LAYERS) - {"Step"} - recurrent
     res = quick("gradcheck", network=EVERY_LAYER, samples=4, max_entries=0)
     assert res["max_rel_error"] < 1e-6, res["tensors"]
     assert set(res["tensors"]) == set(net.params()) | {"input"} and res["sampled"] == {}
     assert res["inputs"] == "4 random normal inputs" and res["passed"]
+
+
+def test_gradcheck_of_recurrent_networks(capsys):
+    for preset in ("adding-lstm", "counting-gru", "sine-rnn"):
+        assert main(["gradcheck", preset, "--max-entries", "20"]) == 0, preset
+        out = json.loads(capsys.readouterr().out)
+        assert out["max_rel_error"] < 1e-6, (preset, out["tensors"])
 
 
 def test_gradcheck_of_the_book_network_samples_large_tensors_and_times_both(mnist_dir):
