@@ -24,21 +24,15 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from playground.engine.data.features import feature_matrix
 from playground.engine.metrics import confusion_matrix, predicted_labels
 from playground.engine.nn.network import Network
 from playground.engine.train.remote import packed_network
 from playground.engine.train.trainer import EVAL_BATCH
+from playground.engine.train.unit_maps import UnitMaps, plane_bounds as plot_bounds, plane_points
 
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
-
-
-def plot_bounds(x: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
-    """(x0, x1, y0, y1) around the first two features, padded by ``pad`` of the range."""
-    lo, hi = x[:, :2].min(axis=0).astype(float), x[:, :2].max(axis=0).astype(float)
-    span = np.maximum(hi - lo, 1e-6)
-    lo, hi = lo - pad * span, hi + pad * span
-    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
 @dataclass
@@ -69,27 +63,34 @@ class SnapshotMaker:
       row ``i`` is the i-th x2 value, column ``j`` the j-th x1 value
     - ``"fit"``: ``{"x": (FIT_POINTS,), "y": (FIT_POINTS,)}``
     - ``"confusion"``: ``{"matrix": (K, K) int64 m[true, pred], "pred": (N_val,), "epoch": float}``
+    - ``"units"``: every unit's output over the plane (see :class:`~.unit_maps.UnitMaps`), when asked
+      for with ``units=True`` on 2-D points
     - ``"network"``: the network as :func:`~.remote.packed_network` data, which the session turns
       back into a Network of the GUI's own (:func:`~.remote.unpack_extra`)
     """
 
     def __init__(self, data: Any, context: Callable[[], tuple[Mapping[str, Any], bool, bool]],
-                 epochs: int = 0, boundary_period: float = 0.15, network_period: float = 0.5):
+                 epochs: int = 0, boundary_period: float = 0.15, network_period: float = 0.5,
+                 units: bool = False):
         self.data = data
         self.epochs = epochs
         self.context = context
         self.classification = data.kind == "classification"
         shape = tuple(data.input_shape)
-        self.want_boundary = self.classification and shape == (2,)
+        plane = bool(getattr(data, "features", ())) or shape == (2,)
+        self.want_boundary = self.classification and plane
         self.want_fit = (not self.classification) and shape == (1,) and data.y_train.shape[1:] == (1,)
         self._boundary = Throttle(boundary_period)
         self._network = Throttle(network_period)
+        self._units = Throttle(boundary_period)
+        self.unit_maps = UnitMaps(data) if units and plane else None
         if self.want_boundary:
-            allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
-            self.bounds = plot_bounds(allx)
+            self.bounds = plot_bounds(plane_points(data))
             x0, x1, y0, y1 = self.bounds
             gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
             self.grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+            if getattr(data, "features", ()):
+                self.grid = feature_matrix(self.grid, data.features)
         if self.want_fit:
             allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
             lo, hi = float(allx.min()), float(allx.max())
@@ -109,6 +110,8 @@ class SnapshotMaker:
             if self.want_boundary and self._boundary.due(exact):
                 probs = self._probabilities(net, self.grid)
                 out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
+            if self.unit_maps is not None and self._units.due(exact):
+                out["units"] = self.unit_maps(net)
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
             # at an epoch's end the trainer predicts the validation set anyway: the confusion matrix

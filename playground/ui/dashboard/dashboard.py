@@ -498,7 +498,7 @@ class TrainingDashboard(QWidget):
         names = self._class_names()
         self.samples.show_cell(data.x_val, idx, names[true], names[pred], cm.get("epoch", 0.0))
         if self.model_view.currentWidget() is self.model_view.boundary:
-            self.model_view.boundary.mark(data.x_val[idx, :2])
+            self.model_view.boundary.mark(data.points("val")[idx, :2])
         self._set_status(f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}")
 
     # ------------------------------------------------------------------ drawing
