@@ -90,6 +90,10 @@ def test_unit_maps_equal_the_layer_outputs_on_the_grid():
     w = net.layers[0].params["W"]
     np.testing.assert_array_equal(maps["columns"][0]["weights"], w[:3, :16])
     np.testing.assert_array_equal(maps["columns"][1]["weights"], net.layers[2].params["W"][:16, :5])
+    logits = expected[-1]
+    softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(maps["output"].reshape(144, 2), softmax, rtol=1e-4, atol=1e-6)
 
 
 def test_the_snapshot_carries_unit_maps_only_when_asked():

@@ -27,6 +27,8 @@ from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.training_panel import TrainingPanel
 from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
+from playground.ui.inside.neurons import NeuronView
+from playground.ui.inside.pages import InsidePage, TrainingPage
 from playground.ui.layout import scrolling
 from playground.ui.menus import build_actions, build_menus, build_toolbar
 from playground.ui.settings import AppSettings
@@ -77,10 +79,15 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.setTabBarAutoHide(True)
+        # the neuron view: on the Inside tab, or beside the dashboard in the Playground layout
+        self.neurons = NeuronView(self)
+        self.inside_page = InsidePage(self.neurons, self)
+        self.training_page = TrainingPage(self.dashboard, self.inside_page, self)
         self.tabs.addTab(self.canvas, "Network")
-        self.tabs.addTab(scrolling(self.dashboard), "Training")
+        self.tabs.addTab(self.training_page, "Training")
         self.tabs.addTab(scrolling(self.digit_pad), "Draw a digit")
         self.tabs.addTab(scrolling(self.optimizer_lab), "Optimizer lab")
+        self.tabs.addTab(self.inside_page, "Inside")
         self.setCentralWidget(self.tabs)
 
         self.dock_layout = DockLayout(self, self.settings)
@@ -107,6 +114,7 @@ class MainWindow(QMainWindow):
         self.toolbar = build_toolbar(self)
         self._build_statusbar()
         self._connect()
+        self.set_playground_layout(self.settings.playground_layout())
         self.dock_layout.remember_default()
         self.dock_layout.restore()
         self._document_changed()
@@ -144,6 +152,8 @@ class MainWindow(QMainWindow):
             dash.status_message.connect(self.show_status)
         if hasattr(dash, "network_updated"):
             dash.network_updated.connect(self._network_trained)
+        dash.run_data.connect(self.neurons.set_data)
+        dash.live.on_units = self.neurons.set_units
         start = self.actions.get("train_start")
         if start is not None:
             start.triggered.connect(self._training_started)
@@ -277,8 +287,8 @@ class MainWindow(QMainWindow):
     def _docks_for(self, current: QWidget) -> set[str]:
         if current is self.canvas:
             return set(self.BUILDER_DOCKS)
-        if current is self.dashboard:
-            return {"inspector", "training"}
+        if current is self.dashboard:  # the Playground layout needs the width (View ▸ Panels brings them back)
+            return set() if self.training_page.playground else {"inspector", "training"}
         return set()
 
     def _tab_changed(self, _index: int) -> None:
@@ -291,19 +301,22 @@ class MainWindow(QMainWindow):
         self.dock_layout.show_only(self._docks_for(current))
         if current is self.canvas:
             self.docks["inspector"].raise_()
-        elif current is self.dashboard:
+        elif current is self.dashboard and not self.training_page.playground:  # raise_ would show it
             self.docks["training"].raise_()
 
     def show_tab(self, widget: QWidget) -> None:
         """Bring the central tab holding ``widget`` (the canvas, dashboard, digit pad or lab) to the front."""
         for i in range(self.tabs.count()):
             page = self.tabs.widget(i)
-            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget):
+            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget) \
+                    or (isinstance(page, TrainingPage) and page.dashboard is widget):
                 self.tabs.setCurrentIndex(i)
                 return
 
     def current_tab_widget(self) -> QWidget:
         page = self.tabs.currentWidget()
+        if isinstance(page, TrainingPage):
+            return page.dashboard
         return page.widget() if isinstance(page, QScrollArea) else page
 
     def _network_trained(self, net) -> None:
@@ -324,6 +337,16 @@ class MainWindow(QMainWindow):
         theme = current_theme()
         if theme is not None:
             theme.set_appearance(mode)
+
+    def set_playground_layout(self, on: bool) -> None:
+        """The neuron view beside the dashboard (on) or on the Inside tab (off); remembered."""
+        self.training_page.set_playground(on)
+        self.settings.set_playground_layout(on)
+        self._tab_changed(self.tabs.currentIndex())  # the side panels make room, or come back
+        if self.actions["playground_layout"].isChecked() != on:
+            self.actions["playground_layout"].setChecked(on)
+        if on:
+            self.show_tab(self.dashboard)
 
     def reset_layout(self) -> None:
         self.dock_layout.reset()

@@ -71,9 +71,10 @@ class UnitMaps:
 
     The dict: ``{"bounds": (x0, x1, y0, y1), "size": n, "features": [names],
     "inputs": (n, n, F) float32, "columns": [{"name", "width", "maps": (n, n, k) float32,
-    "weights": (k_in, k) float32 or None, "activation": layer name}]}``, with
-    ``k = min(width, MAX_UNITS)``; the last column is the network's output (before softmax
-    when the loss fuses it).
+    "weights": (k_in, k) float32 or None, "output": name of the layer shown}],
+    "output": (n, n, K) float32}``, with ``k = min(width, MAX_UNITS)``; the last column is the
+    network's last layer (before softmax when the loss fuses it), ``"output"`` what the user
+    sees (class probabilities for a classifier).
     """
 
     def __init__(self, data: Any, size: int = UNIT_GRID):
@@ -87,7 +88,8 @@ class UnitMaps:
         n = self.size
         record: list = []
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            net.forward(self.inputs.astype(net.dtype, copy=False), training=False, record=record)
+            out = net.forward(self.inputs.astype(net.dtype, copy=False), training=False, record=record)
+            probs = net.loss.output(out) if net.fused_tail else out
         outputs = dict(record)
         cols = []
         prev_k = self.inputs.shape[1]
@@ -107,4 +109,4 @@ class UnitMaps:
             prev_k = width
         inputs = self.inputs.reshape(n, n, -1)[:, :, :MAX_UNITS].copy()
         return {"bounds": self.bounds, "size": n, "features": list(self.features), "inputs": inputs,
-                "columns": cols}
+                "columns": cols, "output": np.nan_to_num(probs.astype(np.float32)).reshape(n, n, -1)}

@@ -42,14 +42,16 @@ class LivePlots:
         self._health_turn = False  # which half of the health panel the next panel turn draws
         self._runs_clock = QElapsedTimer()
         self._runs_clock.start()
+        #: called with each run's unit heatmaps (UnitMaps), at the pictures' pace
+        self.on_units: Callable[[dict], None] | None = None
 
     def changed(self) -> None:
         """A run has new numbers to draw."""
         self._dirty = True
 
     def take_pictures(self, extras: dict[str, Any]) -> None:
-        """Keep the newest boundary, fitted curve and confusion matrix of a report's ``extras``."""
-        for key in ("boundary", "fit", "confusion"):
+        """Keep the newest boundary, fitted curve, confusion matrix and unit heatmaps of a report's ``extras``."""
+        for key in ("boundary", "fit", "confusion", "units"):
             if key in extras:
                 self._pictures[key] = extras[key]
 
@@ -104,6 +106,8 @@ class LivePlots:
             self.model_view.boundary.set_probs(pics["boundary"]["probs"], pics["boundary"]["bounds"])
         if "fit" in pics:
             self.model_view.fit.set_fit(pics["fit"]["x"], pics["fit"]["y"])
+        if "units" in pics and self.on_units is not None:
+            self.on_units(pics["units"])
         if "confusion" in pics:
             self.latest_confusion = pics["confusion"]
             self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())
