@@ -102,7 +102,19 @@ def test_the_snapshot_carries_unit_maps_only_when_asked():
     context = lambda: ({}, True, False)  # noqa: E731 (paused: everything exact)
     assert "units" not in SnapshotMaker(data, context)(net)
     shot = SnapshotMaker(data, context, units=True)(net)
-    assert shot["units"]["columns"][0]["maps"].shape == (48, 48, 16) and shot["units"]["columns"][0]["width"] == 64
+    units = shot["units"]
+    assert units["columns"][0]["maps"].shape == (50, 50, 16) and units["columns"][0]["width"] == 64
+    # the maps are every other point of the decision boundary's 100 x 100 grid, from the same pass
+    x0, x1, y0, y1 = shot["boundary"]["bounds"]
+    assert units["bounds"] == pytest.approx((x0, x0 + (x1 - x0) * 98 / 99, y0, y0 + (y1 - y0) * 98 / 99))
+    grid = grid_points(shot["boundary"]["bounds"], 100).reshape(100, 100, 2)[::2, ::2].reshape(-1, 2)
+    np.testing.assert_allclose(grid.reshape(50, 50, 2)[-1, -1], [units["bounds"][1], units["bounds"][3]], rtol=1e-6)
+    expected = by_hand(net, grid)
+    np.testing.assert_allclose(units["columns"][1]["maps"].reshape(2500, 16), expected[1][:, :16], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(units["output"].reshape(2500, 2),
+                               shot["boundary"]["probs"][::2, ::2].reshape(2500, 2), rtol=1e-6)
+    np.testing.assert_allclose(shot["boundary"]["probs"].reshape(-1, 2),
+                               net.predict(grid_points(shot["boundary"]["bounds"], 100)), rtol=1e-5, atol=1e-7)
 
 
 def test_the_boundary_of_a_feature_set_is_drawn_over_its_points():

@@ -114,7 +114,12 @@ class MainWindow(QMainWindow):
         self.toolbar = build_toolbar(self)
         self._build_statusbar()
         self._connect()
-        self.set_playground_layout(self.settings.playground_layout())
+        if self.settings.playground_layout():  # as the user left it; the window still opens on the editor
+            self.training_page.set_playground(True)
+            toggle = self.actions["playground_layout"]
+            toggle.blockSignals(True)  # no tab switch now
+            toggle.setChecked(True)
+            toggle.blockSignals(False)
         self.dock_layout.remember_default()
         self.dock_layout.restore()
         self._document_changed()
@@ -326,6 +331,7 @@ class MainWindow(QMainWindow):
         """``net`` (trained in the app or imported, described by ``label``) is the one to export and draw with."""
         self._trained, self._trained_label = net, label
         self.digit_pad.set_network(net, label)
+        self.inside_page.cnn.set_network(net, label)
 
     # ------------------------------------------------------------ messages
     def show_error(self, title: str, text: str) -> None:

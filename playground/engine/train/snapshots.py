@@ -83,7 +83,10 @@ class SnapshotMaker:
         self._boundary = Throttle(boundary_period)
         self._network = Throttle(network_period)
         self._units = Throttle(boundary_period)
-        self.unit_maps = UnitMaps(data) if units and plane else None
+        # on a classification set the unit maps come from the boundary's own forward pass (every other
+        # point of its grid); otherwise from a grid of their own
+        self.unit_maps = (UnitMaps(data, GRID, 2) if self.want_boundary else UnitMaps(data)) \
+            if units and plane else None
         if self.want_boundary:
             self.bounds = plot_bounds(plane_points(data))
             x0, x1, y0, y1 = self.bounds
@@ -108,9 +111,13 @@ class SnapshotMaker:
         out: dict[str, Any] = {"epoch_end": epoch_end}
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.want_boundary and self._boundary.due(exact):
-                probs = self._probabilities(net, self.grid)
+                if self.unit_maps is not None:  # one pass for both pictures
+                    out["units"], p = self.unit_maps.run(net)
+                    probs = self._two_columns(p.astype(np.float32))
+                else:
+                    probs = self._probabilities(net, self.grid)
                 out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
-            if self.unit_maps is not None and self._units.due(exact):
+            elif self.unit_maps is not None and not self.want_boundary and self._units.due(exact):
                 out["units"] = self.unit_maps(net)
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
@@ -138,7 +145,10 @@ class SnapshotMaker:
     # ------------------------------------------------------------------ parts
 
     def _probabilities(self, net: Network, x: np.ndarray) -> np.ndarray:
-        p = net.predict(x, batch_size=len(x)).astype(np.float32)
+        return self._two_columns(net.predict(x, batch_size=len(x)).astype(np.float32))
+
+    @staticmethod
+    def _two_columns(p: np.ndarray) -> np.ndarray:
         if p.shape[1] == 1:  # a single sigmoid output: P(class 1)
             p = np.concatenate([1 - p, p], axis=1)
         return np.nan_to_num(p)

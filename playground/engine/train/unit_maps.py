@@ -69,6 +69,9 @@ def columns(net: Network) -> list[dict[str, Any]]:
 class UnitMaps:
     """``maps(net) -> dict`` of plain data for a network on 2-D points (plain or as features).
 
+    The network runs on a ``size`` × ``size`` grid; the maps keep every ``step``-th row and
+    column (the worker runs the decision boundary's 100 × 100 grid and sends 50 × 50 maps).
+
     The dict: ``{"bounds": (x0, x1, y0, y1), "size": n, "features": [names],
     "inputs": (n, n, F) float32, "columns": [{"name", "width", "maps": (n, n, k) float32,
     "weights": (k_in, k) float32 or None, "output": name of the layer shown}],
@@ -77,36 +80,57 @@ class UnitMaps:
     sees (class probabilities for a classifier).
     """
 
-    def __init__(self, data: Any, size: int = UNIT_GRID):
-        self.size = size
+    def __init__(self, data: Any, size: int = UNIT_GRID, step: int = 1):
+        self.full = size
+        self.step = step
         self.features = tuple(getattr(data, "features", ()) or PLAIN)
-        self.bounds = plane_bounds(plane_points(data))
-        grid = grid_points(self.bounds, size)
+        self.plane_bounds = plane_bounds(plane_points(data))
+        grid = grid_points(self.plane_bounds, size)
+        #: what the network is given: the ``size`` × ``size`` grid's points, or their features
         self.inputs = feature_matrix(grid, self.features) if getattr(data, "features", ()) else grid
+        # the maps keep every step-th row and column of the grid: their corners are these points
+        last = (size - 1) // step * step
+        x0, x1, y0, y1 = self.plane_bounds
+        self.bounds = (x0, x0 + (x1 - x0) * last / max(size - 1, 1), y0, y0 + (y1 - y0) * last / max(size - 1, 1))
+
+    @property
+    def size(self) -> int:
+        """Points per side of the maps sent."""
+        return len(range(0, self.full, self.step))
 
     def __call__(self, net: Network) -> dict[str, Any]:
-        n = self.size
+        return self.run(net)[0]
+
+    def run(self, net: Network) -> tuple[dict[str, Any], np.ndarray]:
+        """The maps, and the output the user sees (probabilities) on the whole grid, (size², K): one
+        forward pass gives both, so the decision boundary costs nothing more."""
         record: list = []
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = net.forward(self.inputs.astype(net.dtype, copy=False), training=False, record=record)
             probs = net.loss.output(out) if net.fused_tail else out
         outputs = dict(record)
+        full, step = self.full, self.step
+
+        def thin(value: np.ndarray, k: int) -> np.ndarray:
+            grid = value.reshape(full, full, -1)[::step, ::step, :k]
+            return np.nan_to_num(grid.astype(np.float32))
+
         cols = []
         prev_k = self.inputs.shape[1]
         for col in columns(net):
             last = next((name for name in reversed(col["layers"]) if name in outputs), None)
             if last is None:
                 continue
-            value = outputs[last].reshape(n * n, -1)
-            width = value.shape[1]
+            value = outputs[last]
+            width = int(np.prod(value.shape[1:]))
             k = min(width, MAX_UNITS)
-            maps = np.nan_to_num(value[:, :k].astype(np.float32)).reshape(n, n, k)
             dense = col["dense"]
             weights = None
             if dense is not None:
                 weights = np.array(dense.params["W"][:min(prev_k, MAX_UNITS), :k], dtype=np.float32)
-            cols.append({"name": col["name"], "width": width, "maps": maps, "weights": weights, "output": last})
+            cols.append({"name": col["name"], "width": width, "maps": thin(value, k), "weights": weights,
+                         "output": last})
             prev_k = width
-        inputs = self.inputs.reshape(n, n, -1)[:, :, :MAX_UNITS].copy()
-        return {"bounds": self.bounds, "size": n, "features": list(self.features), "inputs": inputs,
-                "columns": cols, "output": np.nan_to_num(probs.astype(np.float32)).reshape(n, n, -1)}
+        maps = {"bounds": self.bounds, "size": self.size, "features": list(self.features),
+                "inputs": thin(self.inputs, MAX_UNITS), "columns": cols, "output": thin(probs, probs.shape[1])}
+        return maps, probs

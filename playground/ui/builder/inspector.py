@@ -17,7 +17,7 @@ from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.catalog import (INIT_CHOICES, LOSS_LABELS, SENTENCES, activation_tooltip, init_tooltip, layer_formula, loss_tooltip, takes_activation)
 from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
 from playground.ui.builder.scene import format_shape
-from playground.ui.inside.features import FeatureChooser
+from playground.ui.builder.features import FeatureChooser
 from playground.ui.layout import fill_with_scrolling
 
 #: per layer type: (key, kind, label, arguments, default)

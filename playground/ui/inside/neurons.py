@@ -14,14 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap,
+                           QPolygonF)
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from playground.engine.data.features import PLAIN
 from playground.engine.train.unit_maps import MAX_UNITS
 from playground.ui.dashboard.plotting import class_color
-from playground.ui.inside.features import LABELS
+from playground.ui.builder.features import LABELS
 
 #: TensorFlow Playground's colours: negative orange, zero near white, positive blue
 NEGATIVE = np.array([245, 147, 34], dtype=np.float32)
@@ -30,6 +31,8 @@ POSITIVE = np.array([8, 119, 189], dtype=np.float32)
 GAP = 4.0
 HEADER = 34.0
 LARGE = 230.0
+#: connection widths and opacities come in this many steps, so a layer's lines are drawn with a few pens
+LEVELS = 6
 
 EXPLAIN = ("Each small square is one unit's output a over the whole input plane (x₁ left to right, x₂ bottom "
            "to top): blue where a > 0, orange where a < 0, white near 0, each square scaled by its own largest "
@@ -39,13 +42,22 @@ EXPLAIN = ("Each small square is one unit's output a over the whole input plane 
            "point, paler where it is less sure. Hover a square to see it large with the data points.")
 
 
+def _palette() -> np.ndarray:
+    """(256, 3) uint8: index 0 is -1 (orange), 127.5 is 0 (near white), 255 is +1 (blue)."""
+    t = np.linspace(-1.0, 1.0, 256)[:, None]
+    rgb = ZERO + np.where(t > 0, POSITIVE - ZERO, NEGATIVE - ZERO) * np.abs(t)
+    return rgb.round().astype(np.uint8)
+
+
+PALETTE = _palette()
+
+
 def diverging(maps: np.ndarray) -> np.ndarray:
     """(n, n, k) values -> (k, n, n, 3) uint8, each map scaled by its own largest |value|, row 0 at the top."""
-    scale = np.abs(maps).max(axis=(0, 1), keepdims=True)
-    m = np.divide(maps, scale, out=np.zeros_like(maps), where=scale > 0)
-    m = np.clip(m, -1, 1)[::-1].transpose(2, 0, 1)[..., None]  # largest x2 at the top
-    rgb = ZERO + np.where(m > 0, POSITIVE - ZERO, NEGATIVE - ZERO) * np.abs(m)
-    return np.ascontiguousarray(rgb.round().astype(np.uint8))
+    scale = np.abs(maps).max(axis=(0, 1))
+    scale[~(scale > 0)] = 1.0
+    index = np.rint((np.clip(maps / scale, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    return PALETTE[index[::-1].transpose(2, 0, 1)]  # largest x2 at the top
 
 
 def class_image(probs: np.ndarray, discretize: bool) -> np.ndarray:
@@ -85,12 +97,16 @@ class NeuronCanvas(QWidget):
         self.output_image: QImage | None = None
         self.updates = 0  # unit snapshots drawn (the benchmark and tests read it)
         self.hover: tuple[int, int] | None = None
+        self._static: QPixmap | None = None  # everything but the large view, redrawn when the data change
+        self._points: dict[tuple, QImage] = {}  # the data points over a rectangle of a size, drawn once
         self._small = QFont()
         self._small.setPointSizeF(self._small.pointSizeF() * 0.85)
 
     # ------------------------------------------------------------ data
     def set_data(self, data: Any) -> None:
         self.data = data
+        self._points = {}
+        self._static = None
         self.units = None
         self.images, self.output_image = [], None
         self.hover = None
@@ -103,15 +119,18 @@ class NeuronCanvas(QWidget):
             self.images.append([to_image(a) for a in diverging(col["maps"])])
         self._paint_output()
         self.updates += 1
+        self._static = None
         self.update()
 
     def set_discretize(self, on: bool) -> None:
         self.discretize = on
         self._paint_output()
+        self._static = None
         self.update()
 
     def set_show_test(self, on: bool) -> None:
         self.show_test = on
+        self._static = None
         self.update()
 
     def _paint_output(self) -> None:
@@ -173,9 +192,12 @@ class NeuronCanvas(QWidget):
             self.hover = None
             self.update()
 
+    def resizeEvent(self, event) -> None:
+        self._static = None
+        super().resizeEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         if self.units is None:
             p.setPen(pal.color(pal.ColorRole.PlaceholderText))
@@ -183,6 +205,23 @@ class NeuronCanvas(QWidget):
                        "Train a network on a 2-D data set (spiral, circle, xor, moons, gaussians): each unit's "
                        "output over the plane appears here while it learns.")
             return
+        ratio = self.devicePixelRatioF()
+        if self._static is None or self._static.size() != QSize(int(self.width() * ratio), int(self.height() * ratio)):
+            self._static = QPixmap(QSize(int(self.width() * ratio), int(self.height() * ratio)))
+            self._static.setDevicePixelRatio(ratio)
+            self._static.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(self._static)
+            self._paint_static(painter)
+            painter.end()
+        p.drawPixmap(0, 0, self._static)
+        if self.hover is not None:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._draw_large(p, self.layout_rects()[0])
+
+    def _paint_static(self, p: QPainter) -> None:
+        """Tiles, connections, titles and the output with its points (everything but the large view)."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
         cols, out = self.layout_rects()
         self._draw_connections(p, cols, out)
         p.setFont(self._small)
@@ -212,8 +251,6 @@ class NeuronCanvas(QWidget):
             p.setPen(QPen(QColor(0, 0, 0, 120), 1))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(out)
-        if self.hover is not None:
-            self._draw_large(p, cols)
 
     def _feature(self, i: int) -> str:
         names = self.units.get("features") or list(PLAIN)
@@ -235,15 +272,21 @@ class NeuronCanvas(QWidget):
                     continue
                 dst = [QPointF(r.left(), r.center().y()) for r in cols[c + 1]]
             big = float(np.abs(weights).max()) or 1.0
+            # lines grouped by sign and size: a few pens, one drawLines each
+            groups: dict[tuple[bool, int], list[QLineF]] = {}
             for i in range(min(weights.shape[0], len(src))):
                 a = QPointF(src[i].right(), src[i].center().y())
                 for j in range(min(weights.shape[1], len(dst))):
                     w = float(weights[i, j])
-                    rgb = POSITIVE if w > 0 else NEGATIVE
-                    size = abs(w) / big
-                    p.setPen(QPen(QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), int(60 + 150 * size)),
-                                  0.4 + 3.2 * size))
-                    p.drawLine(a, dst[j])
+                    level = min(int(abs(w) / big * LEVELS), LEVELS - 1)
+                    groups.setdefault((w > 0, level), []).append(QLineF(a, dst[j]))
+            back = np.array(self.palette().color(self.palette().ColorRole.Window).getRgb()[:3], dtype=np.float32)
+            for (positive, level), lines in sorted(groups.items(), key=lambda g: g[0][1]):
+                size = (level + 0.5) / LEVELS
+                # opaque colours, paler for small weights: blending hundreds of translucent lines is slow
+                rgb = back + ((POSITIVE if positive else NEGATIVE) - back) * (0.25 + 0.75 * size)
+                p.setPen(QPen(QColor(int(rgb[0]), int(rgb[1]), int(rgb[2])), 0.5 + 3.0 * size))
+                p.drawLines(lines)
 
     def _to_plane(self, rect: QRectF, pts: np.ndarray) -> np.ndarray:
         x0, x1, y0, y1 = self.units["bounds"]
@@ -252,9 +295,25 @@ class NeuronCanvas(QWidget):
         return np.stack([px, py], axis=1)
 
     def _draw_points(self, p: QPainter, rect: QRectF, radius: float = 2.6) -> None:
-        data = self.data
-        if data is None:
+        """The data points over ``rect``, from an image drawn once per size (they do not move in a run)."""
+        if self.data is None:
             return
+        key = (round(rect.width()), round(rect.height()), self.show_test, radius, tuple(self.units["bounds"]))
+        image = self._points.get(key)
+        if image is None:
+            ratio = self.devicePixelRatioF()
+            image = QImage(int(key[0] * ratio) + 1, int(key[1] * ratio) + 1, QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(ratio)
+            image.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_points(painter, QRectF(0, 0, rect.width(), rect.height()), radius)
+            painter.end()
+            self._points[key] = image
+        p.drawImage(rect.topLeft(), image)
+
+    def _paint_points(self, p: QPainter, rect: QRectF, radius: float) -> None:
+        data = self.data
         sets = [(data.points("train"), data.y_train, False)]
         if self.show_test and len(data.x_val):
             sets.append((data.points("val"), data.y_val, True))

@@ -5,6 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from playground.engine.errors import PlaygroundError
+from playground.engine.data.mnist import load_mnist
+from playground.ui.digits.models import load_bundled
+from playground.ui.inside.cnn import CnnExplainer
 from playground.ui.inside.neurons import NeuronView
 from playground.ui.layout import scrolling
 
@@ -27,7 +31,29 @@ class InsidePage(QTabWidget):
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._holder_layout.addWidget(self.note)
         self.addTab(self.holder, "Neurons")
+        self.cnn = CnnExplainer()
+        self.addTab(self.cnn, "CNN channels")
+        self.currentChanged.connect(self._tab_shown)
         self.hold_neurons()
+
+    #: test images offered to the CNN explainer
+    SAMPLES = 500
+
+    def _tab_shown(self, _index: int) -> None:
+        """The explainer's first showing reads the first MNIST test images, and the bundled digit model
+        when no network was trained yet."""
+        if self.currentWidget() is not self.cnn or self.cnn.samples is not None:
+            return
+        try:
+            x, y = load_mnist(None, "test", limit=self.SAMPLES)
+        except (PlaygroundError, OSError) as e:
+            self.cnn.note.setText(f"MNIST could not be read ({e}); download it with: playground data download mnist")
+            return
+        if self.cnn.net is None:
+            bundled = load_bundled()
+            if bundled.net is not None:
+                self.cnn.set_network(bundled.net, bundled.label)
+        self.cnn.set_samples(x, y)
 
     def hold_neurons(self) -> None:
         """Show the neuron view here (the tabbed layout)."""
