@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +12,10 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QSplitter
 
 from playground import cli
+from playground.engine.nn.network import Network
 from playground.engine.project import load_model, load_preset
 from playground.ui.app import make_application
+from playground.ui.inside.cnn import CnnExplainer
 from playground.ui.mainwindow import MainWindow
 from playground.ui.settings import AppSettings
 from test_ui_mainwindow import dispose
@@ -139,3 +143,81 @@ def test_features_train_the_same_in_the_app_and_on_the_command_line(qtbot, make_
     expected = by_cli.get_weights()
     assert set(in_app) == set(expected) and expected["dense1.W"].shape[0] == 4
     assert all(np.array_equal(in_app[k], expected[k]) for k in expected)
+
+
+# ------------------------------------------------------------------ the CNN explainer
+
+def tiny_cnn() -> Network:
+    spec = {"input_shape": [1, 12, 12],
+            "layers": [{"type": "Conv2D", "filters": 4, "kernel": 3, "stride": 2, "padding": 1,
+                        "activation": "relu"},
+                       {"type": "MaxPool2D", "pool": 2, "stride": 1, "padding": 1},
+                       {"type": "Flatten"}, {"type": "Dense", "units": 3}, {"type": "Softmax"}],
+            "loss": "softmax_cross_entropy"}
+    net = Network(spec, seed=5)
+    net.layers[0].params["b"][...] = [0.3, -0.2, 0.1, -0.4]
+    return net
+
+
+def test_a_click_on_a_channel_explains_it_and_step_and_play_move_the_window(qtbot):
+    ex = CnnExplainer()
+    qtbot.addWidget(ex)
+    ex.resize(1400, 900)
+    ex.show()
+    x = np.random.default_rng(0).uniform(size=(3, 1, 12, 12)).astype(np.float32)
+    ex.set_network(tiny_cnn(), "a tiny net")
+    ex.set_samples(x, np.array([0, 1, 2]))
+    cols = ex.columns
+    assert [r["type"] for r in cols.rows] == ["Input", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense", "Softmax"]
+    assert "a tiny net" in ex.note.text() and "reads" in ex.note.text()
+    conv = cols.rows[1]
+    qtbot.mouseClick(cols, Qt.MouseButton.LeftButton, pos=cols.tile_rects(1)[2].center().toPoint())
+    step = ex.step
+    assert step.row is conv and step.channel == 2 and cols.selected == (1, 2)
+    assert "stride 2, padding 1" in step.title.text()
+    _, oh, ow = conv["output"].shape
+    for k in range(ow + 2):  # along the first row, then onto the second
+        i, j = step.pos
+        assert (i, j) == divmod(k, ow)
+        assert step.canvas.step["z"] == pytest.approx(float(conv["output"][2, i, j]), abs=1e-5)
+        assert step.canvas.step["relu"] == pytest.approx(float(cols.rows[2]["output"][2, i, j]), abs=1e-5)
+        qtbot.mouseClick(step.next, Qt.MouseButton.LeftButton)
+    start = step.pos
+    qtbot.mouseClick(step.play, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: step.pos != start, timeout=3000)
+    qtbot.mouseClick(step.play, Qt.MouseButton.LeftButton)
+    assert not step.timer.isActive() and step.play.text() == "Play"
+    # a pooling channel: the window's maximum is the layer's output
+    pool = cols.rows[3]
+    qtbot.mouseClick(cols, Qt.MouseButton.LeftButton, pos=cols.tile_rects(3)[1].center().toPoint())
+    assert step.row is pool and step.channel == 1
+    for _ in range(5):
+        qtbot.mouseClick(step.next, Qt.MouseButton.LeftButton)
+        i, j = step.pos
+        shown = step.canvas.step
+        assert shown["value"] == pytest.approx(float(pool["output"][1, i, j]), abs=1e-6)
+        assert shown["window"][shown["at"]] == shown["window"].max()
+    # another image: the columns follow, the explanation waits for a new click
+    ex.sample.setValue(2)
+    assert np.array_equal(cols.rows[0]["output"], x[2]) and step.row is None and not step.next.isEnabled()
+
+
+def test_a_network_without_images_keeps_the_one_explained(qtbot):
+    ex = CnnExplainer()
+    qtbot.addWidget(ex)
+    ex.set_samples(np.zeros((1, 1, 12, 12), np.float32), np.array([0]))
+    ex.set_network(tiny_cnn(), "a tiny net")
+    dense = Network(load_preset("spiral")["network"], seed=0)
+    ex.set_network(dense, "the spiral net")
+    assert "not images" in ex.note.text() and ex.label == "a tiny net" and len(ex.columns.rows) == 7
+
+
+def test_the_inside_tab_explains_the_bundled_digit_model_on_mnist(qtbot, make_window):
+    if not (os.environ.get("PLAYGROUND_MNIST_DIR") or Path("../shared/data/mnist").is_dir()):
+        pytest.skip("MNIST not found: set PLAYGROUND_MNIST_DIR or put the IDX files in ../shared/data/mnist")
+    w = make_window()
+    w.show_tab(w.inside_page)
+    w.inside_page.setCurrentWidget(w.inside_page.cnn)
+    cnn = w.inside_page.cnn
+    assert cnn.net is not None and cnn.samples is not None and len(cnn.samples[0]) == 500
+    assert cnn.columns.rows[1]["type"] == "Conv2D" and cnn.columns.rows[-1]["type"] == "Softmax"
