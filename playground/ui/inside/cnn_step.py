@@ -92,7 +92,7 @@ class StepCanvas(QWidget):
         inp = QRectF(10, 24, image.shape[1] * scale, image.shape[0] * scale)
         p.setPen(self.palette().color(self.palette().ColorRole.WindowText))
         what = f"input channel {self.in_channel + 1 if conv else self.channel + 1}"
-        p.drawText(QPointF(inp.left(), 16), f"{what}" + (f", padded by {layer.pad}" if layer.pad else ""))
+        p.drawText(QPointF(inp.left(), 16), f"{what}" + (f" (+{layer.pad} padding)" if layer.pad else ""))
         p.drawImage(inp, gray_image(np.where(np.isfinite(image), image, 0)))
         window = QRectF(inp.left() + s["left"] * scale, inp.top() + s["top"] * scale, kw * scale, kh * scale)
         p.setPen(QPen(QColor(230, 40, 40), 2))
@@ -100,14 +100,14 @@ class StepCanvas(QWidget):
         p.drawRect(window)
         out_map = self.row["output"][self.channel]
         oscale = side / max(out_map.shape)
-        outr = QRectF(10 + side + 30, 24, out_map.shape[1] * oscale, out_map.shape[0] * oscale)
+        outr = QRectF(10 + side + 60, 24, out_map.shape[1] * oscale, out_map.shape[0] * oscale)
         p.setPen(self.palette().color(self.palette().ColorRole.WindowText))
         p.drawText(QPointF(outr.left(), 16), f"output channel {self.channel + 1} at {self.pos}")
         p.drawImage(outr, gray_image(out_map))
         i, j = self.pos
         p.setPen(QPen(QColor(230, 40, 40), 2))
         p.drawRect(QRectF(outr.left() + j * oscale, outr.top() + i * oscale, oscale, oscale))
-        x = 10 + 2 * side + 70
+        x = 10 + 2 * side + 100
         if conv:
             win = s["window"][self.in_channel]
             ker = s["kernel"][self.in_channel]
