@@ -88,8 +88,8 @@ def test_the_neuron_view_follows_training_and_shows_a_unit_large(qtbot, make_win
     qtbot.waitUntil(lambda: canvas.updates >= 3, timeout=TIMEOUT)
     # inputs, then the two hidden layers of 64 units: the first 16 of each
     assert [len(c) for c in canvas.images] == [2, 16, 16]
-    assert [t for t, _ in canvas.column_titles()] == ["Input", "dense1 · relu", "dense2 · relu"]
-    assert canvas.column_titles()[1][1] == "first 16 of 64"
+    assert canvas.column_titles() == [("Input", "features"), ("dense1", "relu · first 16 of 64"),
+                                      ("dense2", "relu · first 16 of 64")]
     cols, out = canvas.layout_rects()
     assert out.width() > 100 and all(r.width() >= 12 for c in cols for r in c)
     # the network view, the loss curve and the decision boundary are on screen together

@@ -146,8 +146,8 @@ class NeuronCanvas(QWidget):
         for col in self.units["columns"][:-1]:
             width = col["width"]
             act = col["output"][len(col["name"]) + 1:] if col["output"] != col["name"] else "linear"
-            note = f"first {MAX_UNITS} of {width}" if width > MAX_UNITS else f"{width} unit{'s' * (width != 1)}"
-            out.append((f"{col['name']} · {act}", note))
+            count = f"first {MAX_UNITS} of {width}" if width > MAX_UNITS else f"{width} unit{'s' * (width != 1)}"
+            out.append((col["name"], f"{act} · {count}"))
         return out
 
     def layout_rects(self) -> tuple[list[list[QRectF]], QRectF]:
@@ -226,13 +226,17 @@ class NeuronCanvas(QWidget):
         self._draw_connections(p, cols, out)
         p.setFont(self._small)
         fm = QFontMetricsF(self._small)
+        titles = self.column_titles()
+        room = (cols[1][0].left() - cols[0][0].left() - 6) if len(cols) > 1 else 120.0  # a column's width
         for c, (rects, images) in enumerate(zip(cols, self.images)):
-            title, note = self.column_titles()[c]
+            title, note = titles[c]
             x = rects[0].center().x()
+            box = QRectF(x - room / 2, 2, room, fm.height())
             p.setPen(pal.color(pal.ColorRole.WindowText))
-            p.drawText(QRectF(x - 60, 2, 120, fm.height()), int(Qt.AlignmentFlag.AlignCenter), title)
+            p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), fm.elidedText(title, Qt.TextElideMode.ElideRight, room))
             p.setPen(pal.color(pal.ColorRole.PlaceholderText))
-            p.drawText(QRectF(x - 60, 2 + fm.height(), 120, fm.height()), int(Qt.AlignmentFlag.AlignCenter), note)
+            p.drawText(box.translated(0, fm.height()), int(Qt.AlignmentFlag.AlignCenter),
+                       fm.elidedText(note, Qt.TextElideMode.ElideRight, room))
             for i, (r, img) in enumerate(zip(rects, images)):
                 p.drawImage(r, img)
                 p.setPen(QPen(QColor(0, 0, 0, 90), 1))
@@ -352,6 +356,7 @@ class NeuronCanvas(QWidget):
             return
         tile = cols[c][i]
         x = tile.right() + 10 if tile.right() + 10 + LARGE < self.width() else tile.left() - 10 - LARGE
+        x = min(max(x, 4.0), self.width() - LARGE - 4)  # wholly inside the view, even a narrow one
         y = min(max(tile.top() - LARGE / 2, 4.0), self.height() - LARGE - 24)
         big = QRectF(x, y, LARGE, LARGE)
         p.setPen(Qt.PenStyle.NoPen)
@@ -374,8 +379,8 @@ class NeuronView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.canvas = NeuronCanvas(self)
-        self.caption = QLabel("<b>Inside the network</b>: every unit's output over the input plane "
-                              "(hover for the formula, hover a square to see it large)", self)
+        self.caption = QLabel("<b>Inside the network</b>: each unit's output over the input plane "
+                              "(hover here for the formula; hover a square to see it large)", self)
         self.caption.setWordWrap(True)
         self.caption.setToolTip(EXPLAIN)
         self.test_box = QCheckBox("Show test points", self)
@@ -386,13 +391,14 @@ class NeuronView(QWidget):
         self.discrete_box.setToolTip("Colour each point of the output by its most probable class only "
                                      "(argmax), instead of mixing the classes' colours by probability")
         self.discrete_box.toggled.connect(self.canvas.set_discretize)
-        top = QHBoxLayout()
-        top.addWidget(self.caption, 1)
-        top.addWidget(self.test_box)
-        top.addWidget(self.discrete_box)
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.test_box)
+        toggles.addWidget(self.discrete_box)
+        toggles.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        lay.addLayout(top)
+        lay.addWidget(self.caption)
+        lay.addLayout(toggles)
         lay.addWidget(self.canvas, 1)
 
     def set_data(self, data: Any) -> None:

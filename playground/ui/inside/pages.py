@@ -93,7 +93,11 @@ class TrainingPage(QWidget):
             self.splitter.insertWidget(0, self.inside.neurons)
             self.inside.neurons.show()
             total = max(self.splitter.width(), 1000)
-            self.splitter.setSizes([int(total * 0.36), total - int(total * 0.36)])
+            # the dashboard keeps the width it needs to show its plots whole; the network takes the rest,
+            # at least 300 px and at most 36 %
+            room = total - self.dashboard.minimumSizeHint().width()
+            share = int(min(0.36 * total, max(300, room)))
+            self.splitter.setSizes([share, total - share])
             self.splitter.setStretchFactor(0, 36)
             self.splitter.setStretchFactor(1, 64)
         else:
