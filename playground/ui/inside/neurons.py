@@ -201,7 +201,8 @@ class NeuronCanvas(QWidget):
         pal = self.palette()
         if self.units is None:
             p.setPen(pal.color(pal.ColorRole.PlaceholderText))
-            p.drawText(self.rect().adjusted(20, 20, -20, -20), int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter),
+            p.drawText(self.rect().adjusted(20, 20, -20, -20),
+                       int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter),
                        "Train a network on a 2-D data set (spiral, circle, xor, moons, gaussians): each unit's "
                        "output over the plane appears here while it learns.")
             return
@@ -248,7 +249,8 @@ class NeuronCanvas(QWidget):
                                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), self._feature(i))
         p.setPen(pal.color(pal.ColorRole.WindowText))
         p.drawText(QRectF(out.left(), out.top() - fm.height() - 2, out.width(), fm.height()),
-                   int(Qt.AlignmentFlag.AlignCenter), "Output: predicted class" + (" (discretized)" if self.discretize else ""))
+                   int(Qt.AlignmentFlag.AlignCenter),
+                   "Output: predicted class" + (" (discretized)" if self.discretize else ""))
         if self.output_image is not None:
             p.drawImage(out, self.output_image)
             self._draw_points(p, out)

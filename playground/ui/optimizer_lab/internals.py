@@ -127,5 +127,5 @@ class StepPanel(QWidget):
             self.text.setText(f"{self.name} is switched off: tick it in the list to race it.")
             return
         lines = update_lines(path)
-        self.text.setText("<span style='font-family: monospace'>" + "<br>".join(html.escape(l) for l in lines)
+        self.text.setText("<span style='font-family: monospace'>" + "<br>".join(html.escape(line) for line in lines)
                           + "</span>")
