@@ -28,6 +28,8 @@ from playground.ui.builder.training_panel import TrainingPanel
 from playground.ui.dashboard.runs import plural
 from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
+from playground.ui.inside.neurons import NeuronView
+from playground.ui.inside.pages import InsidePage, TrainingPage
 from playground.ui.layout import scrolling
 from playground.ui.menus import build_actions, build_menus, build_toolbar, build_view_bar
 from playground.ui.settings import AppSettings
@@ -78,10 +80,15 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.setTabBarAutoHide(True)
+        # the neuron view: on the Inside tab, or beside the dashboard in the Playground layout
+        self.neurons = NeuronView(self)
+        self.inside_page = InsidePage(self.neurons, self)
+        self.training_page = TrainingPage(self.dashboard, self.inside_page, self)
         self.tabs.addTab(self.canvas, "Network")
-        self.tabs.addTab(scrolling(self.dashboard), "Training")
+        self.tabs.addTab(self.training_page, "Training")
         self.tabs.addTab(scrolling(self.digit_pad), "Draw a digit")
         self.tabs.addTab(scrolling(self.optimizer_lab), "Optimizer lab")
+        self.tabs.addTab(self.inside_page, "Inside")
         self.setCentralWidget(self.tabs)
 
         self.dock_layout = DockLayout(self, self.settings)
@@ -109,6 +116,12 @@ class MainWindow(QMainWindow):
         self.view_bar = build_view_bar(self, self.tabs)
         self._build_statusbar()
         self._connect()
+        if self.settings.playground_layout():  # as the user left it; the window still opens on the editor
+            self.training_page.set_playground(True)
+            toggle = self.actions["playground_layout"]
+            toggle.blockSignals(True)  # no tab switch now
+            toggle.setChecked(True)
+            toggle.blockSignals(False)
         self.dock_layout.remember_default()
         self.dock_layout.restore()
         self._document_changed()
@@ -148,6 +161,8 @@ class MainWindow(QMainWindow):
             dash.status_message.connect(self.show_status)
         if hasattr(dash, "network_updated"):
             dash.network_updated.connect(self._network_trained)
+        dash.run_data.connect(self.neurons.set_data)
+        dash.live.on_units = self.neurons.set_units
         start = self.actions.get("train_start")
         if start is not None:
             start.triggered.connect(self._training_started)
@@ -291,8 +306,8 @@ class MainWindow(QMainWindow):
     def _docks_for(self, current: QWidget) -> set[str]:
         if current is self.canvas:
             return set(self.BUILDER_DOCKS)
-        if current is self.dashboard:
-            return {"inspector", "training"}
+        if current is self.dashboard:  # the Playground layout needs the width (View ▸ Panels brings them back)
+            return set() if self.training_page.playground else {"inspector", "training"}
         return set()
 
     def _tab_changed(self, _index: int) -> None:
@@ -305,19 +320,22 @@ class MainWindow(QMainWindow):
         self.dock_layout.show_only(self._docks_for(current))
         if current is self.canvas:
             self.docks["inspector"].raise_()
-        elif current is self.dashboard:
+        elif current is self.dashboard and not self.training_page.playground:  # raise_ would show it
             self.docks["training"].raise_()
 
     def show_tab(self, widget: QWidget) -> None:
         """Bring the central tab holding ``widget`` (the canvas, dashboard, digit pad or lab) to the front."""
         for i in range(self.tabs.count()):
             page = self.tabs.widget(i)
-            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget):
+            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget) \
+                    or (isinstance(page, TrainingPage) and page.dashboard is widget):
                 self.tabs.setCurrentIndex(i)
                 return
 
     def current_tab_widget(self) -> QWidget:
         page = self.tabs.currentWidget()
+        if isinstance(page, TrainingPage):
+            return page.dashboard
         return page.widget() if isinstance(page, QScrollArea) else page
 
     def _network_trained(self, net) -> None:
@@ -332,6 +350,7 @@ class MainWindow(QMainWindow):
         """``net`` (trained in the app or imported, described by ``label``) is the one to export and draw with."""
         self._trained, self._trained_label = net, label
         self.digit_pad.set_network(net, label)
+        self.inside_page.cnn.set_network(net, label)
 
     # ------------------------------------------------------------ messages
     def show_error(self, title: str, text: str) -> None:
@@ -343,6 +362,16 @@ class MainWindow(QMainWindow):
         theme = current_theme()
         if theme is not None:
             theme.set_appearance(mode)
+
+    def set_playground_layout(self, on: bool) -> None:
+        """The neuron view beside the dashboard (on) or on the Inside tab (off); remembered."""
+        self.training_page.set_playground(on)
+        self.settings.set_playground_layout(on)
+        self._tab_changed(self.tabs.currentIndex())  # the side panels make room, or come back
+        if self.actions["playground_layout"].isChecked() != on:
+            self.actions["playground_layout"].setChecked(on)
+        if on:
+            self.show_tab(self.dashboard)
 
     def reset_layout(self) -> None:
         self.dock_layout.reset()

@@ -81,6 +81,10 @@ def build_actions(window: QMainWindow) -> None:
     add_action(w, "zoom_reset", "&Actual Size", canvas.zoom_reset, "Ctrl+0", "Zoom to 100 %")
     add_action(w, "fit", "&Fit Network", canvas.fit, "Ctrl+Shift+0", "Zoom so the whole network fits", "fit")
     add_action(w, "reset_layout", "&Reset Layout", w.reset_layout, None, "Put all panels back in place")
+    add_action(w, "playground_layout", "Play&ground Layout", None, None,
+               "One page while training: every unit's output over the plane beside the loss curves and the "
+               "decision boundary (off: the neuron view has the Inside tab)", checkable=True)
+    w.actions["playground_layout"].toggled.connect(w.set_playground_layout)
     add_action(w, "shortcuts", "&Keyboard Shortcuts", lambda: dialogs.show_shortcuts(w, w.actions), SK.HelpContents,
                "List the keyboard shortcuts")
     add_action(w, "about", "&About", lambda: dialogs.show_about(w), None, "About this app")
@@ -140,6 +144,7 @@ def build_menus(window: QMainWindow) -> None:
         appearance.addAction(act)
         a[f"appearance_{mode}"] = act
     view.addSeparator()
+    view.addAction(a["playground_layout"])
     view.addAction(a["reset_layout"])
 
     presets = mb.addMenu("&Presets")

@@ -94,6 +94,14 @@ class AppSettings:
             raise ValueError(f"appearance must be one of {', '.join(APPEARANCES)}, got {value!r}")
         self.qsettings.setValue("appearance", value)
 
+    # ------------------------------------------------------------ layout
+    def playground_layout(self) -> bool:
+        """True: the neuron view beside the training dashboard; False (default): on a tab of its own."""
+        return str(self.qsettings.value("layout/playground", "false")).lower() == "true"
+
+    def set_playground_layout(self, on: bool) -> None:
+        self.qsettings.setValue("layout/playground", "true" if on else "false")
+
     # ------------------------------------------------------------ folders
     def last_folder(self) -> str:
         return str(self.qsettings.value("last_folder", str(Path.home())))

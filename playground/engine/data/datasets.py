@@ -22,6 +22,7 @@ import numpy as np
 
 from playground.engine.checks import brief, real_number, text, whole_number
 from playground.engine.errors import DataError, SpecError
+from playground.engine.data.features import check_features, feature_matrix
 from playground.engine.data.mnist import IMAGE_SIZE, N_CLASSES, load_mnist
 from playground.engine.data.sequences import ALPHABET, adding, counting_text, sine_wave
 
@@ -39,6 +40,8 @@ REGRESSION = "regression"
 MAX_SAMPLES = 1_000_000
 #: the most classes (spiral arms) a generated set may have
 MAX_CLASSES = 100
+#: the sets of 2-D points, which may take a "features" key (see :mod:`~playground.engine.data.features`)
+PLANE_SETS = ("circle", "xor", "gaussians", "spiral", "moons")
 
 
 # ---------------------------------------------------------------- generators
@@ -247,6 +250,23 @@ class Dataset:
     class_names: tuple[str, ...] = ()
     #: the full spec this was made from, defaults filled in
     spec: dict[str, Any] = field(default_factory=dict)
+    #: a 2-D set's input features when its spec names them (then ``x_*`` hold those columns)
+    features: tuple[str, ...] = ()
+    #: the (N, 2) points the features were computed from, when ``features`` is not empty
+    points_train: np.ndarray | None = None
+    points_val: np.ndarray | None = None
+
+    @property
+    def plane(self) -> bool:
+        """True for 2-D points, plain or as features: a decision boundary can be drawn over them."""
+        return tuple(self.input_shape) == (2,) and not self.features or bool(self.features)
+
+    def points(self, split: str = "train") -> np.ndarray:
+        """The 2-D points of ``split`` ("train" or "val") before any features: what a plot shows."""
+        own = self.points_train if split == "train" else self.points_val
+        if own is not None:
+            return own
+        return self.x_train if split == "train" else self.x_val
 
     @property
     def n_outputs(self) -> int:
@@ -281,7 +301,7 @@ def check_dataset_spec(spec: Any) -> dict[str, Any]:
                         f"got keys {brief(sorted(map(str, spec)))}")
     name = spec["name"]
     entry = _entry(name)
-    unknown = sorted(set(spec) - set(entry.defaults) - {"name"})
+    unknown = sorted(set(spec) - set(entry.defaults) - {"name"} - ({"features"} if name in PLANE_SETS else set()))
     if unknown:
         raise SpecError(f"data set {name!r} does not take {', '.join(brief(k) for k in unknown[:5])}; "
                         f"its parameters are {', '.join(sorted(entry.defaults))}")
@@ -294,6 +314,8 @@ def check_dataset_spec(spec: Any) -> dict[str, Any]:
         if full["data_dir"] is not None:
             text(full["data_dir"], "data set 'mnist': data_dir (a folder, or null for the default)", 4096)
         return full
+    if "features" in full:
+        full["features"] = list(check_features(full["features"], f"data set {name!r}"))
     n = _int_param(full, "n_samples", name, 2, MAX_SAMPLES)
     _float_param(full, "noise", name, 0.0, None)
     _float_param(full, "val_split", name, 0.0, 1.0)
@@ -351,6 +373,12 @@ def make_dataset(spec: dict[str, Any]) -> Dataset:
     n_classes = (len(entry.class_names) if entry.class_names and "n_classes" not in extra
                  else extra.get("n_classes", 2)) if entry.kind == CLASSIFICATION else None
     class_names = entry.class_names or (tuple(f"arm {k + 1}" for k in range(n_classes)) if n_classes else ())
+    if "features" in full:
+        names = tuple(full["features"])
+        fx = feature_matrix(x, names)
+        return Dataset(fx[train], y[train], fx[val], y[val], kind=entry.kind, n_classes=n_classes,
+                       input_shape=fx.shape[1:], name=name, class_names=class_names, spec=full,
+                       features=names, points_train=x[train], points_val=x[val])
     return Dataset(x[train], y[train], x[val], y[val], kind=entry.kind, n_classes=n_classes,
                    input_shape=x.shape[1:], name=name, class_names=class_names, spec=full)
 

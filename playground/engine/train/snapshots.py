@@ -24,26 +24,20 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from playground.engine.data.features import feature_matrix
 from playground.engine.metrics import confusion_matrix, predicted_labels
 from playground.engine.nn.network import Network
 from playground.engine.data.sequences import ALPHABET, sample_text
 from playground.engine.nn.recurrent import RecurrentLayer
 from playground.engine.train.remote import packed_network
 from playground.engine.train.trainer import EVAL_BATCH
+from playground.engine.train.unit_maps import UnitMaps, plane_bounds as plot_bounds, plane_points
 
 #: characters a text network writes on its own in the sequence picture
 SAMPLE_CHARS = 40
 SCATTER_POINTS = 400  # validation samples in a regression's prediction-against-truth scatter
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
-
-
-def plot_bounds(x: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
-    """(x0, x1, y0, y1) around the first two features, padded by ``pad`` of the range."""
-    lo, hi = x[:, :2].min(axis=0).astype(float), x[:, :2].max(axis=0).astype(float)
-    span = np.maximum(hi - lo, 1e-6)
-    lo, hi = lo - pad * span, hi + pad * span
-    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
 @dataclass
@@ -80,18 +74,22 @@ class SnapshotMaker:
       ``x`` (T, F), the target ``truth`` and the network's ``pred`` (per step for a sequence output), the
       first recurrent layer's hidden state ``hidden`` (T, H) (and an LSTM's ``cell``), and per recurrent
       layer ``grad_norms`` (T,): the gradient that reached each time step in the last training batch
+    - ``"units"``: every unit's output over the plane (see :class:`~.unit_maps.UnitMaps`), when asked
+      for with ``units=True`` on 2-D points
     - ``"network"``: the network as :func:`~.remote.packed_network` data, which the session turns
       back into a Network of the GUI's own (:func:`~.remote.unpack_extra`)
     """
 
     def __init__(self, data: Any, context: Callable[[], tuple[Mapping[str, Any], bool, bool]],
-                 epochs: int = 0, boundary_period: float = 0.15, network_period: float = 0.5):
+                 epochs: int = 0, boundary_period: float = 0.15, network_period: float = 0.5,
+                 units: bool = False):
         self.data = data
         self.epochs = epochs
         self.context = context
         self.classification = data.kind == "classification"
         shape = tuple(data.input_shape)
-        self.want_boundary = self.classification and shape == (2,)
+        plane = bool(getattr(data, "features", ())) or shape == (2,)
+        self.want_boundary = self.classification and plane
         self.want_fit = (not self.classification) and shape == (1,) and data.y_train.shape[1:] == (1,)
         self.want_sequence = len(shape) == 2
         if self.want_sequence:
@@ -101,12 +99,18 @@ class SnapshotMaker:
                              and len(data.x_val) > 0)
         self._boundary = Throttle(boundary_period)
         self._network = Throttle(network_period)
+        self._units = Throttle(boundary_period)
+        # on a classification set the unit maps come from the boundary's own forward pass (every other
+        # point of its grid); otherwise from a grid of their own
+        self.unit_maps = (UnitMaps(data, GRID, 2) if self.want_boundary else UnitMaps(data)) \
+            if units and plane else None
         if self.want_boundary:
-            allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
-            self.bounds = plot_bounds(allx)
+            self.bounds = plot_bounds(plane_points(data))
             x0, x1, y0, y1 = self.bounds
             gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
             self.grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+            if getattr(data, "features", ()):
+                self.grid = feature_matrix(self.grid, data.features)
         if self.want_fit:
             allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
             lo, hi = float(allx.min()), float(allx.max())
@@ -124,8 +128,14 @@ class SnapshotMaker:
         out: dict[str, Any] = {"epoch_end": epoch_end}
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.want_boundary and self._boundary.due(exact):
-                probs = self._probabilities(net, self.grid)
+                if self.unit_maps is not None:  # one pass for both pictures
+                    out["units"], p = self.unit_maps.run(net)
+                    probs = self._two_columns(p.astype(np.float32))
+                else:
+                    probs = self._probabilities(net, self.grid)
                 out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
+            elif self.unit_maps is not None and not self.want_boundary and self._units.due(exact):
+                out["units"] = self.unit_maps(net)
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
             if self.want_sequence and self._boundary.due(exact):
@@ -160,7 +170,10 @@ class SnapshotMaker:
     # ------------------------------------------------------------------ parts
 
     def _probabilities(self, net: Network, x: np.ndarray) -> np.ndarray:
-        p = net.predict(x, batch_size=len(x)).astype(np.float32)
+        return self._two_columns(net.predict(x, batch_size=len(x)).astype(np.float32))
+
+    @staticmethod
+    def _two_columns(p: np.ndarray) -> np.ndarray:
         if p.shape[1] == 1:  # a single sigmoid output: P(class 1)
             p = np.concatenate([1 - p, p], axis=1)
         return np.nan_to_num(p)

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from playground.engine.data.datasets import DATASET_KINDS, DATASETS, FIXED_SHAPES, make_dataset
+from playground.engine.data.datasets import DATASET_KINDS, DATASETS, FIXED_SHAPES, PLANE_SETS, make_dataset
 from playground.engine.errors import PlaygroundError, ShapeError
 from playground.engine.nn.losses import SigmoidBinaryCrossEntropy
 from playground.engine.nn.network import check_spec
@@ -93,6 +93,8 @@ def dataset_input_shape(dataset: dict[str, Any]) -> list[int]:
     name = dataset.get("name")
     if name in FIXED_SHAPES:
         return list(FIXED_SHAPES[name][0])
+    if isinstance(dataset.get("features"), list) and name in PLANE_SETS:  # one input per feature chosen
+        return [len(dataset["features"])]
     return list(_generated_info(name, _steps(dataset))[0])
 
 

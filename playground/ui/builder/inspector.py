@@ -18,6 +18,7 @@ from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.catalog import (INIT_CHOICES, LOSS_LABELS, SENTENCES, activation_tooltip, init_tooltip, layer_formula, loss_tooltip, takes_activation)
 from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
 from playground.ui.builder.scene import format_shape
+from playground.ui.builder.features import FeatureChooser
 from playground.ui.layout import fill_with_scrolling
 
 #: per layer type: (key, kind, label, arguments, default)
@@ -141,6 +142,8 @@ class Inspector(QWidget):
         lay.setSpacing(8)
         lay.addWidget(self.title)
         lay.addWidget(self.shape_label)
+        self.features = FeatureChooser(doc, self)  # on the input block of a 2-D set
+        lay.addWidget(self.features)
         lay.addWidget(self.problem)
         lay.addWidget(self.form_host)
         lay.addWidget(self.about)
@@ -244,6 +247,7 @@ class Inspector(QWidget):
     # ------------------------------------------------------------ filling
     def _fill(self, kind: str, t: str) -> None:
         v = self.doc.summary_or_error()
+        self.features.setVisible(kind == "input" and self.features.applies())
         self._show_problem("", None, None)
         if kind == "none":
             self.title.setText("Nothing selected")

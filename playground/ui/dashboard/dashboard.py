@@ -48,6 +48,7 @@ class TrainingDashboard(QWidget):
 
     network_updated = Signal(object)
     status_message = Signal(str)
+    run_data = Signal(object)  # a run starts on this data set (its unit heatmaps: live.on_units)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -378,7 +379,9 @@ class TrainingDashboard(QWidget):
         self.health.prepare([l.name for l in net.layers if l.params], [l.name for l in net.activation_layers()])
         self.curves.set_kind(data.kind != "classification")
         # the worker process computes the pictures beside the trainer (SnapshotMaker has no Qt)
-        session = ProcessTrainingSession(net, data, config, parent=self, snapshot=(SnapshotMaker, {"epochs": config.epochs}),
+        self.run_data.emit(data)
+        session = ProcessTrainingSession(net, data, config, parent=self, snapshot=(SnapshotMaker, {
+                                  "epochs": config.epochs, "units": True}),
                                   start_paused=step, shared=self.loader.shared(data))
         session.began.connect(partial(self._began, session))
         # progress and epochs are pulled by the UI timer from an inbox the session's reader thread fills: however

@@ -43,14 +43,17 @@ class LivePlots:
         self._health_turn = False  # which half of the health panel the next panel turn draws
         self._runs_clock = QElapsedTimer()
         self._runs_clock.start()
+        #: called with each run's unit heatmaps (UnitMaps), at the pictures' pace
+        self.on_units: Callable[[dict], None] | None = None
 
     def changed(self) -> None:
         """A run has new numbers to draw."""
         self._dirty = True
 
     def take_pictures(self, extras: dict[str, Any]) -> None:
-        """Keep the newest boundary, fitted curve and confusion matrix of a report's ``extras``."""
-        for key in ("boundary", "fit", "scatter", "sequence", "confusion"):
+        """Keep the newest pictures of a report's ``extras``: boundary, fitted curve, scatter, sequence,
+        confusion matrix and unit heatmaps."""
+        for key in ("boundary", "fit", "scatter", "sequence", "confusion", "units"):
             if key in extras:
                 self._pictures[key] = extras[key]
 
@@ -110,7 +113,7 @@ class LivePlots:
         names = self._class_names()
         samples.show_cell(data.x_val, idx, names[true], names[pred], cm.get("epoch", 0.0))
         if self.model_view.currentWidget() is self.model_view.boundary:
-            self.model_view.boundary.mark(data.x_val[idx, :2])
+            self.model_view.boundary.mark(data.points("val")[idx, :2])
         return f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}"
 
     def set_data(self, data) -> None:
@@ -126,6 +129,8 @@ class LivePlots:
 
     def _show_pictures(self) -> None:
         pics, self._pictures = self._pictures, {}
+        if "units" in pics and self.on_units is not None:
+            self.on_units(pics["units"])
         if "confusion" in pics:
             self.latest_confusion = pics["confusion"]
             self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from playground.engine.train.snapshots import plot_bounds
+from playground.engine.train.unit_maps import plane_bounds as plot_bounds, plane_points
 from playground.ui.dashboard.sequence_view import SequenceView
 from playground.ui.plotlook import restyle
 from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, class_color, style_plot
@@ -36,12 +36,12 @@ class BoundaryView(pg.PlotWidget):
     def set_data(self, data) -> None:
         k = int(data.n_classes or 2)
         self.k = k
-        self.train.setData(pos=data.x_train[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_train])
-        self.val.setData(pos=data.x_val[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_val])
+        # with input features (x1², sin x1, ...) the points are still drawn where they lie in the plane
+        self.train.setData(pos=data.points("train")[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_train])
+        self.val.setData(pos=data.points("val")[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_val])
         self.marked.setData(pos=np.zeros((0, 2)))
         self.image.clear()
-        allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
-        x0, x1, y0, y1 = plot_bounds(allx)
+        x0, x1, y0, y1 = plot_bounds(plane_points(data))
         self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def set_probs(self, probs: np.ndarray, bounds: tuple[float, float, float, float]) -> None:
@@ -133,7 +133,7 @@ class ModelView(QStackedWidget):
 
     def set_data(self, data) -> None:
         shape = tuple(data.input_shape)
-        if data.kind == "classification" and shape == (2,):
+        if data.kind == "classification" and data.plane:
             self.boundary.set_data(data)
             self.setCurrentWidget(self.boundary)
         elif len(shape) == 2:

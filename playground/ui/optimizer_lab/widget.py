@@ -33,6 +33,7 @@ from playground.engine.lab.functions import LabFunction, get_function
 from playground.engine.lab.paths import LAB_OPTIMIZERS
 from playground.ui.optimizer_lab.controls import DEFAULT_SPEED, FunctionBar, OptimizerPanel, Transport
 from playground.ui.optimizer_lab.drawing import fmt
+from playground.ui.optimizer_lab.internals import InternalsOverlay, StepPanel
 from playground.ui.optimizer_lab.mapview import MapView
 from playground.ui.optimizer_lab.race import RaceModel
 from playground.ui.optimizer_lab.surface import SurfaceView
@@ -181,6 +182,7 @@ class OptimizerLabWidget(QWidget):
         split.setChildrenCollapsible(False)
         self.map_view = MapView(self.lab)
         self.map_view.clicked.connect(self._map_clicked)
+        self.internals = InternalsOverlay(self.lab, self.map_view)
         self.surface = SurfaceView(self.lab)
         self.view_tabs = QTabWidget()
         self.view_tabs.addTab(self.map_view, "Map (2-D)")
@@ -195,6 +197,9 @@ class OptimizerLabWidget(QWidget):
         self.panel.toggled.connect(self._toggle)
         self.panel.settingChanged.connect(self._setting)
         side_lay.addWidget(self.panel)
+        self.step_panel = StepPanel(self.lab)  # the chosen optimizer's next update, with numbers
+        self.step_panel.show_box.toggled.connect(self.internals.set_visible)
+        side_lay.addWidget(self.step_panel)
         self.fplot = ValuePlot()
         side_lay.addWidget(self.fplot, 1)
         split.addWidget(side)
@@ -283,6 +288,8 @@ class OptimizerLabWidget(QWidget):
             self.rows[name].show_status(value, self.race.status(name))
         self.fplot.draw(self.race)
         self.map_view.draw()
+        self.internals.draw()
+        self.step_panel.refresh()
         self.transport.show_step(self.lab.step_count)
         problem = self.race.start_problem
         if problem is not None:

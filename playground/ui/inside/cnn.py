@@ -1,0 +1,257 @@
+"""The CNN explainer: one input through the network, every layer's channels side by side, a click explains one.
+
+For one MNIST test image (or any sample the caller hands over), every
+layer's output: each channel of an image-shaped output as a small heatmap,
+in a column per layer; vectors (dense layers, the softmax) as bars; each
+column headed by its name and shape. A click on a channel of a convolution or
+pooling layer opens its arithmetic below (:class:`~.cnn_step.StepView`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget
+
+from playground.engine.errors import PlaygroundError
+from playground.engine.nn.explain import trace
+from playground.engine.nn.network import Network, copy_network
+from playground.ui.inside.cnn_step import StepView
+
+COLUMN_GAP = 18.0
+HEAD = 40.0
+#: layers that change nothing worth a column of their own (their shape is written on the next one)
+SKIPPED = ("Dropout",)
+
+
+def channel_images(output: np.ndarray) -> list[QImage]:
+    """One grey image per channel of a (C, H, W) output, all on one scale, so channels compare."""
+    lo, hi = float(output.min()), float(output.max())
+    span = hi - lo if hi > lo else 1.0
+    images = []
+    for c in range(output.shape[0]):
+        u8 = np.ascontiguousarray(((output[c] - lo) / span * 255).round().clip(0, 255).astype(np.uint8))
+        h, w = u8.shape
+        images.append(QImage(u8.data, w, h, w, QImage.Format.Format_Grayscale8).copy())
+    return images
+
+
+class LayerColumns(QWidget):
+    """The painted columns; ``channel_clicked(row index, channel)`` for a convolution or pooling channel."""
+
+    channel_clicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.rows: list[dict[str, Any]] = []
+        self.images: list[list[QImage] | None] = []
+        self.selected: tuple[int, int] | None = None
+        self.class_names: tuple[str, ...] = ()
+        self._small = QFont()
+        self._small.setPointSizeF(self._small.pointSizeF() * 0.85)
+        self.setMouseTracking(True)
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = [r for r in rows if r["type"] not in SKIPPED]
+        self.images = [channel_images(r["output"]) if r["output"].ndim == 3 else None for r in self.rows]
+        self.selected = None
+        self.setMinimumSize(int(self._width()), int(self._height()))
+        self.update()
+
+    # ------------------------------------------------------------ geometry
+    def _tile(self, row: dict[str, Any]) -> tuple[float, int]:
+        """(tile side, tiles per line) for an image-shaped output."""
+        channels = row["output"].shape[0]
+        per_line = max(1, math.ceil(channels / 16))
+        side = 40.0 if per_line == 1 else (30.0 if per_line == 2 else 22.0)
+        return side, per_line
+
+    def _column_width(self, k: int) -> float:
+        row = self.rows[k]
+        if row["output"].ndim == 3:
+            side, per_line = self._tile(row)
+            return max(per_line * (side + 3), 84.0)
+        return 110.0
+
+    def _width(self) -> float:
+        return sum(self._column_width(k) + COLUMN_GAP for k in range(len(self.rows))) + 20
+
+    def _height(self) -> float:
+        tallest = 0.0
+        for row in self.rows:
+            if row["output"].ndim == 3:
+                side, per_line = self._tile(row)
+                tallest = max(tallest, math.ceil(row["output"].shape[0] / per_line) * (side + 3))
+            else:
+                tallest = max(tallest, min(row["output"].size, 50) * 9.0)
+        return HEAD + tallest + 20
+
+    def tile_rects(self, k: int) -> list[QRectF]:
+        x = 10 + sum(self._column_width(m) + COLUMN_GAP for m in range(k))
+        row = self.rows[k]
+        if row["output"].ndim != 3:
+            return []
+        side, per_line = self._tile(row)
+        return [QRectF(x + (c % per_line) * (side + 3), HEAD + (c // per_line) * (side + 3), side, side)
+                for c in range(row["output"].shape[0])]
+
+    def hit(self, pos: QPointF) -> tuple[int, int] | None:
+        for k in range(len(self.rows)):
+            for c, r in enumerate(self.tile_rects(k)):
+                if r.contains(pos):
+                    return k, c
+        return None
+
+    # ------------------------------------------------------------ events
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        hit = self.hit(event.position())
+        if hit is not None and self.rows[hit[0]]["type"] in ("Conv2D", "MaxPool2D", "AvgPool2D"):
+            self.selected = hit
+            self.update()
+            self.channel_clicked.emit(*hit)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        hit = self.hit(event.position())
+        clickable = hit is not None and self.rows[hit[0]]["type"] in ("Conv2D", "MaxPool2D", "AvgPool2D")
+        self.setCursor(Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setFont(self._small)
+        fm = QFontMetricsF(self._small)
+        text = self.palette().color(self.palette().ColorRole.WindowText)
+        muted = self.palette().color(self.palette().ColorRole.PlaceholderText)
+        x = 10.0
+        for k, row in enumerate(self.rows):
+            width = self._column_width(k)
+            p.setPen(text)
+            p.drawText(QRectF(x, 2, width + COLUMN_GAP - 4, fm.height()), int(Qt.AlignmentFlag.AlignLeft),
+                       fm.elidedText(row["name"], Qt.TextElideMode.ElideRight, width + COLUMN_GAP - 4))
+            p.setPen(muted)
+            p.drawText(QRectF(x, 2 + fm.height(), width + COLUMN_GAP, fm.height()), int(Qt.AlignmentFlag.AlignLeft),
+                       "×".join(map(str, row["output"].shape)))
+            if self.images[k] is not None:
+                for c, (r, img) in enumerate(zip(self.tile_rects(k), self.images[k])):
+                    p.drawImage(r, img)
+                    chosen = self.selected == (k, c)
+                    p.setPen(QPen(QColor(230, 40, 40) if chosen else QColor(0, 0, 0, 70), 2.5 if chosen else 1))
+                    p.drawRect(r)
+            else:
+                self._bars(p, row, QRectF(x, HEAD, width, self.height() - HEAD - 10), fm)
+            x += width + COLUMN_GAP
+        p.end()
+
+    def _bars(self, p: QPainter, row: dict[str, Any], rect: QRectF, fm: QFontMetricsF) -> None:
+        values = np.asarray(row["output"], dtype=np.float64).reshape(-1)[:50]
+        probs = row["type"] in ("Softmax", "Sigmoid")
+        big = 1.0 if probs else (float(np.abs(values).max()) or 1.0)
+        best = int(np.argmax(values)) if probs else -1
+        for i, v in enumerate(values):
+            y = rect.top() + i * 9.0
+            w = (rect.width() - 34) * abs(v) / big
+            color = QColor(8, 119, 189) if v >= 0 else QColor(245, 147, 34)
+            if probs and i == best:
+                color = QColor(30, 150, 60)
+            p.fillRect(QRectF(rect.left() + 34, y + 1, w, 7), color)
+            if probs or len(values) <= 12:
+                label = self.class_names[i] if probs and i < len(self.class_names) else str(i)
+                p.setPen(self.palette().color(self.palette().ColorRole.WindowText))
+                p.drawText(QRectF(rect.left(), y - 2, 30, 11), int(Qt.AlignmentFlag.AlignRight), label)
+        if probs:
+            p.drawText(QPointF(rect.left(), rect.top() + len(values) * 9.0 + 14), f"{values[best]:.0%} '{best}'")
+
+
+class CnnExplainer(QWidget):
+    """Choose a test image; see every layer's output; click a channel for its arithmetic."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.net: Network | None = None
+        self.label = ""
+        self.samples: tuple[np.ndarray, np.ndarray] | None = None
+        self.rows: list[dict[str, Any]] = []
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.sample = QSpinBox(self)
+        self.sample.setPrefix("test image #")
+        self.sample.setRange(0, 0)
+        self.sample.setToolTip("Which MNIST test image goes through the network")
+        self.sample.valueChanged.connect(self._run)
+        self.columns = LayerColumns(self)
+        self.columns.class_names = tuple(str(d) for d in range(10))
+        self.columns.channel_clicked.connect(self._explain)
+        self.step = StepView(self)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.columns)
+        scroll.setWidgetResizable(False)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(scroll)
+        split.addWidget(self.step)
+        split.setSizes([470, 330])
+        top = QHBoxLayout()
+        top.addWidget(self.note, 1)
+        top.addWidget(self.sample)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        self._say("No network yet: train a convolutional network on MNIST (for example the simple-convnet preset), "
+                  "or import a model; this page shows what each of its layers makes of one test image.")
+
+    def _say(self, text: str) -> None:
+        self.note.setText(text)
+
+    def set_samples(self, x: np.ndarray, y: np.ndarray) -> None:
+        """The images to choose from ((N, 1, 28, 28)) and their labels."""
+        self.samples = (x, y)
+        self.sample.setRange(0, max(len(x) - 1, 0))
+        self._run()
+
+    def set_network(self, net: Network | None, label: str = "") -> None:
+        """Explain ``net`` (a copy is kept); a network that does not take images is refused with a note,
+        and the one explained before stays."""
+        if net is not None and len(net.input_shape) != 3 and self.net is not None:
+            self._say(f"The network {label} takes inputs of shape {tuple(net.input_shape)}, not images: still "
+                      f"explaining {self.label}.")
+            return
+        self.net = copy_network(net) if net is not None else None
+        self.label = label
+        self._run()
+
+    def _run(self) -> None:
+        if self.net is None:
+            return
+        shape = tuple(self.net.input_shape)
+        if len(shape) != 3:
+            self.columns.set_rows([])
+            self._say(f"The network ({self.label}) takes inputs of shape {shape}; the explainer needs one that "
+                      "takes images (channels × height × width), such as simple-convnet.")
+            return
+        if self.samples is None:
+            self._say("MNIST is not available: download it (playground data download mnist) to choose a test image.")
+            return
+        x, y = self.samples
+        i = self.sample.value()
+        if x.shape[1:] != shape:
+            self._say(f"The network takes {shape}, the test images are {x.shape[1:]}.")
+            return
+        try:
+            self.rows = trace(self.net, x[i])
+        except (PlaygroundError, ValueError, FloatingPointError) as e:
+            self._say(f"This network cannot read the image: {e}")
+            return
+        image = np.asarray(x[i], dtype=np.float32)
+        self.columns.set_rows([{"name": "input", "type": "Input", "input": image, "output": image, "layer": None}]
+                              + self.rows)
+        guess = int(np.argmax(self.rows[-1]["output"]))
+        self._say(f"<b>{self.label or 'the network'}</b> on test image #{i} (a {int(y[i])}): it reads <b>{guess}</b>. "
+                  "Each column is a layer's output, each square a channel (black low, white high, one scale per "
+                  "layer). Click a channel of a convolution or pooling layer to see how it is computed.")
+        self.step.clear("Click a channel above to see how it is computed for this image.")
+
+    def _explain(self, k: int, channel: int) -> None:
+        self.step.explain(self.columns.rows[k], channel)

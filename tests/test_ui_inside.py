@@ -1,0 +1,223 @@
+"""The neuron view, the input-feature chooser and the Playground layout, driven through the main window."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QSplitter
+
+from playground import cli
+from playground.engine.nn.network import Network
+from playground.engine.project import load_model, load_preset
+from playground.ui.app import make_application
+from playground.ui.inside.cnn import CnnExplainer
+from playground.ui.mainwindow import MainWindow
+from playground.ui.settings import AppSettings
+from test_ui_mainwindow import dispose
+
+TIMEOUT = 30000
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    made = []
+
+    def make(project=None):
+        make_application()
+        w = MainWindow(project=project, settings=AppSettings(tmp_path / "settings.ini"))
+        w.resize(1600, 1000)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.dashboard.shutdown()
+        dispose(w)
+
+
+def select_input(qtbot, w):
+    w.canvas.net_scene.select_index(-1)
+    qtbot.waitUntil(lambda: w.inspector.index == -1 and w.inspector.features.isVisible())
+
+
+def tick(qtbot, box):
+    """Click a check box on its indicator (a wide box's middle is outside its click area)."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
+def test_the_input_block_chooses_features_and_the_network_follows(qtbot, make_window):
+    w = make_window()
+    select_input(qtbot, w)
+    boxes = w.inspector.features.boxes
+    assert [n for n, b in boxes.items() if b.isChecked()] == ["x1", "x2"]
+    tick(qtbot, boxes["sin(x1)"])
+    tick(qtbot, boxes["x1^2"])
+    assert w.doc.dataset()["features"] == ["x1", "x2", "x1^2", "sin(x1)"]
+    assert w.doc.network_spec()["input_shape"] == [4] and w.doc.summary_or_error().ok
+    assert w.inspector.features.isVisible()  # the input stays selected while choosing
+    # down to one feature: it cannot be taken away
+    for name in ("x1", "x2", "x1^2"):
+        tick(qtbot, boxes[name])
+    assert w.doc.dataset()["features"] == ["sin(x1)"] and not boxes["sin(x1)"].isEnabled()
+    for _ in range(5):
+        w.doc.undo_stack.undo()
+    assert "features" not in w.doc.dataset() and w.doc.network_spec()["input_shape"] == [2]
+    assert boxes["x1"].isChecked() and boxes["x2"].isChecked() and not boxes["sin(x1)"].isChecked()
+    # a data set that is not a set of 2-D points has no features to choose
+    w.load_preset("sin-regression")
+    w.canvas.net_scene.select_index(-1)
+    qtbot.waitUntil(lambda: w.inspector.index == -1)
+    assert not w.inspector.features.isVisible()
+
+
+def test_the_neuron_view_follows_training_and_shows_a_unit_large(qtbot, make_window):
+    project = load_preset("spiral")
+    project["training"]["epochs"] = 2000
+    w = make_window(project)
+    w.actions["playground_layout"].trigger()
+    canvas = w.neurons.canvas
+    assert isinstance(w.neurons.parent(), QSplitter) and w.current_tab_widget() is w.dashboard
+    w.dashboard.actions["start"].trigger()
+    qtbot.waitUntil(lambda: canvas.updates >= 3, timeout=TIMEOUT)
+    # inputs, then the two hidden layers of 64 units: the first 16 of each
+    assert [len(c) for c in canvas.images] == [2, 16, 16]
+    assert canvas.column_titles() == [("Input", "features"), ("dense1", "relu · first 16 of 64"),
+                                      ("dense2", "relu · first 16 of 64")]
+    cols, out = canvas.layout_rects()
+    assert out.width() > 100 and all(r.width() >= 12 for c in cols for r in c)
+    # the network view, the loss curve and the decision boundary are on screen together
+    page = w.training_page
+    view = page.scroll.viewport()
+    for widget in (w.dashboard.curves.loss, w.dashboard.model_view.boundary):
+        top_left = widget.mapTo(view, QPoint(0, 0))
+        assert view.rect().contains(QRect(top_left, widget.size())), (widget, top_left, widget.size(), view.size())
+    assert canvas.isVisible() and canvas.width() > 400 and page.width() >= 1500
+    tile = cols[2][5].center().toPoint()
+    qtbot.mouseMove(canvas, tile)
+    qtbot.waitUntil(lambda: canvas.hover == (2, 5))
+    assert canvas.hover_text().startswith("dense2_relu unit 6: from 0")
+    image = canvas.grab().toImage()
+    assert image.pixelColor(tile + QPoint(60, 0)) != image.pixelColor(QPoint(2, canvas.height() - 2))
+    tick(qtbot, w.neurons.discrete_box)
+    colors = {canvas.output_image.pixelColor(x, y).name() for x in range(0, 48, 3) for y in range(0, 48, 3)}
+    assert len(colors) == 2  # discretized: one colour per class
+    w.dashboard.actions["stop"].trigger()
+    qtbot.waitUntil(lambda: w.dashboard.state() == "idle", timeout=TIMEOUT)
+
+
+def test_the_playground_layout_is_remembered(qtbot, make_window, tmp_path):
+    w = make_window()
+    assert not w.training_page.playground and w.neurons.parent() is w.inside_page.holder
+    w.actions["playground_layout"].trigger()
+    assert w.training_page.playground and AppSettings(tmp_path / "settings.ini").playground_layout()
+    again = make_window()
+    assert again.training_page.playground and again.actions["playground_layout"].isChecked()
+    again.actions["playground_layout"].trigger()
+    assert again.neurons.parent() is again.inside_page.holder and not again.inside_page.note.isVisible()
+    assert not AppSettings(tmp_path / "settings.ini").playground_layout()
+
+
+def test_features_train_the_same_in_the_app_and_on_the_command_line(qtbot, make_window, tmp_path, capsys):
+    project = load_preset("xor")
+    project["dataset"]["features"] = ["x1", "x2", "x1*x2", "sin(x2)"]
+    project["network"]["input_shape"] = [4]
+    project["training"]["epochs"] = 3
+    path = tmp_path / "features.json"
+    path.write_text(json.dumps(project))
+    assert cli.main(["train", str(path), "--out", str(tmp_path / "cli.npz")]) == 0
+    capsys.readouterr()
+    by_cli, _ = load_model(tmp_path / "cli.npz")
+
+    w = make_window(project)
+    w.dashboard.actions["start"].trigger()
+    qtbot.waitUntil(lambda: w.dashboard.state() == "idle" and w.dashboard.live_run() is not None
+                    and w.dashboard.live_run().status == "finished", timeout=TIMEOUT)
+    in_app = w.dashboard.current_network().get_weights()
+    expected = by_cli.get_weights()
+    assert set(in_app) == set(expected) and expected["dense1.W"].shape[0] == 4
+    assert all(np.array_equal(in_app[k], expected[k]) for k in expected)
+
+
+# ------------------------------------------------------------------ the CNN explainer
+
+def tiny_cnn() -> Network:
+    spec = {"input_shape": [1, 12, 12],
+            "layers": [{"type": "Conv2D", "filters": 4, "kernel": 3, "stride": 2, "padding": 1,
+                        "activation": "relu"},
+                       {"type": "MaxPool2D", "pool": 2, "stride": 1, "padding": 1},
+                       {"type": "Flatten"}, {"type": "Dense", "units": 3}, {"type": "Softmax"}],
+            "loss": "softmax_cross_entropy"}
+    net = Network(spec, seed=5)
+    net.layers[0].params["b"][...] = [0.3, -0.2, 0.1, -0.4]
+    return net
+
+
+def test_a_click_on_a_channel_explains_it_and_step_and_play_move_the_window(qtbot):
+    ex = CnnExplainer()
+    qtbot.addWidget(ex)
+    ex.resize(1400, 900)
+    ex.show()
+    x = np.random.default_rng(0).uniform(size=(3, 1, 12, 12)).astype(np.float32)
+    ex.set_network(tiny_cnn(), "a tiny net")
+    ex.set_samples(x, np.array([0, 1, 2]))
+    cols = ex.columns
+    assert [r["type"] for r in cols.rows] == ["Input", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense", "Softmax"]
+    assert "a tiny net" in ex.note.text() and "reads" in ex.note.text()
+    conv = cols.rows[1]
+    qtbot.mouseClick(cols, Qt.MouseButton.LeftButton, pos=cols.tile_rects(1)[2].center().toPoint())
+    step = ex.step
+    assert step.row is conv and step.channel == 2 and cols.selected == (1, 2)
+    assert "stride 2, padding 1" in step.title.text()
+    _, oh, ow = conv["output"].shape
+    for k in range(ow + 2):  # along the first row, then onto the second
+        i, j = step.pos
+        assert (i, j) == divmod(k, ow)
+        assert step.canvas.step["z"] == pytest.approx(float(conv["output"][2, i, j]), abs=1e-5)
+        assert step.canvas.step["relu"] == pytest.approx(float(cols.rows[2]["output"][2, i, j]), abs=1e-5)
+        qtbot.mouseClick(step.next, Qt.MouseButton.LeftButton)
+    start = step.pos
+    qtbot.mouseClick(step.play, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: step.pos != start, timeout=3000)
+    qtbot.mouseClick(step.play, Qt.MouseButton.LeftButton)
+    assert not step.timer.isActive() and step.play.text() == "Play"
+    # a pooling channel: the window's maximum is the layer's output
+    pool = cols.rows[3]
+    qtbot.mouseClick(cols, Qt.MouseButton.LeftButton, pos=cols.tile_rects(3)[1].center().toPoint())
+    assert step.row is pool and step.channel == 1
+    for _ in range(5):
+        qtbot.mouseClick(step.next, Qt.MouseButton.LeftButton)
+        i, j = step.pos
+        shown = step.canvas.step
+        assert shown["value"] == pytest.approx(float(pool["output"][1, i, j]), abs=1e-6)
+        assert shown["window"][shown["at"]] == shown["window"].max()
+    # another image: the columns follow, the explanation waits for a new click
+    ex.sample.setValue(2)
+    assert np.array_equal(cols.rows[0]["output"], x[2]) and step.row is None and not step.next.isEnabled()
+
+
+def test_a_network_without_images_keeps_the_one_explained(qtbot):
+    ex = CnnExplainer()
+    qtbot.addWidget(ex)
+    ex.set_samples(np.zeros((1, 1, 12, 12), np.float32), np.array([0]))
+    ex.set_network(tiny_cnn(), "a tiny net")
+    dense = Network(load_preset("spiral")["network"], seed=0)
+    ex.set_network(dense, "the spiral net")
+    assert "not images" in ex.note.text() and ex.label == "a tiny net" and len(ex.columns.rows) == 7
+
+
+def test_the_inside_tab_explains_the_bundled_digit_model_on_mnist(qtbot, make_window):
+    if not (os.environ.get("PLAYGROUND_MNIST_DIR") or Path("../shared/data/mnist").is_dir()):
+        pytest.skip("MNIST not found: set PLAYGROUND_MNIST_DIR or put the IDX files in ../shared/data/mnist")
+    w = make_window()
+    w.show_tab(w.inside_page)
+    w.inside_page.setCurrentWidget(w.inside_page.cnn)
+    cnn = w.inside_page.cnn
+    assert cnn.net is not None and cnn.samples is not None and len(cnn.samples[0]) == 500
+    assert cnn.columns.rows[1]["type"] == "Conv2D" and cnn.columns.rows[-1]["type"] == "Softmax"
