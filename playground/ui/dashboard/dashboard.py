@@ -497,10 +497,7 @@ class TrainingDashboard(QWidget):
     # ------------------------------------------------------------------ confusion matrix
     def _class_names(self) -> tuple[str, ...]:
         data = self._data
-        if data is None:
-            return ()
-        names = tuple(data.class_names) or tuple(str(i) for i in range(int(data.n_classes or 2)))
-        return names
+        return () if data is None else tuple(data.class_names) or tuple(map(str, range(int(data.n_classes or 2))))
 
     def show_cell(self, true: int, pred: int) -> None:
         """Show the validation samples of class ``true`` predicted as ``pred``."""
@@ -538,7 +535,7 @@ class TrainingDashboard(QWidget):
 
     def _show_idle_text(self) -> None:
         p = self._project or {}
-        ds = p.get("dataset", {}).get("name", "?") if isinstance(p.get("dataset"), dict) else "?"
+        ds = p["dataset"].get("name", "?") if isinstance(p.get("dataset"), dict) else "?"
         self.status.setText(f"Ready: {p.get('name', 'project')} on {ds}")
         self.status.setToolTip("Press Start (Space) to train the current project")
 
