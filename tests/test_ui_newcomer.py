@@ -459,3 +459,22 @@ def test_the_progress_bar_leaves_its_busy_state_after_an_error(qtbot, dashboard,
     wait_ended(qtbot, dashboard, "error")
     assert dashboard.progress.maximum() > 0 and "failed" in dashboard.progress.format()
     assert dashboard.banner.isVisible() and dashboard.banner.level == "error"
+
+
+def test_disabled_toolbar_icons_look_disabled_after_switching_back_to_light(qtbot, window):
+    from playground.ui.builder.commands import SetLayerOption
+
+    def darkest(button) -> int:
+        image = button.grab().toImage()
+        return min(image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height()))
+
+    undo = window.toolbar.widgetForAction(window.actions["undo"])
+    for mode in ("dark", "light"):
+        window.set_appearance(mode)
+    qtbot.waitUntil(lambda: window.palette().color(window.backgroundRole()).lightness() > 128)
+    assert not undo.isEnabled()
+    disabled = darkest(undo)
+    window.doc.push(SetLayerOption(window.doc, 0, "units", 8))
+    assert undo.isEnabled()
+    # the enabled arrow is drawn dark; the disabled one, greyed, stays clearly lighter
+    assert darkest(undo) + 40 < disabled
