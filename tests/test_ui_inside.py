@@ -212,9 +212,11 @@ def test_a_network_without_images_keeps_the_one_explained(qtbot):
     assert "not images" in ex.note.text() and ex.label == "a tiny net" and len(ex.columns.rows) == 7
 
 
-def test_the_inside_tab_explains_the_bundled_digit_model_on_mnist(qtbot, make_window):
-    if not (os.environ.get("PLAYGROUND_MNIST_DIR") or Path("../shared/data/mnist").is_dir()):
+def test_the_inside_tab_explains_the_bundled_digit_model_on_mnist(qtbot, make_window, monkeypatch):
+    folder = os.environ.get("PLAYGROUND_MNIST_DIR") or str(Path(__file__).resolve().parents[2] / "shared/data/mnist")
+    if not Path(folder).is_dir():
         pytest.skip("MNIST not found: set PLAYGROUND_MNIST_DIR or put the IDX files in ../shared/data/mnist")
+    monkeypatch.setenv("PLAYGROUND_MNIST_DIR", folder)  # the app finds MNIST there, as a user who set it
     w = make_window()
     w.show_tab(w.inside_page)
     w.inside_page.setCurrentWidget(w.inside_page.cnn)

@@ -60,8 +60,10 @@ def settings_file(tmp_path):
 
 
 def dispose(w: MainWindow) -> None:
-    """Close without prompts and delete now (windows left for interpreter exit upset PySide)."""
+    """Close without prompts and delete now (windows left for interpreter exit upset PySide). The close must
+    not be refused: a window deleted without its close event would leave its threads running."""
     w.doc.undo_stack.setClean()
+    w.maybe_save = lambda: True
     w.close()
     w.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -387,6 +387,7 @@ def test_at_1024_by_700_the_network_and_training_tabs_need_no_sideways_scrolling
     dash.health.prepare([f"dense{i}" for i in range(1, 6)], [f"dense{i}_relu" for i in range(1, 5)])
     dash.confusion.set_matrix(np.eye(10, dtype=int) * 1000, tuple("0123456789"))
     page = window.tabs.currentWidget()
+    page = getattr(page, "scroll", page)  # the Training tab holds the dashboard in a scroll area
     assert isinstance(page, QScrollArea)
     qtbot.waitUntil(lambda: page.horizontalScrollBar().maximum() == 0)
     for button in window.dashboard.buttons.values():
@@ -415,7 +416,9 @@ def test_a_regression_shows_its_fit_and_residuals_and_no_confusion_matrix(qtbot,
 
 
 def test_a_sequence_regression_shows_predictions_against_truth(qtbot, dashboard):
+    """Without a recurrent layer (a recurrent one gets the sequence view: test_ui_sequence)."""
     project = load_preset("sine-rnn")
+    project["network"]["layers"][0] = {"type": "Flatten"}
     project["training"]["epochs"] = 1
     project["dataset"]["n_samples"] = 200
     dashboard.set_project(project)
@@ -432,7 +435,10 @@ def test_a_sequence_regression_shows_predictions_against_truth(qtbot, dashboard)
 
 
 def test_images_and_sequences_of_classes_show_f1_per_class_from_the_confusion_matrix(qtbot, dashboard):
+    """Sequences of classes read by a network without a recurrent layer (a recurrent one gets the sequence
+    view, and the confusion matrix beside it: test_ui_sequence)."""
     project = load_preset("counting-gru")
+    project["network"]["layers"][0] = {"type": "Flatten"}
     project["training"]["epochs"] = 1
     project["dataset"]["n_samples"] = 300
     dashboard.set_project(project)

@@ -70,6 +70,7 @@ def test_training_a_recurrent_preset_fills_the_sequence_view(qtbot, preset):
         curve = next(iter(view.sequence._grad_curves.values()))
         assert len(curve.xData) == steps and (curve.yData > 0).all()  # raw norms (the axis is logarithmic)
         assert "truth" in view.sequence.answer.text()
+        assert dash.confusion.isVisible() == (preset == "counting-gru")
         if preset == "counting-gru":
             assert "goes on by itself" in view.sequence.answer.text()
     finally:

@@ -95,8 +95,7 @@ class SnapshotMaker:
         if self.want_sequence:
             source_x, source_y = (data.x_val, data.y_val) if len(data.x_val) else (data.x_train, data.y_train)
             self.seq_x, self.seq_y = source_x[:1], source_y[:1]
-        self.want_scatter = (not self.classification and not self.want_fit and not self.want_sequence
-                             and len(data.x_val) > 0)
+        self.want_scatter = not self.classification and not self.want_fit and len(data.x_val) > 0
         self._boundary = Throttle(boundary_period)
         self._network = Throttle(network_period)
         self._units = Throttle(boundary_period)
@@ -138,14 +137,15 @@ class SnapshotMaker:
                 out["units"] = self.unit_maps(net)
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
-            if self.want_sequence and self._boundary.due(exact):
-                seq = self._sequence(net)
+            # a recurrent network on a sequence set shows one sequence; any other regression a scatter
+            if (self.want_sequence or self.want_scatter) and self._boundary.due(exact):
+                seq = self._sequence(net) if self.want_sequence else None
                 if seq is not None:
                     out["sequence"] = seq
-            if self.want_scatter and self._boundary.due(exact):
-                x, y = self.data.x_val[:SCATTER_POINTS], self.data.y_val[:SCATTER_POINTS]
-                out["scatter"] = {"true": np.asarray(y, np.float32).reshape(-1),
-                                  "pred": np.asarray(net.predict(x), np.float32).reshape(-1)}
+                elif self.want_scatter:
+                    x, y = self.data.x_val[:SCATTER_POINTS], self.data.y_val[:SCATTER_POINTS]
+                    out["scatter"] = {"true": np.asarray(y, np.float32).reshape(-1),
+                                      "pred": np.asarray(net.predict(x), np.float32).reshape(-1)}
             # at an epoch's end the trainer predicts the validation set anyway: the confusion matrix
             # comes from those predictions (from_val_predictions), not from a second pass here
             if self.classification and len(self.data.x_val) and exact and not epoch_end:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from playground.engine.errors import PlaygroundError
 from playground.engine.nn.network import Network, copy_network
+from playground.engine.nn.recurrent import RecurrentLayer
 from playground.engine.project import validate_project
 from playground.engine.train.snapshots import SnapshotMaker
 from playground.engine.train.trainer import TrainConfig
@@ -375,7 +376,7 @@ class TrainingDashboard(QWidget):
         self._data = data
         self._network = copy_network(net)
         self.network_updated.emit(self._network)
-        self.live.set_data(data)
+        self.live.set_data(data, any(isinstance(layer, RecurrentLayer) for layer in net.layers))
         self.health.prepare([l.name for l in net.layers if l.params], [l.name for l in net.activation_layers()])
         self.curves.set_kind(data.kind != "classification")
         # the worker process computes the pictures beside the trainer (SnapshotMaker has no Qt)

@@ -116,9 +116,10 @@ class LivePlots:
             self.model_view.boundary.mark(data.points("val")[idx, :2])
         return f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}"
 
-    def set_data(self, data) -> None:
-        """A run on ``data`` begins: the panels that fit its task (no confusion matrix for a regression)."""
-        self.model_view.set_data(data)
+    def set_data(self, data, recurrent: bool = False) -> None:
+        """A run on ``data`` begins: the panels that fit its task (no confusion matrix for a regression; one
+        sequence's pictures for a ``recurrent`` network)."""
+        self.model_view.set_data(data, recurrent)
         self.confusion.setVisible(data.kind == "classification")
 
     def forget_data(self) -> None:

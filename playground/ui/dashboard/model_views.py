@@ -131,12 +131,12 @@ class ModelView(QStackedWidget):
         self.note.setToolTip(text)
         self.setCurrentWidget(self.note)
 
-    def set_data(self, data) -> None:
+    def set_data(self, data, recurrent: bool = False) -> None:
         shape = tuple(data.input_shape)
         if data.kind == "classification" and data.plane:
             self.boundary.set_data(data)
             self.setCurrentWidget(self.boundary)
-        elif len(shape) == 2:
+        elif len(shape) == 2 and recurrent:
             self.sequence.set_data(data)
             self.setCurrentWidget(self.sequence)
         elif data.kind == "classification":
