@@ -50,6 +50,8 @@ def build_actions(window: QMainWindow) -> None:
                "Load a trained model (.npz): its network and weights")
     add_action(w, "export_model", "&Export Trained Model…", files.export_model_dialog, None,
                "Save the trained network's weights (.npz)")
+    add_action(w, "export_network", "Export Trained &Network…", files.export_network_dialog, None,
+               "The trained network as an ONNX model, a NumPy file or PyTorch code, with a preview of the code")
     add_action(w, "quit", "&Quit", w.close, SK.Quit, "Close the app")
     undo = w.doc.undo_stack.createUndoAction(w, "&Undo")
     undo.setShortcuts([QKeySequence(SK.Undo)])
@@ -97,7 +99,7 @@ def build_menus(window: QMainWindow) -> None:
     file.addSeparator()
     file.addActions([a["save"], a["save_as"]])
     file.addSeparator()
-    file.addActions([a["import_model"], a["export_model"]])
+    file.addActions([a["import_model"], a["export_model"], a["export_network"]])
     file.addSeparator()
     file.addAction(a["quit"])
 
