@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from playground.engine.train.snapshots import plot_bounds
+from playground.ui.plotexport import Table, add_save_menu
 from playground.ui.plotlook import restyle
 from playground.ui.dashboard.plotting import class_color, style_plot
 
@@ -26,6 +27,8 @@ class BoundaryView(pg.PlotWidget):
         self.marked = pg.ScatterPlotItem(size=16, symbol="o", pen=pg.mkPen("#000", width=2.2), brush=None)
         for it in (self.train, self.val, self.marked):
             item.addItem(it)
+        self.points: list[tuple[str, np.ndarray, np.ndarray]] = []  # (set, x, class) of the points shown
+        add_save_menu(self, "Decision boundary", self.table)
         self.setMinimumSize(220, 200)
         self.setToolTip("The class the network predicts at every point of the plane (color; paler = less "
                         "sure), with the training points (circles) and validation points (triangles).\n"
@@ -37,10 +40,16 @@ class BoundaryView(pg.PlotWidget):
         self.train.setData(pos=data.x_train[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_train])
         self.val.setData(pos=data.x_val[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_val])
         self.marked.setData(pos=np.zeros((0, 2)))
+        self.points = [("training", data.x_train[:, :2], data.y_train), ("validation", data.x_val[:, :2], data.y_val)]
         self.image.clear()
         allx = np.concatenate([data.x_train, data.x_val]) if len(data.x_val) else data.x_train
         x0, x1, y0, y1 = plot_bounds(allx)
         self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def table(self) -> Table:
+        """The training and validation points: their set, both inputs and their class."""
+        return ["set", "x1", "x2", "class"], [(name, float(p[0]), float(p[1]), int(c))
+                                             for name, xs, ys in self.points for p, c in zip(xs, ys)]
 
     def set_probs(self, probs: np.ndarray, bounds: tuple[float, float, float, float]) -> None:
         k = probs.shape[2]
@@ -72,6 +81,7 @@ class FitView(pg.PlotWidget):
         for it in (self.train, self.val, self.curve):
             item.addItem(it)
         restyle(self)
+        add_save_menu(self, "Fitted curve")
         self.setMinimumSize(220, 200)
         self.setToolTip("The network's prediction ŷ(x) (red) over the training (blue) and validation (orange) "
                         "samples, redrawn as it trains.")

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
+from playground.ui.plotexport import add_save_menu
 from playground.ui.plotlook import restyle
 
 #: class colors for points, decision regions and the confusion-matrix axes
@@ -53,6 +54,7 @@ def make_plot(title: str, left: str, bottom: str = "epoch", tip: str = "") -> pg
     style_plot(w, f"<b>{title}</b>", left, bottom, si_prefix=False)  # "loss (x0.001)" confuses more than it helps
     w.setMinimumSize(220, 150)
     w.setToolTip(tip)
+    add_save_menu(w, title)
     return w
 
 
