@@ -220,7 +220,8 @@ class ExportDialog(QDialog):
         lay.addWidget(self.box)
         self.buttons.buttonToggled.connect(self._format_toggled)
         self.choice["numpy"].setChecked(True)
-        self.resize(1100, 680)
+        room = self.screen().availableGeometry()  # a small screen gets a dialog that fits it
+        self.resize(min(1100, room.width() - 40), min(680, room.height() - 60))
 
     # ------------------------------------------------------------ state
     def format(self) -> str:

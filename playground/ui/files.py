@@ -27,7 +27,7 @@ MODEL_FILTER = "Trained models (*.npz);;All files (*)"
 
 EXPECTED_PROJECT = ("Expected a playground project (.json), as saved by File ▸ Save or shipped as a preset. "
                     "Your current project is unchanged: choose another file, or correct this one.")
-EXPECTED_MODEL = ("Expected a trained model (.npz), as saved by File ▸ Export Trained Model or "
+EXPECTED_MODEL = ("Expected a trained model (.npz), as saved by File ▸ Export Trained Model (.npz) or "
                   "'playground train --out'. Your current project is unchanged: choose another file.")
 
 

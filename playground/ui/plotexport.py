@@ -5,8 +5,9 @@
 still zooms); it replaces pyqtgraph's view menu, whose export dialog knows
 neither our painted items (the confusion matrix's counts, the histograms'
 captions) nor our data. The picture is what the widget paints, so every item
-is in it; the data is a table the plot gives, or by default every named curve
-as rows of ``plot, series, x, y`` (a histogram's x is the centre of its bin).
+is in it; the data is a table the plot gives, or by default every curve as
+rows of ``plot, series, x, y`` (a curve's series is its object name, else its
+legend name; a histogram's x is the centre of its bin).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def curves_table(view: pg.GraphicsView) -> Table:
         for item in plot.items:
             if not item.isVisible() or not isinstance(item, (pg.PlotDataItem, pg.ScatterPlotItem)):
                 continue
-            name = item.name() if hasattr(item, "name") else None
+            name = item.objectName() or (item.name() if hasattr(item, "name") else None)
             if isinstance(item, pg.ScatterPlotItem) and not name:
                 continue  # markers (a start, the minima, the heads of paths), not data
             data = _series(item)
