@@ -194,3 +194,19 @@ def test_the_runs_table_context_menu_saves_metrics(shown, qtbot, tmp_path, monke
     qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
     qtbot.waitUntil(lambda: (tmp_path / "m.csv").exists())
     assert read_csv(tmp_path / "m.csv")[0][0] == "epoch"
+
+
+def test_the_loss_plot_names_each_curve_of_a_run(shown, qtbot, tmp_path, monkeypatch):
+    from playground.ui.dashboard.curves import CurvesPanel
+
+    panel = shown(CurvesPanel(), 700, 500)
+    run = finished_run()
+    run.add_batches({"steps": [1, 2], "loss": [1.0, 0.8], "accuracy": [0.3, 0.5], "epoch_pos": [0.5, 1.0],
+                     "lr": [0.1, 0.1]})
+    panel.show_runs([run], run)
+    panel.refresh()
+    monkeypatch.setattr(plotexport, "QFileDialog", SaveDialogs(tmp_path / "loss.csv"))
+    choose(qtbot, panel.loss, "csv")
+    series = {row[1] for row in read_csv(tmp_path / "loss.csv")[1:]}
+    assert series == {"Run 3 batch loss", "Run 3 batch loss, running mean", "Run 3 training loss",
+                      "Run 3 validation loss"}
