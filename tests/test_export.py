@@ -25,6 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-5
 FORMATS = ("onnx", "numpy", "pytorch")
 MNIST_PRESETS = [n for n in preset_names() if load_preset(n)["dataset"]["name"] == "mnist"]
+RECURRENT = {"SimpleRNN", "LSTM", "GRU"}
+SEQUENCE_PRESETS = [n for n in preset_names()
+                    if any(layer["type"] in RECURRENT for layer in load_preset(n)["network"]["layers"])]
 
 
 def with_trained_look(net: Network, seed: int = 7) -> Network:
@@ -120,8 +123,27 @@ SMALL_NETWORKS = {
     "bce-without-sigmoid": {"input_shape": [3], "layers": [{"type": "Dense", "units": 2}], "loss": "sigmoid_bce"},
     "regression": {"input_shape": [3], "layers": [{"type": "Dense", "units": 5, "activation": "tanh"},
                                                   {"type": "Dense", "units": 2}], "loss": "mse"},
+    # every step's state and the last one, for each recurrent layer; outputs (T, features) for every step
+    "rnn-sequences-time-distributed": {
+        "input_shape": [7, 3],
+        "layers": [{"type": "SimpleRNN", "units": 5, "return_sequences": True},
+                   {"type": "TimeDistributed", "units": 4}, {"type": "Tanh"},
+                   {"type": "TimeDistributed", "units": 3, "use_bias": False}, {"type": "Sigmoid"}],
+        "loss": "mse"},
+    "lstm-both-ways": {
+        "input_shape": [6, 2],
+        "layers": [{"type": "LSTM", "units": 4, "return_sequences": True}, {"type": "LSTM", "units": 3},
+                   {"type": "Dense", "units": 2}], "loss": "mse"},
+    "gru-both-ways": {
+        "input_shape": [5, 3],
+        "layers": [{"type": "GRU", "units": 4, "return_sequences": True}, {"type": "GRU", "units": 3},
+                   {"type": "Dense", "units": 3}, {"type": "Softmax"}]},
+    "rnn-last-state": {"input_shape": [8, 1],
+                       "layers": [{"type": "SimpleRNN", "units": 4}, {"type": "Dense", "units": 1}],
+                       "loss": "sigmoid_bce"},
 }
-NETWORKS = [("preset", n) for n in MNIST_PRESETS] + [("small", n) for n in SMALL_NETWORKS]
+NETWORKS = ([("preset", n) for n in MNIST_PRESETS + SEQUENCE_PRESETS]
+            + [("small", n) for n in SMALL_NETWORKS])
 
 
 def build(kind: str, name: str) -> Network:
@@ -135,6 +157,10 @@ def built(kind: str, name: str) -> tuple[Network, np.ndarray, np.ndarray]:
     net = build(kind, name)
     x = inputs(net)
     return net, x, ours(net, x)
+
+
+def test_the_sequence_presets_are_found():
+    assert {"adding-lstm", "sine-rnn", "counting-gru"} <= set(SEQUENCE_PRESETS)
 
 
 def test_the_mnist_presets_are_found():
@@ -193,14 +219,17 @@ def test_batch_norm_uses_its_running_statistics(fmt, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_books_dropout_scales_by_one_minus_rate_at_inference(fmt, tmp_path, monkeypatch):
-    net = Network({"input_shape": [3], "layers": [{"type": "Dense", "units": 2}, {"type": "Dropout", "rate": 0.25}],
-                   "loss": "mse"}, seed=1)
-    net.layers[1].cfg["variant"] = "book"
-    x = inputs(net)
-    expected = 0.75 * net.predict(x)
-    np.testing.assert_allclose(run_exported(fmt, net, x, tmp_path, monkeypatch), expected, atol=1e-6)
-    net.layers[1].cfg["variant"] = "inverted"
-    np.testing.assert_allclose(run_exported(fmt, net, x, tmp_path, monkeypatch), net.predict(x), atol=1e-6)
+    def net(variant):
+        return Network({"input_shape": [3], "layers": [{"type": "Dense", "units": 2},
+                                                       {"type": "Dropout", "rate": 0.25, "variant": variant}],
+                        "loss": "mse"}, seed=1)
+
+    book, inverted = net("book"), net("inverted")
+    x = inputs(book)
+    np.testing.assert_allclose(book.predict(x), 0.75 * inverted.predict(x), rtol=1e-6)  # the same weights
+    np.testing.assert_allclose(run_exported(fmt, book, x, tmp_path, monkeypatch), 0.75 * inverted.predict(x),
+                               atol=1e-6)
+    np.testing.assert_allclose(run_exported(fmt, inverted, x, tmp_path, monkeypatch), inverted.predict(x), atol=1e-6)
 
 
 class Recurrent(Layer):
@@ -228,7 +257,7 @@ def test_a_layer_no_format_knows_is_named_and_nothing_is_written(fmt, tmp_path):
 
 def test_an_unknown_dropout_variant_is_named(tmp_path):
     net = Network({"input_shape": [3], "layers": [{"type": "Dense", "units": 2}, {"type": "Dropout", "name": "d"}]})
-    net.layers[1].cfg["variant"] = "gaussian"
+    net.layers[1].variant = "gaussian"  # a variant the engine would refuse to build; the exporter refuses it too
     with pytest.raises(ExportError, match="layer 'd' \\(Dropout\\): its variant 'gaussian'"):
         export_network(net, "numpy", tmp_path / "m.py")
     assert list(tmp_path.iterdir()) == []
@@ -329,6 +358,22 @@ def test_the_onnx_graph_reads_like_the_network(tmp_path):
     lines = describe_graph(model)
     assert lines[1] == "conv1: Conv(input, conv1.W, conv1.b) -> conv1 (N, 4, 6, 5)"
     assert lines[-1] == "softmax1: Softmax(dense2) -> probabilities (N, 3)"
+
+
+def test_the_onnx_recurrent_layers_read_batch_major(tmp_path):
+    """Each recurrent layer is ONNX's operator of its name between transposes, its states (N, T, H) or (N, H)."""
+    onnx = pytest.importorskip("onnx")
+    from playground.engine.export.onnx import describe_graph
+
+    net = build("small", "gru-both-ways")
+    model = onnx.load(str(export_network(net, "onnx", tmp_path / "m.onnx")[0]))
+    gru = [n for n in model.graph.node if n.op_type == "GRU"]
+    assert [n.name for n in gru] == ["gru1", "gru2"]
+    assert all({a.name: a.i for a in n.attribute}["linear_before_reset"] == 1 for n in gru)
+    lines = describe_graph(model)
+    assert "gru1: GRU(gru1.time_major, gru1.W, gru1.R, gru1.B) -> gru1.Y (5, 1, N, 4)" in lines
+    assert "gru1.to_batch_major: Transpose(gru1.states) -> gru1 (N, 5, 4)" in lines
+    assert "gru2.last_state: Squeeze(gru2.Y_h, gru2.direction_axis) -> gru2 (N, 3)" in lines
 
 
 def test_onnx_runs_any_batch_size(tmp_path):
@@ -478,7 +523,7 @@ def test_the_command_names_an_untranslatable_layer_in_one_line_and_writes_nothin
         err = capsys.readouterr().err.strip()
         assert err == ("playground: error: cannot export layer 'recurrent1' (Recurrent): the exporters do not know "
                        "this kind of layer; remove it or replace it with one of Dense, Conv2D, MaxPool2D, AvgPool2D, "
-                       "Flatten, BatchNorm, Dropout or an activation")
+                       "Flatten, BatchNorm, Dropout, SimpleRNN, LSTM, GRU, TimeDistributed or an activation")
     assert [p.name for p in tmp_path.iterdir()] == ["rnn.npz"]
 
 

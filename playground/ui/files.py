@@ -32,7 +32,7 @@ MODEL_FILTER = "Trained models (*.npz);;All files (*)"
 
 EXPECTED_PROJECT = ("Expected a playground project (.json), as saved by File ▸ Save or shipped as a preset. "
                     "Your current project is unchanged: choose another file, or correct this one.")
-EXPECTED_MODEL = ("Expected a trained model (.npz), as saved by File ▸ Export Trained Model or "
+EXPECTED_MODEL = ("Expected a trained model (.npz), as saved by File ▸ Export Trained Model (.npz) or "
                   "'playground train --out'. Your current project is unchanged: choose another file.")
 
 
@@ -83,6 +83,7 @@ class ProjectFiles:
         self.doc = window.doc
         self.settings = window.settings
         self.new_dialog: NewProjectDialog | None = None  # File ▸ New's dialog, while open
+        self.export_dialog = None  # File ▸ Export Trained Network's dialog while it is open
 
     # ------------------------------------------------------------ unsaved work
     def maybe_save(self) -> bool:
@@ -258,6 +259,28 @@ class ProjectFiles:
             return False
         self.settings.set_last_folder(path)
         self.window.show_status(f"Exported the trained model to {path}")
+        return True
+
+    def export_network_dialog(self) -> bool:
+        """File ▸ Export Trained Network: the trained network as ONNX, NumPy or PyTorch code, chosen in a dialog
+        that previews the code; True when files were written."""
+        net = self.window.trained_network()
+        if net is None:
+            dialogs.info(self.window, "Nothing to export yet",
+                         "Train the network first (Train ▸ Start, or Space), or import a trained model "
+                         "(File ▸ Import Trained Model); then export it as ONNX, NumPy or PyTorch code.")
+            return False
+        from playground.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(net, self.doc.name, self.settings.last_folder(), parent=self.window)
+        self.export_dialog = dialog  # the open dialog, reachable while it is shown
+        try:
+            if dialog.exec() != ExportDialog.DialogCode.Accepted or not dialog.written:
+                return False
+        finally:
+            self.export_dialog = None
+        self.settings.set_last_folder(dialog.written[-1])
+        self.window.show_status("Exported the trained network: " + ", ".join(str(p) for p in dialog.written))
         return True
 
     # ------------------------------------------------------------ recent files

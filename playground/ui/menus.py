@@ -51,8 +51,10 @@ def build_actions(window: QMainWindow) -> None:
     add_action(w, "save_as", "Save &As…", files.save_project_as, SK.SaveAs, "Save the project to a new file")
     add_action(w, "import_model", "&Import Trained Model…", files.import_model_dialog, None,
                "Load a trained model (.npz): its network and weights")
-    add_action(w, "export_model", "&Export Trained Model…", files.export_model_dialog, None,
+    add_action(w, "export_model", "&Export Trained Model (.npz)…", files.export_model_dialog, None,
                "Save the trained network's weights (.npz)")
+    add_action(w, "export_network", "Export Trained &Network (ONNX, NumPy, PyTorch)…", files.export_network_dialog, None,
+               "The trained network as an ONNX model, a NumPy file or PyTorch code, with a preview of the code")
     add_action(w, "quit", "&Quit", w.close, SK.Quit, "Close the app")
     undo = w.doc.undo_stack.createUndoAction(w, "&Undo")
     undo.setShortcuts([QKeySequence(SK.Undo)])
@@ -104,7 +106,7 @@ def build_menus(window: QMainWindow) -> None:
     file.addSeparator()
     file.addActions([a["save"], a["save_as"]])
     file.addSeparator()
-    file.addActions([a["import_model"], a["export_model"]])
+    file.addActions([a["import_model"], a["export_model"], a["export_network"]])
     file.addSeparator()
     file.addAction(a["quit"])
 

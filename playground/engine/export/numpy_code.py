@@ -46,7 +46,7 @@ def im2col(x, kh, kw, stride=1, pad=0, fill=0.0):
 _HELPERS = {
     "dense": '''
 def dense(x, W, b=None):
-    """Affine: x · W + b, with W of shape (inputs, units)."""
+    """Affine: x · W + b, with W of shape (inputs, units) (on the last axis: every time step of (N, T, inputs))."""
     out = x @ W
     return out if b is None else out + b
 ''',
@@ -78,6 +78,63 @@ def avg_pool(x, pool, stride, pad):
     ow = (w + 2 * pad - pool) // stride + 1
     col = im2col(x, pool, pool, stride, pad).reshape(-1, pool * pool)
     return col.mean(axis=1).reshape(n, oh, ow, c).transpose(0, 3, 1, 2)
+''',
+    "rnn": '''
+def simple_rnn(x, Wx, Wh, b, return_sequences):
+    """Plain RNN over x (N, T, features): hₜ = tanh(xₜ·Wx + b + hₜ₋₁·Wh), from h₀ = 0.
+
+    Every state (N, T, units) with return_sequences, else the last one (N, units).
+    """
+    n, steps, _ = x.shape
+    h = np.zeros((n, Wh.shape[0]), dtype=x.dtype)
+    states = []
+    for t in range(steps):
+        h = np.tanh(x[:, t] @ Wx + b + h @ Wh)
+        states.append(h)
+    return np.stack(states, axis=1) if return_sequences else h
+''',
+    "lstm": '''
+def lstm(x, Wx, Wh, b, return_sequences):
+    """LSTM over x (N, T, features); the gates i, f, g, o are side by side in the columns of Wx, Wh, b:
+
+    z = xₜ·Wx + b + hₜ₋₁·Wh;  i, f, o = σ(zᵢ), σ(z_f), σ(zₒ);  g = tanh(z_g)
+    cₜ = f ⊙ cₜ₋₁ + i ⊙ g;  hₜ = o ⊙ tanh(cₜ), from h₀ = c₀ = 0.
+    """
+    n, steps, _ = x.shape
+    H = Wh.shape[0]
+    h = np.zeros((n, H), dtype=x.dtype)
+    c = np.zeros((n, H), dtype=x.dtype)
+    states = []
+    for t in range(steps):
+        z = x[:, t] @ Wx + b + h @ Wh
+        i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+        g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        states.append(h)
+    return np.stack(states, axis=1) if return_sequences else h
+''',
+    "gru": '''
+def gru(x, Wx, Wh, b, return_sequences):
+    """GRU over x (N, T, features); the gates z (update), r (reset), n (candidate) side by side in the
+    columns of Wx, Wh, b:
+
+    z = σ(xₜWx_z + b_z + hₜ₋₁Wh_z);  r = σ(xₜWx_r + b_r + hₜ₋₁Wh_r)
+    n = tanh(xₜWx_n + b_n + r ⊙ (hₜ₋₁Wh_n));  hₜ = (1 − z) ⊙ n + z ⊙ hₜ₋₁, from h₀ = 0.
+    """
+    n, steps, _ = x.shape
+    H = Wh.shape[0]
+    h = np.zeros((n, H), dtype=x.dtype)
+    states = []
+    for t in range(steps):
+        zx = x[:, t] @ Wx + b      # the input's part of every gate
+        zh = h @ Wh                # the previous state's part
+        z = sigmoid(zx[:, :H] + zh[:, :H])
+        r = sigmoid(zx[:, H:2 * H] + zh[:, H:2 * H])
+        candidate = np.tanh(zx[:, 2 * H:] + r * zh[:, 2 * H:])
+        h = (1 - z) * candidate + z * h
+        states.append(h)
+    return np.stack(states, axis=1) if return_sequences else h
 ''',
     "batchnorm": '''
 def batch_norm(x, gamma, beta, mean, var, eps):
@@ -124,7 +181,7 @@ def softmax(x):
 }
 #: the helper each step kind calls, when its name differs from the kind
 _FUNCTION = {"dense": "dense", "conv": "conv2d", "maxpool": "max_pool", "avgpool": "avg_pool",
-             "batchnorm": "batch_norm"}
+             "batchnorm": "batch_norm", "rnn": "simple_rnn", "lstm": "lstm", "gru": "gru"}
 
 _MAIN_DIGITS = '''
 def main(argv):
@@ -198,6 +255,8 @@ def _code(plan: Plan, out: Path, weights: dict[str, np.ndarray], embed: bool) ->
                          "\n".join(imports)])
     parts = [head, _constants(plan), _weights_section(plan, out, weights, embed)]
     kinds = {s.kind for s in plan.steps} | ({plan.output} if plan.output else set())
+    kinds |= {"sigmoid"} if kinds & {"lstm", "gru"} else set()
+    kinds |= {"dense"} if "time_dense" in kinds else set()
     helpers = ([_IM2COL.strip()] if kinds & {"conv", "maxpool", "avgpool"} else []) + \
               [_HELPERS[k].strip() for k in _HELPERS if k in kinds]
     parts += helpers
@@ -271,8 +330,13 @@ def _call(step: Step) -> list[str]:
     s = step.settings
     note = f"# {safe_text(step.name)}: {step.type_name} -> (N, {', '.join(map(str, step.output_shape))})"
     kind = step.kind
-    if kind == "dense":
+    if kind in ("dense", "time_dense"):
         call = f"dense(x, {p['W']}" + (f", {p['b']})" if "b" in p else ")")
+        if kind == "time_dense":
+            note += "; the same dense layer at every time step"
+    elif kind in ("rnn", "lstm", "gru"):
+        call = (f"{_FUNCTION[kind]}(x, {p['Wx']}, {p['Wh']}, {p['b']},\n"
+                f"{' ' * (len(_FUNCTION[kind]) + 5)}return_sequences={s['return_sequences']})")
     elif kind == "conv":
         call = f"conv2d(x, {p['W']}, {p['b']}, stride={s['stride']}, pad={s['pad']})"
     elif kind in ("maxpool", "avgpool"):

@@ -2,7 +2,10 @@
 
 Every layer becomes a node named after it (two for Step), writing a tensor of
 the same name; weights are initializers named ``<layer>.<key>`` as in our
-model files. The ``onnx`` package (the ``[export]`` extra) is imported only
+model files. Recurrent layers are ONNX's RNN, LSTM and GRU operators between
+transposes (ONNX runs them time-major, (T, N, F)), their gate blocks in ONNX's
+order, our one bias as ``Wb`` and zeros as ``Rb``; our GRU is ONNX's with
+``linear_before_reset=1``. TimeDistributed is a MatMul and an Add. The ``onnx`` package (the ``[export]`` extra) is imported only
 here, when a model is exported; shape inference fills in every intermediate
 shape so a model viewer shows them, and ``onnx.checker`` passes the model
 before it is written.
@@ -24,6 +27,9 @@ INPUT, OUTPUT = "input", "probabilities"
 BATCH = "N"
 PRODUCER = "numpy-nn-playground"
 INSTALL_HINT = "pip install 'numpy-nn-playground[export]' (or: pip install onnx)"
+#: ONNX's recurrent operators and where each of their gate blocks is among ours
+#: (ours: LSTM i, f, g, o and GRU z, r, n; ONNX: LSTM i, o, f, c and GRU z, r, h)
+_RECURRENT = {"rnn": ("RNN", [0]), "lstm": ("LSTM", [0, 3, 1, 2]), "gru": ("GRU", [0, 1, 2])}
 #: our activations and the ONNX operator of each
 _ELEMENTWISE = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": "Identity"}
 
@@ -97,17 +103,51 @@ class _GraphBuilder:
         self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def node(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
-        self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=name, **attrs))
+    def node(self, op: str, inputs: list[str], output: str, name: str, outputs: list[str] | None = None,
+             **attrs: Any) -> str:
+        """A node writing ``output`` (or the list ``outputs``, "" for an output left out); returns ``output``."""
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, outputs or [output], name=name, **attrs))
         return output
+
+    def recurrent(self, step: Step, x: str, out: str) -> str:
+        """An RNN, LSTM or GRU node between transposes: (N, T, F) in, (N, T, H) or (N, H) out."""
+        name, h = step.name, step.settings["units"]
+        op, order = _RECURRENT[step.kind]
+        a = step.arrays
+
+        def blocks(m: np.ndarray) -> np.ndarray:
+            return np.concatenate([m[..., k * h:(k + 1) * h] for k in order], axis=-1)
+
+        w = self.constant(f"{name}.W", blocks(a["Wx"]).T[None])            # (1, k·H, F)
+        r = self.constant(f"{name}.R", blocks(a["Wh"]).T[None])            # (1, k·H, H)
+        b = self.constant(f"{name}.B", np.concatenate([blocks(a["b"]), np.zeros_like(a["b"])])[None])  # Wb, Rb
+        tx = self.node("Transpose", [x], self.tensor_name(f"{name}.time_major"), f"{name}.to_time_major",
+                       perm=[1, 0, 2])
+        attrs = {"hidden_size": h, **({"linear_before_reset": 1} if step.kind == "gru" else {})}
+        axis = self.constant(f"{name}.direction_axis", np.array([1 if step.settings["return_sequences"] else 0]))
+        if step.settings["return_sequences"]:
+            y = self.tensor_name(f"{name}.Y")                            # (T, 1, N, H)
+            self.node(op, [tx, w, r, b], y, name, outputs=[y], **attrs)
+            ty = self.node("Squeeze", [y, axis], self.tensor_name(f"{name}.states"), f"{name}.squeeze")
+            return self.node("Transpose", [ty], out, f"{name}.to_batch_major", perm=[1, 0, 2])
+        y_h = self.tensor_name(f"{name}.Y_h")                            # (1, N, H)
+        self.node(op, [tx, w, r, b], y_h, name, outputs=["", y_h], **attrs)
+        return self.node("Squeeze", [y_h, axis], out, f"{name}.last_state")
 
     def add_step(self, step: Step, x: str, output: str | None) -> str:
         """Nodes for ``step`` reading tensor ``x``; returns the tensor they write (``output`` if given)."""
         kind, s, name = step.kind, step.settings, step.name
         out = output or self.tensor_name(name)
+        if kind in _RECURRENT:
+            return self.recurrent(step, x, out)
         p = {k: self.constant(f"{name}.{k}", a) for k, a in step.arrays.items()}
         if kind == "dense":
             return self.node("Gemm", [x, p["W"]] + ([p["b"]] if "b" in p else []), out, name)
+        if kind == "time_dense":
+            if "b" not in p:
+                return self.node("MatMul", [x, p["W"]], out, name)
+            xw = self.node("MatMul", [x, p["W"]], self.tensor_name(f"{name}.xW"), f"{name}.matmul")
+            return self.node("Add", [xw, p["b"]], out, name)
         if kind == "conv":
             kh, kw = step.arrays["W"].shape[2:]
             return self.node("Conv", [x, p["W"], p["b"]], out, name, kernel_shape=[kh, kw],

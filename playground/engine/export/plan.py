@@ -27,9 +27,13 @@ from playground.engine.nn.conv import AvgPool2D, Conv2D, MaxPool2D
 from playground.engine.nn.dense import Dense, Flatten
 from playground.engine.nn.network import Network
 from playground.engine.nn.normalization import BatchNorm, Dropout
+from playground.engine.nn.recurrent import GRU, LSTM, SimpleRNN, TimeDistributed
 
 #: Dropout variants: how each scales at inference ("inverted" scales while training instead)
 DROPOUT_VARIANTS = ("inverted", "book")
+#: our recurrent layers and their kinds; their gates side by side in the columns of Wx, Wh and b in our order:
+#: SimpleRNN one block, LSTM i, f, g, o, GRU z, r, n (each format reorders them as it needs)
+RECURRENT_KINDS = {SimpleRNN: "rnn", LSTM: "lstm", GRU: "gru"}
 _ACTIVATIONS = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh", StepLayer: "step", Identity: "identity",
                 Softmax: "softmax"}
 
@@ -42,7 +46,9 @@ class Step:
     dense (arrays W and maybe b), conv (W, b; stride, pad), maxpool and avgpool (pool, stride, pad),
     flatten, batchnorm (gamma, beta, running_mean, running_var; eps, momentum), dropout (rate, and
     scale: what it multiplies by at inference), relu, leaky_relu and elu (alpha), sigmoid, tanh, step,
-    identity, softmax.
+    identity, softmax (over the last axis); rnn, lstm and gru (Wx (F, k·H), Wh (H, k·H), b (k·H,); units,
+    return_sequences: every step's state (T, H) or the last one (H,)), time_dense (W, maybe b: dense on
+    the last axis of (T, F), at every time step).
     """
 
     kind: str
@@ -107,6 +113,11 @@ def _translate(layer: Layer) -> tuple[str, dict[str, np.ndarray], dict[str, Any]
     cls = type(layer)
     if cls is Dense:
         return "dense", dict(layer.params), {}
+    if cls is TimeDistributed:
+        return "time_dense", dict(layer.params), {}
+    if cls in RECURRENT_KINDS:
+        return RECURRENT_KINDS[cls], dict(layer.params), {"units": layer.units,
+                                                          "return_sequences": layer.return_sequences}
     if cls is Conv2D:
         return "conv", dict(layer.params), {"stride": layer.stride, "pad": layer.pad}
     if cls in (MaxPool2D, AvgPool2D):
@@ -126,7 +137,8 @@ def _translate(layer: Layer) -> tuple[str, dict[str, np.ndarray], dict[str, Any]
         return _ACTIVATIONS[cls], {}, {}
     raise ExportError(f"cannot export layer '{layer.name}' ({layer.type_name}): the exporters do not know "
                       f"this kind of layer; remove it or replace it with one of "
-                      f"Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, BatchNorm, Dropout or an activation")
+                      f"Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, BatchNorm, Dropout, SimpleRNN, LSTM, GRU, "
+                      f"TimeDistributed or an activation")
 
 
 def _dropout_scale(layer: Dropout) -> float:

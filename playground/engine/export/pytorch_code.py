@@ -4,8 +4,10 @@ Layers with weights, pooling, Flatten and Dropout become modules named after
 our layers; activations are functions in ``forward``. The weights are written
 beside the file as ``<name>_weights.npz`` under PyTorch's ``state_dict``
 names, in PyTorch's layouts (a Linear's weight is our Dense ``W``
-transposed), so ``load_model()`` is a ``load_state_dict``. Exporting needs no
-PyTorch; running the file does.
+transposed), so ``load_model()`` is a ``load_state_dict``. Recurrent layers
+become ``nn.RNN``/``nn.LSTM``/``nn.GRU`` with ``batch_first=True``, their gate
+blocks in PyTorch's order and our one bias as ``bias_ih`` (``bias_hh`` zero).
+Exporting needs no PyTorch; running the file does.
 """
 
 from __future__ import annotations
@@ -33,9 +35,13 @@ MODULE_ATTRIBUTES = frozenset("""
 #: names the file itself defines or imports, which the class may not take
 _FILE_NAMES = {"np", "torch", "nn", "F", "Path", "WEIGHTS", "load_model", "annotations"}
 #: step kinds that are modules (the others are written in forward)
-_MODULE_KINDS = {"dense", "conv", "maxpool", "avgpool", "flatten", "batchnorm", "dropout"}
+_MODULE_KINDS = {"dense", "conv", "maxpool", "avgpool", "flatten", "batchnorm", "dropout", "rnn", "lstm", "gru",
+                 "time_dense"}
 _FUNCTIONS = {"relu": "torch.relu(x)", "sigmoid": "torch.sigmoid(x)", "tanh": "torch.tanh(x)",
-              "softmax": "torch.softmax(x, dim=1)", "step": "(x > 0).to(x.dtype)"}
+              "softmax": "torch.softmax(x, dim=-1)", "step": "(x > 0).to(x.dtype)"}
+#: the recurrent modules, and where each of PyTorch's gate blocks is among ours
+#: (ours: LSTM i, f, g, o and GRU z, r, n; PyTorch: LSTM i, f, g, o and GRU r, z, n)
+_RECURRENT = {"rnn": ("nn.RNN", [0]), "lstm": ("nn.LSTM", [0, 1, 2, 3]), "gru": ("nn.GRU", [1, 0, 2])}
 
 
 def render_pytorch(plan: Plan, out: Path) -> dict[Path, bytes]:
@@ -56,7 +62,19 @@ def render_pytorch(plan: Plan, out: Path) -> dict[Path, bytes]:
 def _state(step: Step) -> dict[str, np.ndarray]:
     """The step's arrays under PyTorch's names and in its layouts."""
     a = step.arrays
-    if step.kind == "dense":
+    if step.kind in _RECURRENT:
+        h = step.settings["units"]
+        order = _RECURRENT[step.kind][1]
+
+        def blocks(m: np.ndarray) -> np.ndarray:
+            """Our gate blocks (the last axis) in PyTorch's order."""
+            return np.concatenate([m[..., k * h:(k + 1) * h] for k in order], axis=-1)
+
+        # one bias in ours, two in PyTorch's (b_ih + b_hh; the GRU's b_hn inside r ⊙ (…)): ours goes to b_ih
+        return {"weight_ih_l0": np.ascontiguousarray(blocks(a["Wx"]).T),
+                "weight_hh_l0": np.ascontiguousarray(blocks(a["Wh"]).T),
+                "bias_ih_l0": blocks(a["b"]), "bias_hh_l0": np.zeros_like(a["b"])}
+    if step.kind in ("dense", "time_dense"):
         return {"weight": np.ascontiguousarray(a["W"].T), **({"bias": a["b"]} if "b" in a else {})}
     if step.kind == "conv":
         return {"weight": a["W"], "bias": a["b"]}
@@ -78,7 +96,9 @@ def class_name(title: str) -> str:
 def _module(step: Step) -> str:
     """The constructor of the module for ``step``."""
     s, a = step.settings, step.arrays
-    if step.kind == "dense":
+    if step.kind in _RECURRENT:
+        return f"{_RECURRENT[step.kind][0]}({a['Wx'].shape[0]}, {s['units']}, batch_first=True)"
+    if step.kind in ("dense", "time_dense"):
         fan_in, units = a["W"].shape
         return f"nn.Linear({fan_in}, {units}" + (")" if "b" in a else ", bias=False)")
     if step.kind == "conv":
@@ -107,6 +127,15 @@ def _forward_lines(plan: Plan, attrs: dict[str, str]) -> list[str]:
         label = safe_text(step.name)
         if step.name in attrs:
             call = f"self.{attrs[step.name]}(x)"
+            if step.kind in _RECURRENT:
+                lines.append(f"x, _ = self.{attrs[step.name]}(x)  # every step's state -> "
+                             f"(N, {step.input_shape[0]}, {step.settings['units']})")
+                if not step.settings["return_sequences"]:
+                    lines.append(f"x = x[:, -1]  # the last step's state -> {shape}")
+                continue
+            if step.kind == "time_dense":
+                lines.append(f"x = {call}  # at every time step -> {shape}")
+                continue
             if step.kind == "dropout" and step.settings["scale"] != 1.0:
                 call += f" * {step.settings['scale']!r}  # the book's dropout: × (1 − rate) at inference"
                 lines.append(f"x = {call}")

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
 
+from playground.ui.plotexport import Table, add_save_menu
 from playground.ui.plotlook import look, restyle
 from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, style_plot
 
@@ -102,6 +103,7 @@ class ConfusionView(pg.PlotWidget):
                         "Click a cell to see its samples: off-diagonal cells are the misclassified ones.")
         self.empty = pg.TextItem("no predictions yet:\nthey come at the end of each epoch", anchor=(0.5, 0.5))
         item.addItem(self.empty)
+        add_save_menu(self, "Confusion matrix (validation)", self.table)
         self.apply_look()
         self.clear_matrix()
 
@@ -135,6 +137,17 @@ class ConfusionView(pg.PlotWidget):
         palette = _cell_text_colors()
         self.labels.set_cells(k, [(r, c, str(int(m[r, c])), palette[colors[r, c]])
                                   for r in range(k) for c in range(k)])
+
+    def table(self) -> Table:
+        """One row per cell: the true class, the predicted class, the count and its share of the row."""
+        if self.matrix is None:
+            return ["true", "predicted", "count", "share_of_row"], []
+        m = self.matrix
+        rows = m.sum(axis=1)
+        name = [str(self.names[i]) if i < len(self.names) else str(i) for i in range(m.shape[0])]
+        return ["true", "predicted", "count", "share_of_row"], [
+            (name[r], name[c], int(m[r, c]), float(m[r, c] / rows[r]) if rows[r] else None)
+            for r in range(m.shape[0]) for c in range(m.shape[1])]
 
     def cell_text(self, row: int, col: int) -> str:
         """The count shown in a cell."""

@@ -32,8 +32,9 @@ class _RunCurves:
         lp, ap, rp = panel.loss.getPlotItem(), panel.acc.getPlotItem(), panel.lr.getPlotItem()
         self.items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
 
-        def add(plot, **kw) -> pg.PlotDataItem:
+        def add(plot, series: str, **kw) -> pg.PlotDataItem:
             item = pg.PlotDataItem(connect="finite", antialias=True, **kw)
+            item.setObjectName(f"{run.name} {series}")  # its name in the plot's saved data
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
             plot.addItem(item)
@@ -48,14 +49,14 @@ class _RunCurves:
         strong = 255 if live else 150
         faint = 110 if live else 70
         dots = {"symbol": "o", "symbolSize": 5, "symbolBrush": c, "symbolPen": None}
-        self.raw_loss = add(lp, pen=make_pen(c, 1, 60)) if live else None
-        self.loss = add(lp, pen=make_pen(c, 1, faint))
-        self.train_loss = add(lp, pen=make_pen(c, 1, strong), name=self._label(), **dots)
-        self.val_loss = add(lp, pen=make_pen(c, 1, 220, Qt.PenStyle.DashLine), **dots)
-        self.acc = add(ap, pen=make_pen(c, 1, faint))
-        self.train_acc = add(ap, pen=make_pen(c, 1, strong), **dots)
-        self.val_acc = add(ap, pen=make_pen(c, 1, 220, Qt.PenStyle.DashLine), **dots)
-        self.lr = add(rp, pen=make_pen(c, 1, strong))
+        self.raw_loss = add(lp, "batch loss", pen=make_pen(c, 1, 60)) if live else None
+        self.loss = add(lp, "batch loss, running mean", pen=make_pen(c, 1, faint))
+        self.train_loss = add(lp, "training loss", pen=make_pen(c, 1, strong), name=self._label(), **dots)
+        self.val_loss = add(lp, "validation loss", pen=make_pen(c, 1, 220, Qt.PenStyle.DashLine), **dots)
+        self.acc = add(ap, "batch accuracy, running mean", pen=make_pen(c, 1, faint))
+        self.train_acc = add(ap, "training accuracy", pen=make_pen(c, 1, strong), **dots)
+        self.val_acc = add(ap, "validation", pen=make_pen(c, 1, 220, Qt.PenStyle.DashLine), **dots)
+        self.lr = add(rp, "learning rate", pen=make_pen(c, 1, strong))
         self._lr_plot = rp
         #: a dashed line on the learning-rate plot where each change made during the run took effect
         self.marks: list[pg.InfiniteLine] = []

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from playground.ui.plotexport import add_save_menu
 from playground.ui.plotlook import look, restyle
 from playground.ui.dashboard.plotting import (LAYER_COLORS, PLOT_MIN, Frame, cache_axes, epoch_extent, make_plot, make_pen,
                                               sticky_ceil)
@@ -33,6 +34,7 @@ class HealthPanel(QWidget):
         self.hists = pg.GraphicsLayoutWidget()
         self.hists.setBackground(look()["bg"])
         self.hists.setMinimumSize(*PLOT_MIN)
+        add_save_menu(self.hists, "Activation histograms")
         self.hists.setToolTip(
             "Histogram of each activation layer's outputs on the latest statistics batch.\n"
             "All mass at 0 after a ReLU: dead units (the 'dead' share is the fraction of units that output 0 "

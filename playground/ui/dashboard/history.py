@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QDoubleValidator, QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QStackedWidget, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QSpinBox, QStackedWidget,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from playground.engine.errors import SpecError
 from playground.ui.theme import muted, text_color
+from playground.ui import dialogs
 from playground.ui.dashboard.runs import Run, Setting, clone_project, clone_settings
+from playground.ui.plotexport import save_csv, save_jsonl
+from playground.ui.settings import AppSettings
 
+#: the formats of a run's metrics: a table, or one JSON object per epoch as 'playground train' prints
+METRIC_FILTERS = ("CSV table (*.csv)", "JSON lines (*.jsonl)")
 STATUS_TEXT = {"starting": "loading…", "running": "training", "paused": "paused", "finished": "finished",
                "cancelled": "stopped", "diverged": "diverged", "error": "error"}
 
@@ -57,6 +63,13 @@ class RunsPanel(QWidget):
                                      "initial weights and batch order, so the comparison is fair")
         self.clone_button.setEnabled(False)
         self.clone_button.clicked.connect(self._clone)
+        self.save_button = QPushButton("Save metrics…")
+        self.save_button.setToolTip("Save the selected run's per-epoch metrics (loss, accuracy, running means, "
+                                    "validation) as a CSV table or as JSON lines, as 'playground train' prints them")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_metrics)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.clear_button = QPushButton("Hide all")
         self.clear_button.setToolTip("Untick every run's overlay")
         self.clear_button.clicked.connect(self._hide_all)
@@ -66,6 +79,7 @@ class RunsPanel(QWidget):
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(self.clear_button)
+        top.addWidget(self.save_button)
         top.addWidget(self.clone_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -162,6 +176,46 @@ class RunsPanel(QWidget):
 
     def _selection_changed(self) -> None:
         self.clone_button.setEnabled(self.selected() is not None)
+        self.save_button.setEnabled(self.selected() is not None)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        self.tree.setCurrentItem(item)
+        menu = QMenu(self)
+        menu.addAction("Save metrics as CSV or JSON lines…", self.save_metrics)
+        menu.addAction("Clone run…", self._clone)
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+
+    def save_metrics(self) -> bool:
+        """Ask where, then write the selected run's per-epoch metrics: CSV, or JSON lines for a .jsonl name."""
+        number = self.selected()
+        run = None if number is None else self._runs.get(number)
+        if run is None:
+            return False
+        settings = AppSettings()
+        start = str(Path(settings.last_folder()) / f"run_{run.number}_metrics.csv")
+        path, chosen = QFileDialog.getSaveFileName(self.window(), f"Save the metrics of {run.name}", start,
+                                                   f"{METRIC_FILTERS[0]};;{METRIC_FILTERS[1]}")
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix.lower() not in (".csv", ".jsonl", ".json"):
+            path = path.with_name(path.name + (".jsonl" if chosen == METRIC_FILTERS[1] else ".csv"))
+        records = run.epoch_records()
+        try:
+            if path.suffix.lower() == ".csv":
+                header = list(records[0]) if records else ["epoch"]
+                save_csv((header, [[r[k] for k in header] for r in records]), path)
+            else:
+                save_jsonl(records, path)
+        except OSError as e:
+            dialogs.error(self.window(), "Cannot save the metrics",
+                          f"Cannot write {path}: {e.strerror or e}. Choose another folder or name.")
+            return False
+        settings.set_last_folder(path)
+        return True
 
     def _clone(self) -> None:
         number = self.selected()

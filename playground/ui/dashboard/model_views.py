@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from playground.engine.train.unit_maps import plane_bounds as plot_bounds, plane_points
 from playground.ui.dashboard.sequence_view import SequenceView
+from playground.ui.plotexport import Table, add_save_menu
 from playground.ui.plotlook import restyle
 from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, class_color, style_plot
 from playground.ui.dashboard.task_views import F1View, ResidualView, ScatterView
@@ -28,6 +29,8 @@ class BoundaryView(pg.PlotWidget):
         self.marked = pg.ScatterPlotItem(size=16, symbol="o", pen=pg.mkPen("#000", width=2.2), brush=None)
         for it in (self.train, self.val, self.marked):
             item.addItem(it)
+        self.points: list[tuple[str, np.ndarray, np.ndarray]] = []  # (set, x, class) of the points shown
+        add_save_menu(self, "Decision boundary", self.table)
         self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
         self.setToolTip("The class the network predicts at every point of the plane (color; paler = less "
                         "sure), with the training points (circles) and validation points (triangles).\n"
@@ -40,9 +43,16 @@ class BoundaryView(pg.PlotWidget):
         self.train.setData(pos=data.points("train")[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_train])
         self.val.setData(pos=data.points("val")[:, :2], brush=[pg.mkBrush(class_color(int(c))) for c in data.y_val])
         self.marked.setData(pos=np.zeros((0, 2)))
+        self.points = [("training", data.points("train")[:, :2], data.y_train),
+                       ("validation", data.points("val")[:, :2], data.y_val)]
         self.image.clear()
         x0, x1, y0, y1 = plot_bounds(plane_points(data))
         self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def table(self) -> Table:
+        """The training and validation points: their set, both inputs and their class."""
+        return ["set", "x1", "x2", "class"], [(name, float(p[0]), float(p[1]), int(c))
+                                             for name, xs, ys in self.points for p, c in zip(xs, ys)]
 
     def set_probs(self, probs: np.ndarray, bounds: tuple[float, float, float, float]) -> None:
         k = probs.shape[2]
@@ -74,6 +84,7 @@ class FitView(pg.PlotWidget):
         for it in (self.train, self.val, self.curve):
             item.addItem(it)
         restyle(self)
+        add_save_menu(self, "Fitted curve")
         self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
         self.setToolTip("The network's prediction ŷ(x) (red) over the training (blue) and validation (orange) "
                         "samples, redrawn as it trains.")

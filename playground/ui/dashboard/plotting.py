@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
+from playground.ui.plotexport import add_save_menu
 from playground.ui.plotlook import restyle
 
 #: class colors for points, decision regions and the confusion-matrix axes
@@ -88,6 +89,7 @@ def make_plot(title: str, left: str, bottom: str = "epoch", tip: str = "", log_y
     style_plot(w, f"<b>{title}</b>", left, bottom, si_prefix=False)  # "loss (x0.001)" confuses more than it helps
     w.setMinimumSize(*PLOT_MIN)
     w.setToolTip(tip)
+    add_save_menu(w, title)
     return w
 
 

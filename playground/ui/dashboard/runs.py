@@ -158,6 +158,14 @@ class Run:
         dataset = self.project.get("dataset") or {}
         return str(dataset.get("name", "?")) if isinstance(dataset, dict) else "?"
 
+    def epoch_records(self) -> list[dict[str, Any]]:
+        """One dict per finished epoch, under the names ``playground train`` prints (None: not measured);
+        a measure no epoch has (``val_r2`` of a classifier) is left out."""
+        names = [(ours, EPOCH_KEYS[ours]) for ours in self.epoch.names if ours != "x"]
+        kept = [(ours, key) for ours, key in names if np.isfinite(self.epoch.view(ours)).any()]
+        return [{"epoch": int(e), **{key: _value(self.epoch.view(ours)[i]) for ours, key in kept}}
+                for i, e in enumerate(self.epoch.view("x"))]
+
     def result(self) -> str:
         """The latest validation numbers, e.g. "val loss 0.123 · val acc 97.5%"."""
         parts = []
@@ -207,6 +215,15 @@ def network_text(project: dict) -> str:
     """The project's name and the number of blocks of its network (each entry of the spec is one block)."""
     layers = (project.get("network") or {}).get("layers") or []
     return f"{project.get('name') or 'untitled'} · {plural(len(layers), 'block')}"
+
+
+#: our per-epoch series and the names ``playground train`` gives them
+EPOCH_KEYS = {"loss": "loss", "acc": "accuracy", "running_loss": "running_loss", "running_acc": "running_accuracy",
+              "val_loss": "val_loss", "val_acc": "val_accuracy", "val_r2": "val_r2"}
+
+
+def _value(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
 
 
 def settings_summary(project: dict) -> str:

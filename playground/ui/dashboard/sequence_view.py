@@ -22,6 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground.ui.dashboard.plotting import class_color
+from playground.ui.plotexport import add_save_menu
 from playground.ui.plotlook import restyle
 
 #: more input features than this are drawn as an image (T × F) instead of one line each
@@ -83,6 +84,9 @@ class SequenceView(QWidget):
         self._input_image.setColorMap(pg.colormap.get("viridis"))
         self._marks = pg.ScatterPlotItem(size=9)
         self.inputs.addItem(self._marks)
+        add_save_menu(self.inputs, "One validation sequence")
+        add_save_menu(self.hidden, "Hidden state over time")
+        add_save_menu(self.grads, "Gradient reaching each time step")
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(self.answer)

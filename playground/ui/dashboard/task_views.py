@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from playground.engine.metrics import precision_recall_f1
+from playground.ui.plotexport import add_save_menu
 from playground.ui.dashboard.plotting import RIGHT_MIN_WIDTH, class_color, style_plot
 
 
@@ -22,6 +23,7 @@ class F1View(pg.PlotWidget):
         item.addItem(self.bars)
         self.f1: list[float] = []
         self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
+        add_save_menu(self, "F1 per class")
         self.setToolTip("How well the network finds each class, after the latest epoch:\n"
                         "precision P = TP / (TP + FP), recall R = TP / (TP + FN), F1 = 2PR / (P + R).\n"
                         "A short bar is a class the network confuses; the confusion matrix below says with what.")
@@ -51,6 +53,7 @@ class ScatterView(pg.PlotWidget):
         item.addItem(self.diagonal)
         item.addItem(self.points)
         self.setMinimumSize(RIGHT_MIN_WIDTH, 160)
+        add_save_menu(self, "Predictions against targets")
         self.setToolTip("Each validation sample at (target y, prediction ŷ). On the dashed line ŷ = y the "
                         "prediction is exact; the farther a point from it, the larger its error |y − ŷ|.")
 
@@ -81,6 +84,7 @@ class ResidualView(pg.PlotWidget):
         item.addItem(self.val)
         self._data = None
         self.setMinimumSize(RIGHT_MIN_WIDTH, 140)
+        add_save_menu(self, "Residuals")
         self.setToolTip("What the fitted curve misses at each training (blue) and validation (orange) sample: "
                         "y − ŷ(x). Residuals scattered evenly around 0 mean the curve has the data's shape; "
                         "a wave or a trend left in them is shape the network has not learnt yet.")

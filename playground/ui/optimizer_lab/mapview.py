@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from playground.engine.lab.functions import LabFunction
 from playground.engine.lab.paths import LAB_OPTIMIZERS, OPTIMIZER_INFO, PathLab
 from playground.ui.optimizer_lab.drawing import COLORS, arrow, contour_segments, log_heat
+from playground.ui.plotexport import add_save_menu
 
 __all__ = ["MapView", "GRID", "CONTOUR_LEVELS", "DOTS_UP_TO", "DIVERGED_SIZE", "top_room"]
 
@@ -45,14 +46,14 @@ class MapView(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMinimumSize(420, 320)
         self.plot.setToolTip("Click to start every path there · drag to pan · wheel to zoom · "
-                             "right-click for view options")
+                             "right-click to save the picture or the paths' points")
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", "x")
         pi.setLabel("left", "y")
         pi.showGrid(x=False, y=False)
-        pi.setMenuEnabled(True)
         pi.setContentsMargins(0, top_room(self.plot), 4, 0)
         self.vb = pi.getViewBox()
+        add_save_menu(self.plot, "Optimizer paths")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-100)
         pi.addItem(self.image)

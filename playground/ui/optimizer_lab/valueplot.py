@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from playground.engine.lab.paths import LAB_OPTIMIZERS, OPTIMIZER_INFO
 from playground.ui.optimizer_lab.drawing import COLORS
+from playground.ui.plotexport import add_save_menu
 from playground.ui.optimizer_lab.mapview import top_room
 from playground.ui.optimizer_lab.race import RaceModel
 
@@ -46,6 +47,7 @@ class ValuePlot(pg.PlotWidget):
         for name in LAB_OPTIMIZERS:
             self.fcurves[name] = self.plot(pen=pg.mkPen(COLORS[name], width=2), name=OPTIMIZER_INFO[name][0])
         self._label = ""
+        add_save_menu(self, "Value per step")
         self._step_span = 0
         self._value_span: tuple[float, float] | None = None
 
