@@ -27,6 +27,7 @@ from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.training_panel import TrainingPanel
 from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
+from playground.ui.labs.menu import build_labs_menu, shutdown_labs
 from playground.ui.layout import scrolling
 from playground.ui.menus import build_actions, build_menus, build_toolbar
 from playground.ui.settings import AppSettings
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.actions: dict[str, QAction] = {}
         build_actions(self)
         build_menus(self)
+        build_labs_menu(self)
         self.toolbar = build_toolbar(self)
         self._build_statusbar()
         self._connect()
@@ -338,5 +340,6 @@ class MainWindow(QMainWindow):
         self.dashboard.shutdown()
         self.digit_pad.shutdown()
         self.optimizer_lab.shutdown()
+        shutdown_labs(self)
         self.save_window()
         event.accept()
