@@ -36,7 +36,7 @@ HIDDEN = {"perceptron": ("gates",)}
 class LabPage(QWidget):
     """The page of lab ``name``. ``result`` is the last result drawn; ``ran(result)`` says a run ended with one."""
 
-    ran = Signal(dict)
+    ran = Signal(object)
     back_requested = Signal()
 
     def __init__(self, name: str, data_dir: str | None = None, parent: QWidget | None = None):

@@ -57,7 +57,7 @@ class LabRunner(QObject):
     """
 
     progress = Signal(float, str)
-    finished = Signal(dict)
+    finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
 
@@ -113,11 +113,13 @@ class LabRunner(QObject):
             try:
                 message = self._conn.recv()
             except (EOFError, OSError):
+                process = self.process
                 self._end()
                 if self._stopping:
                     self.cancelled.emit()
                 else:
-                    self.failed.emit("the lab's process ended without an answer (out of memory?)")
+                    self.failed.emit(f"the lab's process ended without an answer (exit code {process.exitcode}); "
+                                     f"run it headless with 'playground lab {process.name[15:]}' to see why")
                 return
             kind = message[0]
             if kind == "progress":

@@ -7,6 +7,7 @@ written here, in :data:`LOOK_FOR` and :data:`FORMULA`.
 from __future__ import annotations
 
 import html
+import re
 
 from playground.engine.lab.registry import lab_module
 
@@ -57,7 +58,8 @@ def book_text(name: str) -> str:
     """The first paragraph after the title of the lab module's docstring, on one line."""
     doc = (lab_module(name).__doc__ or "").strip().split("\n\n")
     body = doc[1] if len(doc) > 1 else doc[0]
-    return " ".join(body.split())
+    body = re.sub(r":\w+:`~?([^`]*)`", lambda m: m.group(1).rsplit(".", 1)[-1], body)
+    return " ".join(body.replace("``", "").split())
 
 
 def page_html(name: str) -> str:

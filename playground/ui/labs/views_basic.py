@@ -79,7 +79,8 @@ class PerceptronView(LabView):
             plot = small_plot(self.plots, 0, col, gate)
             plot.setXRange(-0.5, 1.5, padding=0)
             plot.setYRange(-0.5, 1.5, padding=0)
-            plot.setAspectLocked(True)
+            plot.disableAutoRange()
+            plot.setMouseEnabled(x=False, y=False)
             plot.setLabel("bottom", "x1")
             plot.setLabel("left", "x2")
             self.plot_items[gate] = plot

@@ -68,7 +68,7 @@ class OverfittingView(LabView):
                 "train": plot.plot(epochs, _nan(c["train"]), name="train", pen=pg.mkPen(PALETTE[0], width=2)),
                 "test": plot.plot(epochs, _nan(c["test"]), name="test", pen=pg.mkPen(PALETTE[1], width=2)),
                 "running_train": plot.plot(epochs, _nan(c["running_train"]), name="train, running mean (dropout on)",
-                                           pen=pg.mkPen(PALETTE[0], width=1, style=Qt.PenStyle.DotLine))}
+                                           pen=pg.mkPen(PALETTE[2], width=1.5, style=Qt.PenStyle.DotLine))}
             self.plot_items.append(plot)
         restyle_all(self.plots, self.plot_items)
 

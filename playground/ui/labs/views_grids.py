@@ -44,6 +44,10 @@ def image_grid(layout: pg.GraphicsLayout, images, cols: int, captions=None, symm
     return items
 
 
+#: the initializations' names in a panel's title (the lab's result names them in full)
+SHORT_INITS = {"std=1": "std 1", "std=0.01": "std 0.01", "lecun": "book's Xavier 1/√n", "he": "He √(2/n)"}
+
+
 class InitHistogramsView(LabView):
     """For one activation (chosen above): one row per initialization, five histograms (one per layer) each."""
 
@@ -86,12 +90,12 @@ class InitHistogramsView(LabView):
         runs = {k: v for k, v in self.result["runs"].items() if k.startswith(act + "/")}
         for r, (key, run) in enumerate(runs.items()):
             init = key.split("/", 1)[1]
-            label = self.result["inits"].get(init, init)
+            label = SHORT_INITS.get(init, init)
             lo, hi = run["range"]
             self.bars[key] = []
             for layer, counts in enumerate(run["histograms"]):
-                title = (f"<b>{label}</b>: " if layer == 0 else "") + (
-                    f"layer {layer + 1}, std {run['std'][layer]:.3g}, saturated {run['saturated'][layer]:.0%}")
+                title = (f"<b>{label}</b> · " if layer == 0 else "") + (
+                    f"layer {layer + 1}<br>std {run['std'][layer]:.2g}, {run['saturated'][layer]:.0%} saturated")
                 plot = small_plot(self.plots, r, layer, title)
                 edges = np.linspace(lo, hi, len(counts) + 1)
                 bars = pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts, brush=PALETTE[r % len(PALETTE)],
