@@ -59,7 +59,8 @@ class LabPage(QWidget):
         self.back.setToolTip("Back to the list of labs by chapter")
         self.back.clicked.connect(self.back_requested)
         top.addWidget(self.back)
-        title = QLabel(f"<h2>ch. {self.info.chapter} · {self.info.title}</h2>")
+        chapter = f"ch. {self.info.chapter}" if self.info.chapter[0].isdigit() else self.info.chapter
+        title = QLabel(f"<h2>{chapter} · {self.info.title}</h2>")
         title.setObjectName("lab_title")
         top.addWidget(title, 1)
         outer.addLayout(top)

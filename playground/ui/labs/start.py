@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from playground.engine.lab.registry import LABS
+from playground.engine.lab.registry import LABS, lab_module
 
 SEARCH_MODULE = "playground.ui.search_lab"
 
@@ -46,6 +48,18 @@ def entries() -> list[tuple[str, str, str, str]]:
     return sorted(rows, key=lambda r: chapter_key(r[1]))
 
 
+def book_scripts(name: str) -> str:
+    """The book's scripts a lab follows, as its module names them ("ch06/overfit_weight_decay.py and
+    overfit_dropout.py" gives both)."""
+    if name not in LABS:
+        return "ch06/hyperparameter_optimization.py"
+    source = Path(lab_module(name).__file__).read_text()
+    found: list[str] = []
+    for chapter, first, more in re.findall(r"(ch\d\d)/(\w+\.py)((?:(?:,| and|, and) \w+\.py)*)", source):
+        found += [f"{chapter}/{first}"] + [f"{chapter}/{m}" for m in re.findall(r"\w+\.py", more)]
+    return ", ".join(dict.fromkeys(found)) or "none: a classic exercise beside the book"
+
+
 class StartPage(QWidget):
     """The labs by chapter. ``open_requested(name)`` when a lab's button is pressed."""
 
@@ -71,7 +85,7 @@ class StartPage(QWidget):
             button.setObjectName(f"open_{name}")
             button.setToolTip(summary)
             button.clicked.connect(lambda _=False, n=name: self.open_requested.emit(n))
-            text = QLabel(summary)
+            text = QLabel(f"{summary}<br><small>the book: {book_scripts(name)}</small>")
             text.setWordWrap(True)
             grid.addWidget(ch, row, 0)
             grid.addWidget(button, row, 1)

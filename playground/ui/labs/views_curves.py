@@ -88,6 +88,7 @@ class SinView(LabView):
         self.loss_plot = small_plot(self.plots, 1, 0, "training loss (MSE) per epoch")
         self.loss_plot.setLabel("bottom", "epochs")
         self.loss_plot.setLogMode(y=True)
+        self.loss_plot.getAxis("left").setStyle(maxTextLevel=0)
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 1)
         self.train = self.plot.plot([], [], pen=None, symbol="o", symbolSize=4, symbolBrush=PALETTE[0],

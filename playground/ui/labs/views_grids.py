@@ -14,11 +14,12 @@ from playground.ui.plotlook import look
 
 
 def image_grid(layout: pg.GraphicsLayout, images, cols: int, captions=None, symmetric: bool = False,
-               ink: bool = False) -> list[pg.ImageItem]:
+               ink: bool = False, filters: bool = False) -> list[pg.ImageItem]:
     """``images`` (each 2-D) as a grid of ``cols`` columns of square cells in ``layout``, captions above.
 
     ``symmetric`` draws each image with levels ±max|value| (a filter: grey is 0); ``ink`` draws dark on
-    light (the book's gray_r), for digits.
+    light (the book's gray_r), for digits; ``filters`` the same from each image's own minimum to its maximum
+    (the book's filter pictures).
     """
     items = []
     for i, image in enumerate(images):
@@ -34,6 +35,8 @@ def image_grid(layout: pg.GraphicsLayout, images, cols: int, captions=None, symm
         if symmetric:
             m = float(np.abs(a).max()) or 1.0
             item.setLevels([-m, m])
+        elif filters:
+            item.setImage(-a.T, levels=[-float(a.max()), -float(a.min()) or 1.0])
         elif ink:
             item.setImage(1.0 - a.T, levels=[0.0, 1.0])
         else:
@@ -156,7 +159,7 @@ class FiltersView(LabView):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         self.plots = graphics()
-        self.plots.setMinimumHeight(720)
+        self.plots.setFixedHeight(760)
         layout.addWidget(self.plots)
         self.before: list[pg.ImageItem] = []
         self.after: list[pg.ImageItem] = []
@@ -168,16 +171,20 @@ class FiltersView(LabView):
         look_text = look()["text"]
         self.plots.addLabel(f"<b>before training</b> (smoothness {result['smoothness_before']:.2f})",
                             row=0, col=0, color=look_text)
-        self.before = image_grid(self.plots.addLayout(row=1, col=0), result["filters_before"], cols, symmetric=True)
+        self.before = image_grid(self.plots.addLayout(row=1, col=0), result["filters_before"], cols, filters=True)
         self.plots.addLabel(f"<b>after training</b> (smoothness {result['smoothness_after']:.2f})",
                             row=0, col=1, color=look_text)
-        self.after = image_grid(self.plots.addLayout(row=1, col=1), result["filters_after"], cols, symmetric=True)
+        self.after = image_grid(self.plots.addLayout(row=1, col=1), result["filters_after"], cols, filters=True)
         self.plots.addLabel(f"<b>the test digit</b> (a {result['digit_label']}) and what each trained filter "
-                            "makes of it (before the ReLU)", row=2, col=0, colspan=2, color=look_text)
+                            "makes of it (before the ReLU; dark is a strong response)", row=2, col=0, colspan=2,
+                            color=look_text)
         bottom = self.plots.addLayout(row=3, col=0, colspan=2)
         image_grid(bottom.addLayout(row=0, col=0), [result["digit"]], 1, ink=True)
-        self.responses = image_grid(bottom.addLayout(row=0, col=1), result["responses"], 15)
-        bottom.layout.setColumnStretchFactor(1, 8)
+        self.responses = image_grid(bottom.addLayout(row=0, col=1), result["responses"], cols, filters=True)
+        bottom.layout.setColumnStretchFactor(0, 1)
+        bottom.layout.setColumnStretchFactor(1, 4)
+        self.plots.ci.layout.setRowStretchFactor(1, 2)
+        self.plots.ci.layout.setRowStretchFactor(3, 3)
 
 
 class GalleryView(LabView):
@@ -190,15 +197,17 @@ class GalleryView(LabView):
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.plots = graphics()
-        self.plots.setMinimumHeight(420)
         layout.addWidget(self.plots)
+        layout.addStretch(1)
         self.images: list[pg.ImageItem] = []
 
     def show_result(self, result: dict) -> None:
         self.plots.clear()
         gallery = result["gallery"]
         captions = [f"{g['label']} → {g['predicted']} ({g['confidence']:.0%})" for g in gallery]
-        self.images = image_grid(self.plots.addLayout(row=0, col=0), [g["image"] for g in gallery], 10, captions,
+        cols = 10
+        self.plots.setFixedHeight(max(1, math.ceil(len(gallery) / cols)) * 130 + 20)
+        self.images = image_grid(self.plots.addLayout(row=0, col=0), [g["image"] for g in gallery], cols, captions,
                                  ink=True)
         common = ", ".join(f"{c['label']} read as {c['predicted']} ({c['count']})" for c in result["confusions"])
         self.summary.setText(f"{result['misclassified']} of {result['tested']:,} test digits misclassified; "
