@@ -39,6 +39,7 @@ def open_main_window(argv: list[str]):
     A file that cannot be opened leaves the window on the default project and says why in a dialog.
     """
     from playground.ui.files import read_start_target
+    from playground.ui.labs.menu import offer_on_first_start
     from playground.ui.mainwindow import MainWindow
 
     project, path, problem = None, None, None
@@ -46,6 +47,7 @@ def open_main_window(argv: list[str]):
         project, path, problem = read_start_target(argv[0])
     window = MainWindow(project, path)
     window.show()
+    offer_on_first_start(window)
     if problem is not None:
         QTimer.singleShot(0, window, lambda: window.show_error("Cannot open the project", problem))
     return window

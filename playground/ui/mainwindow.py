@@ -30,6 +30,7 @@ from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
 from playground.ui.inside.neurons import NeuronView
 from playground.ui.inside.pages import InsidePage, TrainingPage
+from playground.ui.labs.menu import build_labs_menu, shutdown_labs
 from playground.ui.layout import scrolling
 from playground.ui.menus import build_actions, build_menus, build_toolbar, build_view_bar
 from playground.ui.settings import AppSettings
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.actions: dict[str, QAction] = {}
         build_actions(self)
         build_menus(self)
+        build_labs_menu(self)
         self.toolbar = build_toolbar(self)
         self.view_bar = build_view_bar(self, self.tabs)
         self._build_statusbar()
@@ -386,5 +388,6 @@ class MainWindow(QMainWindow):
         self.dashboard.shutdown()
         self.digit_pad.shutdown()
         self.optimizer_lab.shutdown()
+        shutdown_labs(self)
         self.save_window()
         event.accept()

@@ -66,7 +66,7 @@ def run(settings: Settings | dict | None = None, seed: int = 0, progress: Progre
                     "seed": seed, "weight_decay": float(arm.get("weight_decay", 0.0))}
         trainer, _ = train_arm(net, data, training, report, offset=i * s.epochs * batches, label=name,
                                on_epoch=measure, threads=1)
-        running = [h["accuracy"] for h in trainer.history]
+        running = [h["running_accuracy"] for h in trainer.history]
         arms[name] = {"train": train[-1], "test": test[-1], "gap": train[-1] - test[-1],
                       "running_train": running[-1], "curves": {"train": rounded(train, 4), "test": rounded(test, 4),
                                                                "running_train": rounded(running, 4)},

@@ -1,0 +1,150 @@
+"""A form built from a lab's Settings dataclass: whole numbers, numbers, choices, switches, and JSON for the rest.
+
+:class:`SettingsForm` shows the book's settings (or the quick ones) and gives back the values a person
+typed with :meth:`SettingsForm.values`, which raises :class:`ValueError` naming the field, what it
+expects and what it got when a value does not read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
+
+#: fields offered as a list of choices: (lab, field) -> choices
+CHOICES = {
+    ("overfitting", "dropout_variant"): ("book", "inverted"),
+    ("sin-regression", "init"): ("xavier_uniform", "xavier_normal", "he_normal", "he_uniform", "lecun_normal"),
+    ("init-mnist", "activation"): ("relu", "sigmoid", "tanh"),
+}
+#: what each field means, shown as its tooltip (fields not named here show their name and type)
+TIPS = {
+    "iterations": "Batches each arm trains on (the book: 2,000).",
+    "batch_size": "Samples per batch: each step's gradient is their mean.",
+    "train_samples": "Training images used, from the start of MNIST's training set.",
+    "test_samples": "Test images the accuracy is measured on.",
+    "lr": "Learning rate η: each step moves W ← W − η ∂L/∂W.",
+    "epochs": "Passes over the training samples.",
+    "hidden_layers": "Hidden Dense layers.",
+    "units": "Units per hidden layer.",
+    "scales": "Weight scales σ tried: logspace(0, low exponent, scales); every weight ~ N(0, σ²).",
+    "scale_exponent_low": "The smallest scale is 10 to this power.",
+    "bn_eps": "Batch norm's ε in x̂ = (x − μ) / √(σ² + ε); the book's is 1e-6.",
+    "margin": "An output within this distance of the activation's limit counts as saturated.",
+    "bins": "Histogram bins per layer.",
+    "samples": "Input samples.",
+    "features": "Inputs per sample, and units per layer.",
+    "layers": "Layers the inputs pass through.",
+    "max_entries": "Entries checked per tensor by central differences, at random; 0 checks all.",
+    "project": "A preset name or a project file whose network is checked.",
+    "search_steps": "Lines tried for XOR: this many values of w1, w2 and b each over [−1, 1].",
+    "points": "Points on the x axis.",
+    "dropout_variant": "book: keep units with probability 1 − p while training, scale outputs by 1 − p at test "
+                       "time; inverted: divide by 1 − p while training, nothing at test time.",
+    "filters": "Filters of the first convolution.",
+    "kernel": "Each filter's height and width.",
+    "digit_index": "The test image the filters are applied to.",
+    "model": "A trained model file (.npz) to evaluate instead of training; empty trains the preset.",
+    "gallery": "Misclassified digits shown.",
+    "extrapolate_to": "The fit is drawn up to here, past the training range.",
+    "init": "How the initial weights are drawn.",
+    "step": "The distance between training points.",
+}
+
+
+class SettingsForm(QWidget):
+    """Fields for a lab's settings; ``hidden`` fields are left out (the page edits them some other way)."""
+
+    def __init__(self, lab: str, settings_cls: type, hidden: tuple[str, ...] = (), parent: QWidget | None = None):
+        super().__init__(parent)
+        self.lab = lab
+        self.fields: dict[str, QWidget] = {}
+        self._kinds: dict[str, str] = {}
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        defaults = settings_cls()
+        for f in dataclasses.fields(settings_cls):
+            if f.name in hidden:
+                continue
+            value = getattr(defaults, f.name)
+            choices = CHOICES.get((lab, f.name))
+            if choices:
+                w, kind = QComboBox(), "choice"
+                w.addItems(choices)
+            elif isinstance(value, bool):
+                w, kind = QCheckBox(), "bool"
+            elif isinstance(value, int):
+                w, kind = QSpinBox(), "int"
+                w.setRange(0, 10_000_000)
+                w.setGroupSeparatorShown(True)
+            elif isinstance(value, float):
+                w, kind = QLineEdit(), "float"
+            elif isinstance(value, str) or (value is None and "str" in str(f.type)):
+                w, kind = QLineEdit(), "str"
+            else:
+                w, kind = QLineEdit(), "json"
+            w.setObjectName(f"setting_{f.name}")
+            tip = TIPS.get(f.name, "")
+            if kind == "json":
+                tip = (tip + " " if tip else "") + "Written as JSON, e.g. {\"name\": 0.1} or [\"a\", \"b\"]."
+            w.setToolTip(tip)
+            self.fields[f.name] = w
+            self._kinds[f.name] = kind
+            layout.addRow(f.name.replace("_", " "), w)
+        self.set_values(dataclasses.asdict(defaults))
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        for name, w in self.fields.items():
+            if name not in values:
+                continue
+            value, kind = values[name], self._kinds[name]
+            if kind == "choice":
+                w.setCurrentText(str(value))
+            elif kind == "bool":
+                w.setChecked(bool(value))
+            elif kind == "int":
+                w.setValue(int(value))
+            elif kind == "float":
+                w.setText(f"{value:g}")
+            elif kind == "str":
+                w.setText(value or "")
+            else:
+                w.setText("" if value is None else json.dumps(value))
+            if isinstance(w, QLineEdit):
+                w.setCursorPosition(0)
+
+    def values(self) -> dict[str, Any]:
+        """The settings as typed; ValueError names a field that does not read."""
+        out: dict[str, Any] = {}
+        for name, w in self.fields.items():
+            kind = self._kinds[name]
+            label = name.replace("_", " ")
+            if kind == "choice":
+                out[name] = w.currentText()
+            elif kind == "bool":
+                out[name] = w.isChecked()
+            elif kind == "int":
+                out[name] = w.value()
+            elif kind == "float":
+                try:
+                    out[name] = float(w.text().strip())
+                except ValueError:
+                    raise ValueError(f"“{label}” expects a number such as 0.01 or 1e-6, got “{w.text()}”; "
+                                     f"type a number there") from None
+            elif kind == "str":
+                out[name] = w.text().strip() or (None if name == "model" else "")
+            else:
+                text = w.text().strip()
+                if not text:
+                    out[name] = None
+                    continue
+                try:
+                    out[name] = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"“{label}” expects JSON (a list in [ ], a mapping in {{ }}, a number or "
+                                     f"a quoted string), got “{text}”: {exc.msg} at character {exc.pos + 1}"
+                                     ) from None
+        return out

@@ -1,0 +1,65 @@
+"""The Labs window: the start page and, on demand, one page per lab, with a way back to the list."""
+
+from __future__ import annotations
+
+import importlib
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+
+from playground.ui.labs.page import LabPage
+from playground.ui.labs.start import SEARCH_MODULE, SEARCH_OPENER, StartPage
+from playground.ui.layout import scrolling
+
+
+class LabsWindow(QMainWindow):
+    """``start`` (the list) and ``pages`` (name → :class:`LabPage`, made when first opened) in one stack."""
+
+    def __init__(self, data_dir: str | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Labs · Deep Learning from Scratch")
+        self.data_dir = data_dir
+        self.stack = QStackedWidget(self)
+        self.setCentralWidget(self.stack)
+        self.start = StartPage()
+        self.start.open_requested.connect(self.open_lab)
+        self.stack.addWidget(scrolling(self.start))
+        self.pages: dict[str, LabPage] = {}
+        self.search_window: QWidget | None = None
+        self.resize(1500, 940)
+
+    def show_start(self) -> None:
+        self.stack.setCurrentIndex(0)
+        self._present()
+
+    def open_lab(self, name: str) -> LabPage | None:
+        """Show lab ``name``'s page (the search lab in its own window)."""
+        if name == "search":
+            self._open_search()
+            return None
+        page = self.pages.get(name)
+        if page is None:
+            page = LabPage(name, self.data_dir)
+            page.back_requested.connect(self.show_start)
+            self.pages[name] = page
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        self._present()
+        return page
+
+    def _open_search(self) -> None:
+        self.search_window = getattr(importlib.import_module(SEARCH_MODULE), SEARCH_OPENER)(self)
+
+    def _present(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def shutdown(self) -> None:
+        """End every lab's worker process."""
+        for page in self.pages.values():
+            page.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        event.accept()

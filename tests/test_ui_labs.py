@@ -1,0 +1,174 @@
+"""The Labs window: the start page by chapter, every lab's page, instant labs, worker runs, Stop and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from playground.engine.lab.registry import LABS
+from playground.ui.labs.page import LabPage
+from playground.ui.labs.window import LabsWindow
+
+WORKER_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def labs(shown):
+    window = LabsWindow()
+    shown(window, 1400, 900)
+    yield window
+    window.shutdown()
+
+
+def type_into(qtbot, field, text: str) -> None:
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+
+
+def run_and_wait(qtbot, page: LabPage) -> dict:
+    with qtbot.waitSignal(page.ran, timeout=WORKER_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_start_page_lists_every_lab_by_chapter_and_opens_each(labs, qtbot):
+    buttons = labs.start.buttons
+    assert set(LABS) <= set(buttons)
+    rows = [labs.start.layout().itemAt(1).layout().itemAtPosition(r, 1).widget() for r in range(len(buttons))]
+    assert rows[0] is buttons["perceptron"] and rows[-1] is buttons["sin-regression"]
+    for name, info in LABS.items():
+        qtbot.mouseClick(buttons[name], Qt.MouseButton.LeftButton)
+        page = labs.pages[name]
+        assert labs.stack.currentWidget() is page
+        assert info.title in page.findChild(QLabel, "lab_title").text()
+        assert "What the book did" in page.findChild(QLabel, "lab_intro").text()
+        qtbot.mouseClick(page.back, Qt.MouseButton.LeftButton)
+        assert labs.stack.currentIndex() == 0
+
+
+def test_perceptron_sliders_redraw_the_line_and_the_truth_table(labs, qtbot):
+    page = labs.open_lab("perceptron")
+    view = page.view
+    assert "AND, OR and NAND match" in page.verdict.text()
+    line = page.result["gates"]["AND"]["line"]
+    assert np.allclose(view.lines["AND"].getData()[1], line["y"])
+    bias = view.sliders["AND"]["b"]
+    bias.setFocus()
+    for _ in range(60):                        # b from -0.70 to -1.30: no input reaches it
+        qtbot.keyClick(bias, Qt.Key.Key_Left)
+    assert page.result["gates"]["AND"]["bias"] == pytest.approx(-1.3)
+    assert [r[2] for r in page.result["gates"]["AND"]["truth_table"]] == [0, 0, 0, 0]
+    assert page.verdict.text() == page.result["verdict"] and "AND does not match" in page.verdict.text()
+    assert np.allclose(view.lines["AND"].getData()[1], page.result["gates"]["AND"]["line"]["y"])
+    xs, ys = view.points["XOR"].getData()
+    assert list(zip(xs, ys)) == [(r[0], r[1]) for r in page.result["xor"]["truth_table"]]
+
+
+def test_activations_draw_the_result_and_quick_changes_the_grid(labs, qtbot):
+    page = labs.open_lab("activations")
+    result = page.result
+    assert page.verdict.text() == result["verdict"]
+    x, y = page.view.derivatives["sigmoid"].getData()
+    assert np.allclose(x, result["x"]) and np.allclose(y, result["curves"]["sigmoid"]["dy"])
+    assert y.max() == pytest.approx(0.25, abs=1e-3)
+    qtbot.mouseClick(page.quick, Qt.MouseButton.LeftButton)
+    assert len(page.result["x"]) == 201 and len(page.view.curves["relu"].getData()[0]) == 201
+
+
+def test_init_histograms_run_in_a_worker_and_draw_its_numbers(labs, qtbot):
+    page = labs.open_lab("init-histograms")
+    type_into(qtbot, page.form.fields["samples"].lineEdit(), "200")
+    result = run_and_wait(qtbot, page)
+    assert result["settings"]["samples"] == 200
+    assert page.verdict.text() == result["verdict"]
+    assert page.runner.process is None or not page.runner.process.is_alive()
+    shown = page.view.activation.currentText()
+    for key, bars in page.view.bars.items():
+        assert key.startswith(shown + "/")
+        for layer, item in enumerate(bars):
+            assert list(item.opts["height"]) == result["runs"][key]["histograms"][layer]
+    page.view.activation.setCurrentText("relu")
+    assert list(page.view.bars["relu/he"][4].opts["height"]) == result["runs"]["relu/he"]["histograms"][4]
+
+
+def test_gradcheck_of_a_preset_fills_the_table_and_the_histogram(labs, qtbot):
+    page = labs.open_lab("gradcheck")
+    type_into(qtbot, page.form.fields["project"], "xor")
+    result = run_and_wait(qtbot, page)
+    assert result["network"] and result["passed"]
+    assert page.view.table.rowCount() == len(result["tensors"])
+    errors = {page.view.table.item(r, 0).text(): page.view.table.item(r, 2).text()
+              for r in range(page.view.table.rowCount())}
+    assert errors == {k: f"{v:.2e}" for k, v in result["tensors"].items()}
+    assert list(page.view.bars.opts["height"]) == result["histogram"]["counts"]
+    assert page.verdict.text() == result["verdict"]
+
+
+def test_stop_ends_the_process_and_the_page_runs_again(labs, qtbot):
+    page = labs.open_lab("sin-regression")
+    type_into(qtbot, page.form.fields["epochs"].lineEdit(), "100000")
+    type_into(qtbot, page.form.fields["units"].lineEdit(), "8")
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert not page.run_button.isEnabled()
+    qtbot.waitUntil(lambda: page.progress_bar.value() > 0 or "batch" in page.status.text(),
+                    timeout=WORKER_TIMEOUT_MS)
+    process = page.runner.process
+    with qtbot.waitSignal(page.runner.cancelled, timeout=WORKER_TIMEOUT_MS):
+        qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
+    assert not process.is_alive() and not page.runner.running
+    assert page.run_button.isEnabled() and page.result is None
+    type_into(qtbot, page.form.fields["epochs"].lineEdit(), "3")
+    result = run_and_wait(qtbot, page)
+    assert np.allclose(page.view.fit.getData()[1], result["y_fit"])
+    assert page.verdict.text() == result["verdict"]
+
+
+def test_bad_settings_say_what_was_expected_and_run_nothing(labs, qtbot):
+    page = labs.open_lab("batchnorm")
+    type_into(qtbot, page.form.fields["lr"], "fast")
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert "“lr” expects a number" in page.status.text() and "got “fast”" in page.status.text()
+    assert not page.runner.running and page.run_button.isEnabled()
+
+
+def test_a_lab_error_comes_back_as_its_message(labs, qtbot):
+    page = labs.open_lab("gradcheck")
+    type_into(qtbot, page.form.fields["project"], "no-such-preset")
+    with qtbot.waitSignal(page.runner.failed, timeout=WORKER_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert "no-such-preset" in blocker.args[0] and blocker.args[0] in page.status.text()
+    assert page.run_button.isEnabled()
+
+
+def test_the_main_windows_labs_menu_opens_the_start_page_and_a_lab(qtbot, tmp_path):
+    from playground.ui.mainwindow import MainWindow
+    from playground.ui.settings import AppSettings
+
+    window = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(window)
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert titles.index("Labs") == titles.index("Help") - 1
+    window.actions["labs_start"].trigger()
+    labs = window.labs_window
+    qtbot.addWidget(labs)
+    assert labs.isVisible() and labs.stack.currentIndex() == 0
+    window.actions["lab_batchnorm"].trigger()
+    assert labs.stack.currentWidget() is labs.pages["batchnorm"]
+
+
+def test_the_start_page_is_offered_on_first_start_only(qtbot, tmp_path):
+    from playground.ui.labs.menu import offer_on_first_start
+    from playground.ui.mainwindow import MainWindow
+    from playground.ui.settings import AppSettings
+
+    window = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(window)
+    assert offer_on_first_start(window)
+    qtbot.addWidget(window.labs_window)
+    assert window.labs_window.isVisible()
+    window.labs_window.close()
+    again = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(again)
+    assert not offer_on_first_start(again) and again.labs_window is None
