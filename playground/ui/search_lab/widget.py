@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QThread, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from playground.engine.errors import PlaygroundError
@@ -32,6 +32,8 @@ from playground.ui.search_lab.worker import SearchWorker
 
 __all__ = ["SearchLabWidget", "main", "open_search_lab"]
 
+#: from this width (pixels) on, the table and the scatter stand side by side
+WIDE_WINDOW = 1280
 WINDOW_TITLE = "Hyperparameter search — NumPy Neural Network Playground"
 
 
@@ -58,10 +60,9 @@ class SearchLabWidget(QWidget):
         self.grid = CurvesGrid()
         self.compare = CompareView()
 
-        trials = QSplitter(Qt.Orientation.Horizontal)
+        self.trials_split = trials = QSplitter(Qt.Orientation.Vertical)
         trials.addWidget(self.table)
         trials.addWidget(self.scatter)
-        trials.setSizes([560, 440])
         self.tabs = QTabWidget()
         self.tabs.addTab(trials, "Trials")
         self.tabs.addTab(self.grid, "Best 20 curves")
@@ -244,6 +245,16 @@ class SearchLabWidget(QWidget):
         self.controls.show_message(f"The project now trains with learning rate {params['lr']:.3g} and weight "
                                    f"decay {params['weight_decay']:.3g} (trial {best['trial']}); Edit ▸ Undo "
                                    f"takes them back.")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The table beside the scatter in a wide window, above it in a narrow one."""
+        super().resizeEvent(event)
+        wide = event.size().width() >= WIDE_WINDOW
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.trials_split.orientation() != orientation:
+            self.trials_split.setOrientation(orientation)
+            extent = self.trials_split.width() if wide else self.trials_split.height()
+            self.trials_split.setSizes([extent * 11 // 20, extent * 9 // 20])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
