@@ -1,13 +1,13 @@
-"""The ``playground search`` command: a random hyperparameter search, one JSON line per finished trial.
+"""The ``playground search`` command: a hyperparameter search (random or TPE), one JSON line per finished trial.
 
     playground search PROJECT_OR_PRESET [--trials N] [--epochs E] [--lr LO HI] [--weight-decay LO HI]
                       [--samples N] [--val-split F] [--seed S] [--workers K] [--scheduler ADDRESS|local]
-                      [--out RESULTS.jsonl] [--data-dir DIR]
+                      [--sampler random|tpe] [--out RESULTS.jsonl] [--data-dir DIR]
                       [--batch-size B ...] [--dropout R ...] [--init NAME ...] [--optimizer NAME ...]
 
 Each finished trial prints ``{"trial", "params", "val_accuracy", "val_loss",
 "train_accuracy", "train_loss", "epochs", "seconds", "worker", "status",
-"message"}`` (``epochs``: the per-epoch curves); the last line is
+"message", "sampler"}`` (``epochs``: the per-epoch curves); the last line is
 ``{"best": {...}, "trials_done", "failed", "diverged", "stopped", "wall_seconds"}``.
 ``--out`` writes the same lines to a file as they come.
 """
@@ -67,6 +67,11 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
                                                            "local (default: one per core)")
     p.add_argument("--scheduler", metavar="ADDRESS|local",
                    help="run the trials on the Dask cluster at tcp://HOST:PORT, or on a local one ('local')")
+    p.add_argument("--sampler", choices=("random", "tpe"), default="random",
+                   help="random: the book's draws, trial i's values fixed by the seed; tpe: Bayesian search "
+                        "(Optuna's TPE, the [cluster] extra) choosing each trial from the results so far. With a "
+                        "seed TPE repeats its trials on one worker (--workers 1); with several, results arrive "
+                        "in an order that may differ from run to run, and so may its later trials")
     p.add_argument("--out", metavar="RESULTS.jsonl", help="also write the JSON lines to this file")
     p.add_argument("--data-dir", help="folder with the MNIST IDX files")
     p.add_argument("--batch-size", type=_number(int, 1), nargs="+", metavar="B", help="batch sizes to choose from")
@@ -89,7 +94,7 @@ def run_search_command(args: argparse.Namespace) -> int:
                         batch_size=args.batch_size, dropout=args.dropout, init=args.init)
     search = Search(resolve_project(args.project), args.trials, args.epochs, space, samples=args.samples,
                     val_split=args.val_split, seed=args.seed, executor=make_executor(args.scheduler, args.workers),
-                    data_dir=args.data_dir)
+                    data_dir=args.data_dir, sampler=args.sampler)
     search.check()
     out = _open_out(args.out, PlaygroundError)
     try:

@@ -390,3 +390,63 @@ def test_search_mistakes_end_with_one_line_and_status_2(args, message, tmp_path,
     assert status == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
+
+
+# ------------------------------------------------------------------ TPE beside random search
+
+def test_tpe_with_a_seed_gives_the_same_trials_twice_on_one_worker():
+    pytest.importorskip("optuna", reason="Optuna is the [cluster] extra")
+
+    def run(seed):
+        search = Search(small_spiral(), trials=12, epochs=2, seed=seed, sampler="tpe", executor=LocalExecutor(1))
+        return [(r["trial"], r["params"], r["val_accuracy"], r["sampler"]) for r in search]
+
+    first = run(3)
+    assert first == run(3)
+    assert [t[0] for t in first] == list(range(12)) and {t[3] for t in first} == {"tpe"}
+    assert [t[1] for t in first] != [t[1] for t in run(4)]
+    # TPE's draws are its own, not the random search's, and stay in the ranges
+    random = Search(small_spiral(), trials=12, seed=3)
+    assert [t[1] for t in first] != [random.params(i) for i in range(12)]
+    assert all(1e-6 <= t[1]["lr"] <= 1e-2 and 1e-8 <= t[1]["weight_decay"] <= 1e-4 for t in first)
+
+
+def test_tpe_learns_from_the_results_told_to_it():
+    from playground.engine.search.samplers import RandomSampler, TpeSampler
+
+    pytest.importorskip("optuna", reason="Optuna is the [cluster] extra")
+
+    def decades_off(sampler_class):
+        """How far (in decades) each of 40 trials' learning rates lies from the best, 1e-2."""
+        sampler = sampler_class(SearchSpace(lr=(1e-8, 1e4), weight_decay=(0, 0)), seed=0, total=40)
+        lrs = []
+        while sampler:
+            index, params = sampler.take()
+            lrs.append(params["lr"])
+            assert params["weight_decay"] == 0.0  # a fixed range stays fixed
+            score = 1 - abs(np.log10(params["lr"]) + 2) / 12  # accuracy falls with the distance from 1e-2
+            sampler.tell({"trial": index, "status": "finished", "val_accuracy": score, "val_loss": 1 - score})
+        return np.abs(np.log10(lrs) + 2)
+
+    tpe, random = decades_off(TpeSampler), decades_off(RandomSampler)
+    # random search stays 3 decades off on average; TPE's last trials, chosen from the results, come closer
+    assert random[30:].mean() > 2.5 and tpe[30:].mean() < 0.6 * random[30:].mean()
+
+
+def test_a_tpe_search_runs_on_a_local_dask_cluster(cluster):
+    pytest.importorskip("optuna", reason="Optuna is the [cluster] extra")
+    search = Search(small_spiral(), trials=5, epochs=2, seed=1, sampler="tpe", executor=DaskExecutor(cluster))
+    records = records_by_trial(search)
+    assert sorted(records) == [0, 1, 2, 3, 4]
+    assert all(r["status"] == "finished" and r["sampler"] == "tpe" and r["worker"].startswith("tcp://")
+               for r in records.values())
+    assert search.summary()["best"]["val_accuracy"] == max(r["val_accuracy"] for r in records.values())
+
+
+def test_without_optuna_the_tpe_sampler_says_how_to_install_it(monkeypatch, capsys):
+    from playground.cli import main
+
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    assert main(["search", "spiral", "--sampler", "tpe"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "needs Optuna" in err and 'pip install -e ".[cluster]"' in err

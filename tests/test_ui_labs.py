@@ -156,6 +156,14 @@ def test_the_main_windows_labs_menu_opens_the_start_page_and_a_lab(qtbot, tmp_pa
     assert labs.isVisible() and labs.stack.currentIndex() == 0
     window.actions["lab_batchnorm"].trigger()
     assert labs.stack.currentWidget() is labs.pages["batchnorm"]
+    # one Labs menu: the book's labs, then the Search lab, which the start page opens on the window's project
+    assert titles.count("Labs") == 1
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Labs")
+    assert window.actions["search_lab"] in menu.actions() and window.actions["lab_perceptron"] in menu.actions()
+    labs.open_lab("search")
+    search = window.search_lab
+    qtbot.addWidget(search)
+    assert search.isVisible() and labs.search_window is search
 
 
 def test_the_start_page_is_offered_on_first_start_only(qtbot, tmp_path):

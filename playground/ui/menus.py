@@ -174,8 +174,19 @@ def build_menus(window: QMainWindow) -> None:
     train.addAction(a["show_training"])
     train.addAction(w.tab_actions["Training"])
 
+    labs = mb.addMenu("&Labs")
+    labs.addAction(add_action(w, "search_lab", "&Hyperparameter search (ch. 6.5)", lambda: _open_search_lab(w), None,
+                              "Random search and TPE over learning rate and weight decay, on this machine or a "
+                              "Dask cluster"))
+
     help_ = mb.addMenu("&Help")
     help_.addActions([a["shortcuts"], a["about"], a["about_qt"]])
+
+
+def _open_search_lab(window: QMainWindow) -> None:
+    from playground.ui.search_lab import open_search_lab
+
+    open_search_lab(window)
 
 
 def build_toolbar(window: QMainWindow) -> QToolBar:

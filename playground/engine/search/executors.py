@@ -1,8 +1,10 @@
 """Where trials run: worker processes on this machine, or a Dask cluster.
 
 Both executors have the same two methods. ``run(job, data, trials, stopping)``
-sends the data set to each worker once, runs the ``(index, params)`` trials and
-yields each trial's record as it finishes (in the order they finish);
+sends the data set to each worker once, runs the trials a sampler
+(:mod:`.samplers`) gives, one ``take()`` per free worker, and yields each
+trial's record as it finishes (in the order they finish), before the next
+``take()``: a sampler told a record can choose the next trial from it;
 ``cancel()`` may be called from another thread and ends the run soon after:
 trials not started are dropped, running ones are abandoned, and ``run``
 returns. ``stopping()`` is polled between records for the same purpose.
@@ -50,7 +52,7 @@ from typing import Any
 
 from playground.engine.errors import PlaygroundError
 
-Trials = list[tuple[int, dict]]
+Trials = Any  # a Sampler: take(), again(index, params), bool (trials left), len, in_advance
 #: seconds to wait for a Dask scheduler to answer
 CONNECT_TIMEOUT = 4.0
 #: seconds to wait for a cluster without workers to get one
@@ -168,7 +170,7 @@ class LocalExecutor:
         from playground.engine.search.trial import failed_record
         from playground.engine.train.remote import SharedDataset
 
-        queue = collections.deque(trials)
+        queue = trials
         tries: collections.Counter = collections.Counter()
         shared = SharedDataset(data)
         workers: list[_Worker] = []
@@ -184,7 +186,7 @@ class LocalExecutor:
                     workers.append(_Worker(job, shared.descriptor))
                 for w in workers:
                     if w.trial is None and queue:
-                        w.give(*queue.popleft())
+                        w.give(*queue.take())
                 ready = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=0.2)
                 for w in list(workers):
                     if w.conn not in ready and w.process.sentinel not in ready:
@@ -211,7 +213,7 @@ class LocalExecutor:
                         continue
                     tries[index] += 1
                     if tries[index] < 2:
-                        queue.appendleft((index, params))
+                        queue.again(index, params)
                     else:
                         yield failed_record(index, params, w.name, f"tried twice: {why}", time.perf_counter() - t0)
             stopped = stopping()
@@ -301,13 +303,20 @@ class DaskExecutor:
 
         try:
             shared = _share(client, data, f"playground-data-{tag}")
-            with self._lock:
-                for index, params in trials:
+            def submit() -> Any:
+                index, params = trials.take()
+                with self._lock:
                     future = client.submit(dask_trial, job, shared, index, params, retries=1, pure=False,
                                            key=f"playground-trial-{index}-{tag}")
                     futures[future] = (index, params)
+                return future
+
+            # trials known in advance all wait at the scheduler; a sampler that learns gets one per worker
+            first = len(trials) if trials.in_advance else max(1, len(client.scheduler_info()["workers"]))
+            running = as_completed([submit() for _ in range(min(first, len(trials)))], loop=client.loop)
+            with self._lock:
                 self._cancel = cancel
-            for future in as_completed(list(futures), loop=client.loop):
+            for future in running:
                 if stopping():
                     break
                 index, params = futures[future]
@@ -321,6 +330,8 @@ class DaskExecutor:
                     yield failed_record(index, params, "", f"tried twice: {_error_text(future.exception())}")
                 else:
                     yield failed_record(index, params, "", "cancelled by the Dask scheduler")
+                if trials and not stopping():
+                    running.add(submit())
         finally:
             with self._lock:
                 self._cancel = None

@@ -1,4 +1,5 @@
-"""A random search over a project: draws each trial's values, runs the trials, streams and ranks their records.
+"""A search over a project: draws each trial's values (at random, or by TPE), runs the trials, streams and ranks
+their records.
 
 Driving it (from a command line or a window's worker thread)::
 
@@ -9,7 +10,8 @@ Driving it (from a command line or a window's worker thread)::
 
 :meth:`Search.stop` (from any thread) ends the search soon: trials not
 started are dropped, running ones abandoned, finished ones kept in
-:attr:`Search.results`. Records are described in :mod:`.trial`.
+:attr:`Search.results`. Records are described in :mod:`.trial`; the search
+adds ``"sampler"`` (``"random"`` or ``"tpe"``, see :mod:`.samplers`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from playground.engine.errors import SpecError
 from playground.engine.nn.network import Network
 from playground.engine.project import validate_project
 from playground.engine.search.executors import LocalExecutor
+from playground.engine.search.samplers import SAMPLERS, SamplerError, import_optuna, make_sampler
 from playground.engine.search.space import SearchSpace, apply_params, check_fits
 from playground.engine.search.trial import TrialJob, search_data
 from playground.engine.train.trainer import TrainConfig
@@ -31,12 +34,18 @@ from playground.engine.train.trainer import TrainConfig
 
 class Search:
     """``trials`` trials of ``project``, each trained ``epochs`` epochs (default: the project's) with values
-    drawn from ``space`` (default: the book's ranges) by ``seed``, on ``executor`` (default: this machine)."""
+    drawn from ``space`` (default: the book's ranges) by ``seed`` and ``sampler`` ("random", the book's, or
+    "tpe"), on ``executor`` (default: this machine)."""
 
     def __init__(self, project: Mapping[str, Any], trials: int, epochs: int | None = None,
                  space: SearchSpace | None = None, *, samples: int | None = None, val_split: float = 0.2,
                  seed: int = 0, executor: Any = None, data_dir: str | None = None,
-                 hook: Callable[[int], None] | None = None):
+                 hook: Callable[[int], None] | None = None, sampler: str = "random"):
+        if sampler not in SAMPLERS:
+            raise SamplerError(f"expected a sampler 'random' or 'tpe', got {sampler!r}")
+        if sampler == "tpe":
+            import_optuna()  # no Optuna: say how to install it before anything is loaded
+        self.sampler = sampler
         self.project = validate_project(project)
         for name, value, low in (("trials", trials, 1), ("epochs", epochs, 1), ("seed", seed, 0)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
@@ -54,7 +63,8 @@ class Search:
         self._stop = threading.Event()
 
     def params(self, index: int) -> dict[str, Any]:
-        """Trial ``index``'s values (the same wherever and whenever it runs)."""
+        """Random search's trial ``index``'s values (the same wherever and whenever it runs); TPE's trials
+        come from the results, and take values from the same space."""
         return self.space.draw(self.seed, index)
 
     def data(self) -> Dataset:
@@ -80,11 +90,14 @@ class Search:
     def run(self) -> Iterator[dict[str, Any]]:
         """Run the trials; yield each one's record as it finishes."""
         self.check()
-        trials = [(i, self.params(i)) for i in range(self.trials)]
+        trials = make_sampler(self.sampler, self.space, self.seed, self.trials,
+                              maximize=self.data().kind == "classification")
         job = TrialJob(self.project, self.epochs, self.hook)
         t0 = time.perf_counter()
         try:
             for record in self.executor.run(job, self.data(), trials, self._stop.is_set):
+                record["sampler"] = self.sampler
+                trials.tell(record)
                 self.results.append(record)
                 self.wall_seconds = time.perf_counter() - t0
                 yield record

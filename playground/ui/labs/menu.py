@@ -20,20 +20,27 @@ def labs_window(window: QMainWindow) -> LabsWindow:
     labs = getattr(window, "labs_window", None)
     if labs is None:
         labs = LabsWindow(parent=None)
+        labs.main_window = window  # the Search lab works on the main window's open project
         window.labs_window = labs
     return labs
 
 
 def build_labs_menu(window: QMainWindow) -> QMenu:
-    """A "Labs" menu in ``window``'s menu bar, before Help if there is one; its actions go to ``window.actions``."""
+    """The "Labs" menu of ``window``'s menu bar (made before Help if there is none yet), the book's labs put
+    first in it; its actions go to ``window.actions``."""
     window.labs_window = None
     bar = window.menuBar()
+    existing = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "Labs" and a.menu()), None)
     help_action = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
-    menu = QMenu("&Labs", window)
-    if help_action is not None:
-        bar.insertMenu(help_action, menu)
-    else:
-        bar.addMenu(menu)
+    menu = existing or QMenu("&Labs", window)
+    later = list(menu.actions())  # what the menu held already (the Search lab) comes after the book's labs
+    for act in later:
+        menu.removeAction(act)
+    if existing is None:
+        if help_action is not None:
+            bar.insertMenu(help_action, menu)
+        else:
+            bar.addMenu(menu)
     start = QAction("All labs by chapter…", window)
     start.setStatusTip("The book's experiments by chapter: open one, run it with the book's settings")
     start.triggered.connect(lambda: labs_window(window).show_start())
@@ -47,6 +54,9 @@ def build_labs_menu(window: QMainWindow) -> QMenu:
         act.triggered.connect(lambda _=False, n=name: labs_window(window).open_lab(n))
         menu.addAction(act)
         window.actions[f"lab_{name}"] = act
+    if later:
+        menu.addSeparator()
+        menu.addActions(later)
     menu.setToolTipsVisible(True)
     return menu
 

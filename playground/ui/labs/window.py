@@ -48,7 +48,11 @@ class LabsWindow(QMainWindow):
         return page
 
     def _open_search(self) -> None:
-        self.search_window = getattr(importlib.import_module(SEARCH_MODULE), SEARCH_OPENER)(self)
+        """The Search lab, on the main window's open project (its "Use best" writes there)."""
+        owner = getattr(self, "main_window", None)
+        if owner is None:
+            return
+        self.search_window = getattr(importlib.import_module(SEARCH_MODULE), SEARCH_OPENER)(owner)
 
     def _present(self) -> None:
         self.show()
