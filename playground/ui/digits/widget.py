@@ -320,8 +320,9 @@ class DigitPadWidget(QWidget):
         else:
             n = self._net
             kind = "convolutional" if any(l.type_name == "Conv2D" for l in n.layers) else "fully connected"
-            self.model_label.setText(f"<b>{self._label[:1].upper()}{self._label[1:]}</b><br>"
-                                     f"{kind}, {len(n.layers)} layers, {n.param_count():,} parameters")
+            blocks = len(n.spec["layers"])  # as the editor and the status bar count: one per block
+            self.model_label.setText(f"<b>{self._label[:1].upper()}{self._label[1:]}</b><br>{kind}, {blocks} "
+                                     f"block{'s' if blocks != 1 else ''}, {n.param_count():,} parameters")
         self.bundled_button.setEnabled(not self._is_bundled)
         self.save_network_button.setEnabled(self._net is not None and not self._is_bundled)
 

@@ -38,6 +38,7 @@ from playground.ui.optimizer_lab.mapview import MapView
 from playground.ui.optimizer_lab.race import RaceModel
 from playground.ui.optimizer_lab.surface import SurfaceView
 from playground.ui.optimizer_lab.valueplot import ValuePlot
+from playground.ui.theme import text_color
 from playground.ui.plotlook import dark_look, restyle
 from playground.ui.theme import current_theme
 
@@ -272,7 +273,7 @@ class OptimizerLabWidget(QWidget):
 
     def _set_message(self, text: str, error: bool = False, about_start: bool = False) -> None:
         """The line under the lab; ``about_start`` marks a message that goes once the start is fine again."""
-        self.message.setStyleSheet("color: #dc2626;" if error else "")
+        self.message.setStyleSheet(f"color: {text_color('error')};" if error else "")
         self.message.setText(text)
         self._start_message = about_start
 
