@@ -164,7 +164,7 @@ class Momentum(Optimizer):
         w += v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov momentum: v ← μ·v − lr·g;  W ← W + μ·v − lr·g.
 
     The look-ahead form of Sutskever et al. (2013): the step uses the velocity
@@ -172,11 +172,6 @@ class Nesterov(Optimizer):
     """
 
     name = "nesterov"
-    settings = (("lr", "learning rate"), ("momentum", "momentum μ"))
-
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
-        super().__init__(lr)
-        self.momentum = _fraction(momentum, "momentum", self.name)
 
     def _step(self, key, w, g, decay_mult):
         v = self._slot(key, "v", w)

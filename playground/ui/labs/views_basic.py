@@ -28,6 +28,14 @@ class LabView(QWidget):
 
     changed = Signal()
 
+    def plot_area(self, min_height: int) -> QVBoxLayout:
+        """The view's layout holding ``self.plots``, a grid of plots at least ``min_height`` px tall."""
+        layout = QVBoxLayout(self)
+        self.plots = graphics()
+        self.plots.setMinimumHeight(min_height)
+        layout.addWidget(self.plots)
+        return layout
+
     def overrides(self) -> dict[str, Any]:
         """Settings the view's own controls set (none for most labs)."""
         return {}
@@ -169,10 +177,7 @@ class ActivationsView(LabView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        self.plots = graphics()
-        self.plots.setMinimumHeight(420)
-        layout.addWidget(self.plots)
+        self.plot_area(420)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.derivatives: dict[str, pg.PlotDataItem] = {}
         self.plot_items: dict[str, pg.PlotItem] = {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from playground.ui.labs.views_basic import PALETTE, LabView, _nan, graphics, restyle_all, small_plot
+from playground.ui.labs.views_basic import PALETTE, LabView, _nan, restyle_all, small_plot
 from playground.ui.plotlook import look
 
 
@@ -16,10 +16,7 @@ class LossCurvesView(LabView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        self.plots = graphics()
-        self.plots.setMinimumHeight(420)
-        layout.addWidget(self.plots)
+        self.plot_area(420)
         self.plot = small_plot(self.plots, 0, 0, "loss of every batch")
         self.plot.setLabel("bottom", "iterations")
         self.plot.setLabel("left", "loss")
@@ -45,10 +42,7 @@ class OverfittingView(LabView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        self.plots = graphics()
-        self.plots.setMinimumHeight(380)
-        layout.addWidget(self.plots)
+        self.plot_area(380)
         self.curves: dict[str, dict[str, pg.PlotDataItem]] = {}
         self.plot_items: list[pg.PlotItem] = []
 
@@ -78,10 +72,7 @@ class SinView(LabView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        self.plots = graphics()
-        self.plots.setMinimumHeight(420)
-        layout.addWidget(self.plots)
+        self.plot_area(420)
         self.plot = small_plot(self.plots, 0, 0, "y = sin(x) and the network's fit")
         self.plot.setLabel("bottom", "x")
         self.plot.addLegend(offset=(10, 10))

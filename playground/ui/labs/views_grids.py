@@ -116,10 +116,7 @@ class BatchnormView(LabView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        self.plots = graphics()
-        self.plots.setMinimumHeight(620)
-        layout.addWidget(self.plots)
+        self.plot_area(620)
         self.curves: list[dict[str, pg.PlotDataItem]] = []
         self.plot_items: list[pg.PlotItem] = []
 
