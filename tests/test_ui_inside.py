@@ -223,3 +223,100 @@ def test_the_inside_tab_explains_the_bundled_digit_model_on_mnist(qtbot, make_wi
     cnn = w.inside_page.cnn
     assert cnn.net is not None and cnn.samples is not None and len(cnn.samples[0]) == 500
     assert cnn.columns.rows[1]["type"] == "Conv2D" and cnn.columns.rows[-1]["type"] == "Softmax"
+
+
+# ------------------------------------------------------------------ the CNN explainer's inputs
+
+def mnist_folder() -> str:
+    folder = os.environ.get("PLAYGROUND_MNIST_DIR") or str(Path(__file__).resolve().parents[2] / "shared/data/mnist")
+    if not Path(folder).is_dir():
+        pytest.skip("MNIST not found: set PLAYGROUND_MNIST_DIR or put the IDX files in ../shared/data/mnist")
+    return folder
+
+
+def test_the_pads_drawing_opens_in_the_explainer_as_the_pad_reads_it(qtbot, make_window, monkeypatch):
+    from test_ui_digits import SEVEN, draw
+
+    monkeypatch.setenv("PLAYGROUND_MNIST_DIR", mnist_folder())
+    w = make_window()
+    pad = w.digit_pad
+    w.show_tab(pad)
+    w.show_cnn_explainer()  # the explainer reads with the bundled model; the pad, from now on, with another
+    assert w.inside_page.cnn.label == pad.network_label()
+    assert pad.set_network(Network(load_preset("simple-convnet")["network"], seed=3), "a fresh convnet")
+    w.show_tab(pad)
+    button = pad.explain.inside_button
+    assert not button.isEnabled()  # nothing drawn yet
+    draw(qtbot, pad.pad, SEVEN)
+    # the explained reading of the whole stroke: step 4 of the pipeline is the reader's input
+    qtbot.waitUntil(lambda: button.isEnabled() and pad._x is not None and not pad._reader.busy()
+                    and np.array_equal(pad.explain._final.reshape(pad._x.shape), pad._x), timeout=TIMEOUT)
+    read = pad._x[0].copy()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    cnn = w.inside_page.cnn
+    assert w.tabs.currentWidget() is w.inside_page and w.inside_page.currentWidget() is cnn
+    assert cnn.source_key() == "drawing" and not cnn.sample.isVisible()
+    rows = cnn.columns.rows
+    assert np.array_equal(rows[0]["output"], read)  # exactly what the pad's reader gave the network
+    # read by the pad's network: its weights, and its first layer's output is the engine's on that input
+    expected = pad.network().get_weights()
+    assert all(np.array_equal(cnn.net.get_weights()[k], v) for k, v in expected.items())
+    record: list = []
+    probs = pad.network().forward(read[None], training=False, record=record)
+    first = pad.network().layers[0]
+    assert rows[1]["name"] == first.name and rows[1]["type"] == "Conv2D"
+    np.testing.assert_array_equal(rows[1]["output"], dict(record)[first.name][0])
+    guess = int(np.argmax(pad.probabilities()))
+    assert cnn.label == "a fresh convnet"
+    assert f"reads <b>{guess}</b>" in cnn.note.text() and "your drawing" in cnn.note.text()
+    np.testing.assert_allclose(rows[-1]["output"], pad.probabilities(), atol=1e-6)
+    # the chooser goes back to test images and to the drawing again
+    cnn.source.setCurrentIndex(cnn.source.findData("test"))
+    assert cnn.sample.isVisible() and "test image #0" in cnn.note.text()
+    cnn.source.setCurrentIndex(cnn.source.findData("drawing"))
+    assert np.array_equal(cnn.columns.rows[0]["output"], read)
+
+
+def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, make_window, monkeypatch):
+    folder = mnist_folder()
+    monkeypatch.setenv("PLAYGROUND_MNIST_DIR", folder)
+    project = load_preset("simple-convnet")
+    project["dataset"].update({"limit": 200, "val_limit": 100, "data_dir": folder})
+    project["training"].update({"epochs": 1, "batch_size": 50})
+    w = make_window(project)
+    dash = w.dashboard
+    dash.actions["start"].trigger()
+    qtbot.waitUntil(lambda: dash.state() == "idle" and dash.live_run() is not None
+                    and dash.live_run().status == "finished" and dash.live.latest_confusion is not None,
+                    timeout=TIMEOUT * 2)
+    matrix = dash.live.latest_confusion["matrix"]
+    off = np.argwhere((matrix > 0) & ~np.eye(len(matrix), dtype=bool))
+    assert len(off), "an epoch on 200 images leaves some test digits misclassified"
+    true, pred = map(int, off[0])
+    dash.confusion.cell_clicked.emit(true, pred)  # what a click on the cell sends
+    dialog = dash.samples
+    qtbot.waitUntil(dialog.isVisible)
+    # a diagonal cell's samples are not misclassified: no button; this cell's are
+    assert dialog.inside_button.isVisible() and dialog.inside_button.isEnabled()
+    dialog.images.setCurrentRow(len(dialog.indices[:300]) - 1)
+    index = int(dialog.indices[len(dialog.indices[:300]) - 1])
+    qtbot.mouseClick(dialog.inside_button, Qt.MouseButton.LeftButton)
+    cnn = w.inside_page.cnn
+    assert w.inside_page.currentWidget() is cnn and cnn.source_key() == "wrong"
+    x_val, y_val = dash.live.data.x_val, dash.live.data.y_val
+    assert np.array_equal(cnn.columns.rows[0]["output"], x_val[index])
+    assert int(y_val[index]) == true and int(dash.live.latest_confusion["pred"][index]) == pred
+    assert f"validation sample #{index}, a {true} taken for a {pred}" in cnn.note.text()
+    assert cnn.sample.prefix() == "misclassified #" and cnn.sample.maximum() == int(matrix.sum() - np.trace(matrix)) - 1
+    # read by the network trained in the app
+    trained = dash.current_network().get_weights()
+    assert all(np.array_equal(cnn.net.get_weights()[k], v) for k, v in trained.items())
+    # the next misclassified sample, through the chooser's index
+    k = cnn.sample.value()
+    cnn.sample.setValue((k + 1) % (cnn.sample.maximum() + 1))
+    other = int(cnn.wrong["index"][cnn.sample.value()])
+    assert np.array_equal(cnn.columns.rows[0]["output"], x_val[other])
+    assert int(y_val[other]) != int(dash.live.latest_confusion["pred"][other])
+    # a diagonal cell: its samples were read right, so there is nothing to send
+    dash.confusion.cell_clicked.emit(true, true)
+    assert not dialog.inside_button.isVisible()
