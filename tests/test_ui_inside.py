@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
+from PySide6.QtWidgets import QApplication, QSplitter
 
 from playground import cli
+from playground.engine.data.datasets import make_dataset
 from playground.engine.nn.network import Network
 from playground.engine.project import load_model, load_preset
+from playground.engine.train.unit_maps import UnitMaps
 from playground.ui.app import make_application
 from playground.ui.inside.cnn import CnnExplainer
+from playground.ui.inside.neurons import LUT32, NeuronView, class_image, diverging_index, rgb32
 from playground.ui.mainwindow import MainWindow
 from playground.ui.settings import AppSettings
 from test_ui_mainwindow import dispose
@@ -320,3 +324,65 @@ def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, ma
     # a diagonal cell: its samples were read right, so there is nothing to send
     dash.confusion.cell_clicked.emit(true, true)
     assert not dialog.inside_button.isVisible()
+
+
+# ------------------------------------------------------------------ the neuron view's drawing
+
+def image_pixels(image) -> np.ndarray:
+    """The (h, w) uint32 pixels of an RGB32 QImage."""
+    return np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), image.width())
+
+
+def test_a_snapshot_is_written_into_the_images_of_the_one_before(qtbot):
+    data = make_dataset({"name": "spiral", "n_samples": 100})
+    net = Network(load_preset("spiral")["network"], seed=0)
+    a = UnitMaps(data)(net)
+    # another snapshot of the same network: every map (and the output) changed, the weights not
+    b = copy.deepcopy(a)
+    b["inputs"] = -b["inputs"]
+    for col in b["columns"]:
+        col["maps"] = -col["maps"][::-1]
+    b["output"] = b["output"][:, :, ::-1].copy()
+    view = NeuronView()
+    qtbot.addWidget(view)
+    view.resize(560, 800)
+    view.set_data(data)
+    view.show()
+    qtbot.waitExposed(view)
+    canvas = view.canvas
+    canvas.set_units(a)
+    qtbot.waitUntil(lambda: canvas.updates == 1)
+    images, output, frames = [list(c) for c in canvas.images], canvas.output_image, canvas.frames
+    assert [len(c) for c in images] == [2, 16, 16] and frames == 1
+    corner = canvas.layout_rects()[0][0][0]  # x1 over the plane: largest at the right
+    spot = (corner.topRight() + QPointF(-3, 3)).toPoint()
+    before = canvas.grab().toImage().pixelColor(spot)
+    canvas.set_units(copy.deepcopy(a))
+    canvas.set_units(b)  # two before a paint: only the newest is drawn
+    qtbot.waitUntil(lambda: canvas.updates == 2)
+    assert canvas.units is b
+    # the same image objects, over the same memory, now holding b's pixels
+    assert all(x is y for was, now in zip(images, canvas.images) for x, y in zip(was, now))
+    assert canvas.output_image is output
+    for maps, column in zip([b["inputs"]] + [c["maps"] for c in b["columns"][:-1]], canvas.images):
+        for want, image in zip(LUT32[diverging_index(maps)], column):
+            np.testing.assert_array_equal(image_pixels(image), want)
+    np.testing.assert_array_equal(image_pixels(output), rgb32(class_image(b["output"], False)))
+    assert canvas.frames == frames  # the weights' lines did not change: not redrawn
+    after = canvas.grab().toImage().pixelColor(spot)
+    assert before.blue() > before.red() and after.red() > after.blue()  # x1 > 0 blue, then its negation orange
+    # a hidden view draws nothing; shown again, the newest snapshot
+    view.hide()
+    canvas.set_units(a)
+    QApplication.processEvents()
+    assert canvas.updates == 2 and canvas.units is b
+    view.show()
+    qtbot.waitUntil(lambda: canvas.updates == 3 and canvas.units is a)
+    # new weights: the lines follow, within LINES_MS
+    c = copy.deepcopy(a)
+    for col in c["columns"]:
+        if col["weights"] is not None:
+            col["weights"] = -col["weights"]
+    canvas.set_units(c)
+    qtbot.waitUntil(lambda: canvas.frames == frames + 1, timeout=3000)
+    assert all(x is y for was, now in zip(images, canvas.images) for x, y in zip(was, now))

@@ -76,8 +76,12 @@ class LivePlots:
         - the curves on every other tick (12.5 a second),
         - the pictures on every fourth (6 a second), and there too, taking turns, the gradient norms
           and the histograms (3 a second each), and the live run's row in the runs list every 500 ms,
-        - the progress bar on the remaining fourth (6 a second).
+        - the progress bar on the remaining fourth (6 a second),
+        - the unit heatmaps on every tick they are new: the neuron view only keeps them until it paints
+          (see :meth:`NeuronCanvas.set_units <playground.ui.inside.neurons.NeuronCanvas.set_units>`).
         """
+        if "units" in self._pictures and self.on_units is not None:
+            self.on_units(self._pictures.pop("units"))
         self._turn = (self._turn + 1) % 4
         if (force or self._turn % 2 == 0) and (self._dirty or force):
             self._dirty = False
@@ -145,8 +149,6 @@ class LivePlots:
 
     def _show_pictures(self) -> None:
         pics, self._pictures = self._pictures, {}
-        if "units" in pics and self.on_units is not None:
-            self.on_units(pics["units"])
         if "confusion" in pics:
             self.latest_confusion = pics["confusion"]
             self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())

@@ -2,8 +2,9 @@
 
 For one input, chosen from three sources (an MNIST test image, the digit
 pad's drawing as the pad's network reads it, or a validation sample the
-network trained in the app misclassified), every layer's output: each channel of an image-shaped output as a small heatmap,
-in a column per layer; vectors (dense layers, the softmax) as bars; each
+network trained in the app misclassified), every layer's output: each
+channel of an image-shaped output as a small heatmap, in a column per
+layer; vectors (dense layers, the softmax) as bars; each
 column headed by its name and shape. A click on a channel of a convolution or
 pooling layer opens its arithmetic below (:class:`~.cnn_step.StepView`).
 """
