@@ -376,12 +376,14 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_after": _loadavg(),
     }
     if args.neurons:
-        took = np.array(view.canvas.update_seconds).reshape(-1, 2) * 1e3
         # the window's own work per heatmap update: writing the pixels and painting the view (wall time,
-        # and the CPU time of it: the rest is waiting for a core)
-        result["view_update_ms"] = {"median": float(np.median(took[:, 0])), "p99": float(np.percentile(took[:, 0], 99)),
-                                    "max": float(took[:, 0].max()), "cpu_median": float(np.median(took[:, 1])),
-                                    "cpu_max": float(took[:, 1].max()), "count": len(took)}
+        # and the CPU time of it: the rest is waiting for a core); a view that does not time itself has none
+        took = np.array(getattr(view.canvas, "update_seconds", ())).reshape(-1, 2) * 1e3
+        if len(took):
+            result["view_update_ms"] = {
+                "median": float(np.median(took[:, 0])), "p99": float(np.percentile(took[:, 0], 99)),
+                "max": float(took[:, 0].max()), "cpu_median": float(np.median(took[:, 1])),
+                "cpu_max": float(took[:, 1].max()), "count": len(took)}
         bare_spb = statistics.median(s["seconds_per_batch"] for s in bare)
         result["without_view"] = {
             "app_seconds_per_batch": bare_spb,
@@ -412,11 +414,12 @@ def summary(result: dict, batches: int | None) -> str:
     lines = [f"summary ({result['project']}, {batches or 'one epoch of'} batches, load average before "
              f"[{result['load_average_before']}] after [{result['load_average_after']}])"]
     if result["neurons"]:
-        took = result["view_update_ms"]
-        lines.append(f"  unit heatmap updates/s (slowest segment): {result['unit_updates_per_s']:.1f}; the view's "
-                     f"work per update: median {took['median']:.1f} ms, p99 {took['p99']:.1f} ms, "
-                     f"max {took['max']:.1f} ms "
-                     f"(CPU: median {took['cpu_median']:.1f} ms, max {took['cpu_max']:.1f} ms)")
+        lines.append(f"  unit heatmap updates/s (slowest segment): {result['unit_updates_per_s']:.1f}")
+        took = result.get("view_update_ms")
+        if took:
+            lines.append(f"  the view's work per update: median {took['median']:.1f} ms, p99 {took['p99']:.1f} ms, "
+                         f"max {took['max']:.1f} ms (CPU: median {took['cpu_median']:.1f} ms, "
+                         f"max {took['cpu_max']:.1f} ms)")
     lines.append(f"  event loop: max stall {result['max_gap_ms']} ms, p99 {result['p99_gap_ms']} ms; of which the "
                  f"window's thread worked at most {result['max_busy_gap_ms']:.0f} ms (p99 "
                  f"{result['p99_busy_gap_ms']:.0f} ms)")

@@ -84,11 +84,6 @@ def diverging_index(maps: np.ndarray) -> np.ndarray:
     return index[::-1].transpose(2, 0, 1)
 
 
-def diverging(maps: np.ndarray) -> np.ndarray:
-    """(n, n, k) values -> (k, n, n, 3) uint8 colours (see :func:`diverging_index`)."""
-    return PALETTE[diverging_index(maps)]
-
-
 def class_image(probs: np.ndarray, discretize: bool) -> np.ndarray:
     """(n, n, K) probabilities -> (n, n, 3) uint8: the class colours mixed by probability, paler where unsure."""
     if probs.shape[2] == 1:  # a single sigmoid output: P(class 1)
