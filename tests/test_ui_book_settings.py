@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from playground.cli import main
-from playground.engine.data.datasets import make_dataset
+from playground.engine.data.datasets import default_spec, make_dataset
 from playground.engine.project import load_model, load_preset, save_project
 from playground.engine.train.trainer import TrainConfig, Trainer
 from playground.ui.builder.document import ProjectDocument
@@ -118,3 +118,66 @@ def test_a_bad_std_in_a_project_file_is_named_by_the_cli_and_shown_on_its_block(
     assert box.isVisible()
     if not isinstance(std, str):                    # a number it cannot show: in red, naming the file's value
         assert "cannot show" in box.toolTip() and repr(std) in box.toolTip()
+
+
+# ------------------------------------------------------------------ the sin set's x range
+
+@pytest.fixture
+def panel(shown):
+    from playground.ui.builder.training_panel import TrainingPanel
+
+    return shown(TrainingPanel(ProjectDocument(load_preset("spiral"))), 460, 1000)
+
+
+def test_the_sin_sets_range_samples_and_noise_are_set_in_the_panel_checked_and_undone(panel, qtbot, tmp_path):
+    doc = panel.doc
+    assert not panel.x_min.isVisible() and not panel.grid.isVisible()   # spiral has no x range
+    choose(panel.dataset_box, "sin")
+    assert doc.dataset()["name"] == "sin"
+    for box in (panel.x_min, panel.x_max, panel.grid, panel.n_samples, panel.noise):
+        assert box.isVisible()
+    assert panel.x_min.value() == pytest.approx(-np.pi, abs=1e-4) and panel.x_max.value() == pytest.approx(np.pi,
+                                                                                                             abs=1e-4)
+    type_into(qtbot, panel.x_min, "0")
+    type_into(qtbot, panel.x_max, "20")
+    type_into(qtbot, panel.n_samples, "200")
+    type_into(qtbot, panel.noise, "0")
+    qtbot.mouseClick(panel.grid, Qt.MouseButton.LeftButton)
+    spec = doc.dataset()
+    assert (spec["x_min"], spec["x_max"], spec["n_samples"], spec["noise"], spec["grid"]) == (0, 20, 200, 0, True)
+    assert not panel.data_problem.isVisible()
+
+    type_into(qtbot, panel.x_min, "25")             # above x max: refused, the box put back, the reason shown
+    assert doc.dataset() == spec and panel.x_min.value() == 0
+    assert panel.data_problem.isVisible()
+    assert "x_max must be greater than x_min, got x_min 25 and x_max 20" in panel.data_problem.text()
+    type_into(qtbot, panel.x_max, "-2000000")       # beyond the engine's bound: the box does not take it
+    assert doc.dataset()["x_max"] == 20 and panel.x_max.value() == 20
+    type_into(qtbot, panel.x_min, "-1")
+    assert doc.dataset()["x_min"] == -1 and not panel.data_problem.isVisible()   # a good value clears it
+    type_into(qtbot, panel.x_min, "0")
+
+    path = save_project(doc.project(), tmp_path / "sin.json")
+    from playground.engine.project import load_project
+    data = make_dataset(load_project(path)["dataset"])
+    x = np.sort(np.concatenate([data.x_train, data.x_val])[:, 0])
+    np.testing.assert_allclose(x, np.arange(200) * 0.1, atol=1e-5)   # the classic sin fit's grid
+
+    doc.undo_stack.undo()                           # parameter tweaks of one set are one step, as for the others
+    assert doc.dataset() == default_spec("sin")
+    assert panel.x_min.value() == pytest.approx(-np.pi, abs=1e-4) and not panel.grid.isChecked()
+    doc.undo_stack.redo()
+    assert panel.x_max.value() == 20 and panel.grid.isChecked() and doc.dataset() == spec
+
+
+@pytest.mark.parametrize("change, words", [({"x_min": 5, "x_max": 3}, "x_max must be greater than x_min"),
+                                           ({"x_min": 1e7}, "x_min must be a number in [-1e+06, 1e+06]"),
+                                           ({"x_max": float("nan")}, "x_max must be a number in [-1e+06, 1e+06]")])
+def test_a_bad_x_range_in_a_project_file_is_one_line_from_the_cli(tmp_path, capsys, change, words):
+    project = load_preset("sin-regression")
+    project["dataset"].update(change)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(project))
+    assert main(["train", str(path), "--epochs", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and f"data set 'sin': {words}" in err
