@@ -46,7 +46,7 @@ class LabsWindow(QMainWindow):
         geometry = self.settings.labs_geometry() if self.settings is not None else None
         if geometry is not None and self.restoreGeometry(geometry):
             return
-        screen = self.screen() or QGuiApplication.primaryScreen()
+        screen = QGuiApplication.primaryScreen()
         if screen is None:
             self.resize(*DEFAULT_SIZE)
             return
