@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from playground.cli import main
 from playground.engine.data.datasets import default_spec, make_dataset
@@ -51,6 +51,7 @@ def test_the_std_field_shows_for_the_normal_initializer_only_and_its_edits_undo(
     assert doc.layer(0)["init"] == {"type": "normal", "std": 0.05}
     std.stepBy(1)                                   # the arrows double it; one undo step with the typing
     assert doc.layer(0)["init"] == {"type": "normal", "std": 0.1}
+    assert "init normal σ 0.1" in editor.canvas.net_scene.block_for(0).content.details   # the block says it too
     assert doc.undo_stack.count() == 2              # choosing normal, then its std
     doc.undo_stack.undo()
     assert doc.layer(0)["init"] == "normal" and std.value() == pytest.approx(0.01)
@@ -142,7 +143,7 @@ def test_the_sin_sets_range_samples_and_noise_are_set_in_the_panel_checked_and_u
     type_into(qtbot, panel.x_max, "20")
     type_into(qtbot, panel.n_samples, "200")
     type_into(qtbot, panel.noise, "0")
-    qtbot.mouseClick(panel.grid, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.grid, Qt.MouseButton.LeftButton, pos=QPoint(8, panel.grid.height() // 2))
     spec = doc.dataset()
     assert (spec["x_min"], spec["x_max"], spec["n_samples"], spec["noise"], spec["grid"]) == (0, 20, 200, 0, True)
     assert not panel.data_problem.isVisible()
@@ -151,8 +152,11 @@ def test_the_sin_sets_range_samples_and_noise_are_set_in_the_panel_checked_and_u
     assert doc.dataset() == spec and panel.x_min.value() == 0
     assert panel.data_problem.isVisible()
     assert "x_max must be greater than x_min, got x_min 25 and x_max 20" in panel.data_problem.text()
-    type_into(qtbot, panel.x_max, "-2000000")       # beyond the engine's bound: the box does not take it
+    type_into(qtbot, panel.x_max, "-2000000")       # beyond the engine's bound: at most -1e6, below x min
     assert doc.dataset()["x_max"] == 20 and panel.x_max.value() == 20
+    panel.x_max.stepBy(1)                           # the arrows add and take away 0.5
+    assert doc.dataset()["x_max"] == 20.5
+    panel.x_max.stepBy(-1)
     type_into(qtbot, panel.x_min, "-1")
     assert doc.dataset()["x_min"] == -1 and not panel.data_problem.isVisible()   # a good value clears it
     type_into(qtbot, panel.x_min, "0")

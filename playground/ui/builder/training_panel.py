@@ -18,7 +18,8 @@ from playground.ui.builder.commands import SetAllInitializers, SetDataset, SetTr
 from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.catalog import INIT_CHOICES, init_tooltip, optimizer_tooltip, schedule_tooltip
 from playground.ui.builder.mnist_row import MnistFolderRow
-from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
+from playground.ui.builder.fields import (LinearSpinBox, SciSpinBox, combo, fraction_spin, int_spin, set_combo_data,
+                                          set_value)
 from playground.ui.layout import fill_with_scrolling
 from playground.ui.theme import muted, text_color
 
@@ -95,9 +96,9 @@ class TrainingPanel(QWidget):
         self.limit.setSpecialValueText("all")
         self.val_limit = int_spin(0, 10000, self)
         self.val_limit.setSpecialValueText("all")
-        self.x_min = fraction_spin(-X_LIMIT, X_LIMIT, 0.5, 4, self)
-        self.x_max = fraction_spin(-X_LIMIT, X_LIMIT, 0.5, 4, self)
-        self.grid = QCheckBox("evenly spaced, in random order", self)
+        self.x_min = LinearSpinBox(-X_LIMIT, X_LIMIT, 0.5, self)
+        self.x_max = LinearSpinBox(-X_LIMIT, X_LIMIT, 0.5, self)
+        self.grid = QCheckBox("evenly spaced", self)
         self.mnist_row = MnistFolderRow(self)
         self.mnist_row.folder_chosen.connect(lambda text: self._set_data("data_dir", text or None))
         dir_row = self.mnist_row
@@ -115,9 +116,9 @@ class TrainingPanel(QWidget):
                                            f"x min < x max, both within ±{X_LIMIT:,g}."),
             "x_max": (self.x_max, "x max:", "The end of the x range (not included): samples are drawn from "
                                           f"[x min, x max); x min < x max, both within ±{X_LIMIT:,g}."),
-            "grid": (self.grid, "Grid:", "Place the samples at x min + k·(x max − x min)/samples "
-                                         "instead of drawing x at random (the classic sin fit: 200 samples on "
-                                         "[0, 20), a step of 0.1)."),
+            "grid": (self.grid, "Grid:", "Place the samples at x min + k·(x max − x min)/samples, in random "
+                                         "order, instead of drawing x at random (the classic sin fit: 200 "
+                                         "samples on [0, 20), a step of 0.1)."),
             "data_dir": (dir_row, "MNIST folder:", "Where the MNIST files are; empty: $PLAYGROUND_MNIST_DIR if set, "
                                               "else the cache folder."),
         }
