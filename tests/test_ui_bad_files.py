@@ -86,6 +86,7 @@ BAD_PROJECTS = {
     "units NaN": spiral_text(set_layer("units", float("nan"))),
     "units Infinity": spiral_text(set_layer("units", float("inf"))),
     "units 1e308": spiral_text(set_layer("units", 1e308)),
+    "init std 1e6": spiral_text(set_layer("init", {"type": "normal", "std": 1e6})),
     "input_shape NaN": spiral_text(lambda p: p["network"].__setitem__("input_shape", [float("nan")])),
     "input_shape 1e308": spiral_text(lambda p: p["network"].__setitem__("input_shape", [1e308])),
     "epochs Infinity": spiral_text(set_training("epochs", float("inf"))),

@@ -180,3 +180,50 @@ def test_the_start_page_is_offered_on_first_start_only(qtbot, tmp_path):
     again = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
     qtbot.addWidget(again)
     assert not offer_on_first_start(again) and again.labs_window is None
+
+
+def test_the_labs_window_opens_at_a_window_size_within_the_screen_and_comes_back_where_it_was(qtbot, tmp_path):
+    from PySide6.QtGui import QGuiApplication
+
+    from playground.ui.labs.window import DEFAULT_SIZE, SCREEN_SHARE
+    from playground.ui.settings import AppSettings
+
+    avail = QGuiApplication.primaryScreen().availableGeometry()
+    first = LabsWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(first)
+    first.show_start()
+    qtbot.waitExposed(first)
+    w, h = min(DEFAULT_SIZE[0], int(avail.width() * SCREEN_SHARE)), min(DEFAULT_SIZE[1],
+                                                                        int(avail.height() * SCREEN_SHARE))
+    assert (first.width(), first.height()) == (w, h)
+    assert first.width() < avail.width() and first.height() < avail.height()   # not the whole screen
+    assert avail.contains(first.frameGeometry().center())
+    first.resize(w - 100, h - 80)
+    first.move(avail.x() + 10, avail.y() + 20)
+    first.close()
+    again = LabsWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(again)
+    again.show_start()
+    qtbot.waitExposed(again)
+    assert (again.width(), again.height()) == (w - 100, h - 80)
+    assert (again.pos() - first.pos()).manhattanLength() <= 8   # the offscreen platform's frame moves it a little
+
+
+def test_the_main_windows_labs_window_keeps_its_geometry_in_the_apps_settings(qtbot, tmp_path):
+    from playground.ui.labs.menu import labs_window, shutdown_labs
+    from playground.ui.mainwindow import MainWindow
+    from playground.ui.settings import AppSettings
+
+    window = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(window)
+    labs = labs_window(window)
+    qtbot.addWidget(labs)
+    labs.show_start()
+    labs.resize(700, 510)
+    shutdown_labs(window)                           # the main window closes, and the labs window with it
+    assert window.settings.labs_geometry() is not None
+    later = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(later)
+    reopened = labs_window(later)
+    qtbot.addWidget(reopened)
+    assert reopened.size().toTuple() == (700, 510)

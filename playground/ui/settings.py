@@ -59,6 +59,14 @@ class AppSettings:
         self.qsettings.setValue("window/state", state)
         self.qsettings.sync()
 
+    def labs_geometry(self) -> QByteArray | None:
+        """Where the Labs window was and how big, as it was closed (None: never closed yet)."""
+        return _bytes(self.qsettings.value("window/labs_geometry"))
+
+    def save_labs_geometry(self, geometry: QByteArray) -> None:
+        self.qsettings.setValue("window/labs_geometry", geometry)
+        self.qsettings.sync()
+
     # ------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:
         value = self.qsettings.value("recent/files", [])

@@ -1,6 +1,6 @@
 """Weight initializers. Each takes the weight shape, fan-in, fan-out and a Generator.
 
-- normal:       W ~ N(0, std²), the book's std = 0.01
+- normal:       W ~ N(0, std²), the book's std = 0.01 (0 < std <= 10)
 - xavier / glorot: Var(W) = 2 / (fan_in + fan_out)   (normal or uniform)
 - he / kaiming:  Var(W) = 2 / fan_in                  (normal or uniform), for ReLU
 - lecun:         Var(W) = 1 / fan_in                  (normal or uniform), for SELU/tanh;
@@ -33,6 +33,10 @@ ALIASES = {"glorot_normal": "xavier_normal", "glorot_uniform": "xavier_uniform",
            "xavier": "xavier_normal", "glorot": "xavier_normal", "he": "he_normal",
            "lecun": "lecun_normal"}
 
+#: the largest std the normal initializer takes: ten times the book's largest (std 1, ch. 6.2), where the
+#: activations of a few layers already pile up at their limits or explode
+MAX_NORMAL_STD = 10.0
+
 #: the default initializer for each activation when the spec says "auto"
 AUTO_FOR_ACTIVATION = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",
                        "sigmoid": "xavier_normal", "tanh": "xavier_normal"}
@@ -53,7 +57,7 @@ def normalize_init(spec: str | Mapping[str, Any] | None) -> dict[str, Any]:
         raise SpecError(f"unknown initializer {brief(name)}; known: auto, {', '.join(INITIALIZERS)}")
     cfg["type"] = name
     if name == "normal":
-        std = real_number(cfg.get("std", 0.01), "initializer 'normal': std", 0.0, low_open=True)
+        std = real_number(cfg.get("std", 0.01), "initializer 'normal': std", 0.0, MAX_NORMAL_STD, low_open=True)
         cfg["std"] = std
     return cfg
 

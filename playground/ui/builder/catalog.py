@@ -72,7 +72,8 @@ GROUP_OF: dict[str, str] = {t: key for key, _, types in GROUPS for t in types}
 
 INIT_FORMULAS: dict[str, tuple[str, str]] = {
     "auto": ("Chooses by activation: He for ReLU-like, Xavier for sigmoid/tanh.", "he_normal or xavier_normal"),
-    "normal": ("The book's small random weights.", "W ~ N(0, std²), std = 0.01"),
+    "normal": ("The book's small random weights; the inspector sets std.",
+               "W ~ N(0, std²), std = 0.01 unless set"),
     "xavier_normal": ("Keeps the signal's variance for sigmoid and tanh.", "Var(W) = 2 / (fan_in + fan_out)"),
     "xavier_uniform": ("Xavier, drawn uniformly on [−a, a].", "Var(W) = 2 / (fan_in + fan_out), a = √(3·Var)"),
     "he_normal": ("Keeps the signal's variance through ReLU.", "Var(W) = 2 / fan_in"),

@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand
 from playground.ui.builder.document import ProjectDocument, dataset_input_shape
 
 __all__ = ["ApplyFix", "DuplicateLayer", "InsertLayer", "MoveLayer", "RemoveLayer", "ReplaceProject",
-           "SetActivation", "SetAllInitializers", "SetDataset", "SetLayerOption", "SetNetworkOption",
+           "SetActivation", "SetAllInitializers", "SetDataset", "SetInitStd", "SetLayerOption", "SetNetworkOption",
            "SetTrainingOption"]
 
 _MERGE_LAYER_OPTION, _MERGE_TRAINING, _MERGE_DATASET, _MERGE_NETWORK = 101, 102, 103, 104
@@ -148,6 +148,20 @@ class SetActivation(SetLayerOption):
         t = doc.layer(index).get("type", "layer")
         super().__init__(doc, index, "activation", value,
                          f"Set {t} activation to {value or 'none'}")
+
+
+class SetInitStd(SetLayerOption):
+    """Set the std of a layer's normal initializer (``{"type": "normal", "std": std}``).
+
+    Its own command type, so that choosing the normal initializer and then its
+    std are two undo steps, while successive std edits merge into one.
+    """
+
+    def __init__(self, doc: ProjectDocument, index: int, std: float):
+        init = doc.layer(index).get("init")
+        value = {**(init if isinstance(init, dict) else {}), "type": "normal", "std": float(std)}
+        t = doc.layer(index).get("type", "layer")
+        super().__init__(doc, index, "init", value, f"Set {t} normal init std")
 
 
 class SetAllInitializers(ProjectEdit):

@@ -69,6 +69,18 @@ class SciSpinBox(QDoubleSpinBox):
         self.setValue(min(max(v, self.minimum()), self.maximum()))
 
 
+class LinearSpinBox(SciSpinBox):
+    """A :class:`SciSpinBox` whose arrows add or take away ``singleStep``: for values that cross zero, such
+    as the ends of an x range. Its text stays short (``-1e+06``), so a wide range keeps the box narrow."""
+
+    def __init__(self, minimum: float, maximum: float, step: float = 0.5, parent: QWidget | None = None):
+        super().__init__(minimum, maximum, parent=parent)
+        self.setSingleStep(step)
+
+    def stepBy(self, steps: int) -> None:
+        QDoubleSpinBox.stepBy(self, steps)
+
+
 def int_spin(minimum: int, maximum: int, parent: QWidget | None = None, suffix: str = "") -> QSpinBox:
     box = QSpinBox(parent)
     box.setRange(minimum, maximum)

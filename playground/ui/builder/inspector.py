@@ -10,10 +10,11 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLab
 
 from playground.engine.data.datasets import DATASET_DESCRIPTIONS
 from playground.engine.nn.activations import ACTIVATIONS
+from playground.engine.nn.initializers import MAX_NORMAL_STD
 from playground.engine.nn.layers import LAYERS
 from playground.engine.nn.losses import LOSSES
 from playground.ui.theme import text_color
-from playground.ui.builder.commands import ApplyFix, SetActivation, SetLayerOption, SetNetworkOption
+from playground.ui.builder.commands import ApplyFix, SetActivation, SetInitStd, SetLayerOption, SetNetworkOption
 from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.catalog import (INIT_CHOICES, LOSS_LABELS, SENTENCES, activation_tooltip, init_tooltip, layer_formula, loss_tooltip, takes_activation)
 from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
@@ -21,11 +22,14 @@ from playground.ui.builder.scene import format_shape
 from playground.ui.builder.features import FeatureChooser
 from playground.ui.layout import fill_with_scrolling
 
+#: the std row that follows every weight-init row: shown only for the normal initializer
+_STD = ("init_std", "init_std", "Init std σ", (1e-8, MAX_NORMAL_STD), 0.01)
+
 #: per layer type: (key, kind, label, arguments, default)
 FIELDS: dict[str, list[tuple[str, str, str, tuple, Any]]] = {
     "Dense": [("units", "int", "Units", (1, 100000), 64),
               ("activation", "activation", "Activation", (), None),
-              ("init", "init", "Weight init", (), "auto"),
+              ("init", "init", "Weight init", (), "auto"), _STD,
               ("l2", "sci", "L2 penalty λ₂", (0.0, 10.0), 0.0),
               ("l1", "sci", "L1 penalty λ₁", (0.0, 10.0), 0.0),
               ("use_bias", "bool", "Bias", (), True)],
@@ -34,7 +38,7 @@ FIELDS: dict[str, list[tuple[str, str, str, tuple, Any]]] = {
                ("stride", "int", "Stride", (1, 16), 1),
                ("padding", "int", "Padding", (0, 16), 0),
                ("activation", "activation", "Activation", (), None),
-               ("init", "init", "Weight init", (), "auto"),
+               ("init", "init", "Weight init", (), "auto"), _STD,
                ("l2", "sci", "L2 penalty λ₂", (0.0, 10.0), 0.0),
                ("l1", "sci", "L1 penalty λ₁", (0.0, 10.0), 0.0)],
     "MaxPool2D": [("pool", "int", "Pool size", (1, 16), 2),
@@ -48,19 +52,19 @@ FIELDS: dict[str, list[tuple[str, str, str, tuple, Any]]] = {
                   ("eps", "sci", "ε", (1e-12, 1.0), 1e-5)],
     "SimpleRNN": [("units", "int", "Units", (1, 4096), 16),
                   ("return_sequences", "bool", "Return every step", (), False),
-                  ("init", "init", "Input weight init", (), "xavier_normal"),
+                  ("init", "init", "Input weight init", (), "xavier_normal"), _STD,
                   ("l2", "sci", "L2 penalty λ₂", (0.0, 10.0), 0.0)],
     "LSTM": [("units", "int", "Units", (1, 4096), 16),
              ("return_sequences", "bool", "Return every step", (), False),
              ("forget_bias", "sci", "Forget-gate bias", (-10.0, 10.0), 1.0),
-             ("init", "init", "Input weight init", (), "xavier_normal"),
+             ("init", "init", "Input weight init", (), "xavier_normal"), _STD,
              ("l2", "sci", "L2 penalty λ₂", (0.0, 10.0), 0.0)],
     "GRU": [("units", "int", "Units", (1, 4096), 16),
             ("return_sequences", "bool", "Return every step", (), False),
-            ("init", "init", "Input weight init", (), "xavier_normal"),
+            ("init", "init", "Input weight init", (), "xavier_normal"), _STD,
             ("l2", "sci", "L2 penalty λ₂", (0.0, 10.0), 0.0)],
     "TimeDistributed": [("units", "int", "Units", (1, 100000), 1),
-                        ("init", "init", "Weight init", (), "auto"),
+                        ("init", "init", "Weight init", (), "auto"), _STD,
                         ("use_bias", "bool", "Bias", (), True)],
     "LeakyReLU": [("alpha", "fraction", "Slope α", (0.0, 1.0, 0.01), 0.01)],
     "ELU": [("alpha", "fraction", "α", (0.0, 10.0, 0.1), 1.0)],
@@ -85,6 +89,11 @@ FIELD_TIPS = {
     "forget_bias": "The forget gate's starting bias: 1 makes the cell keep its memory at first (Jozefowicz et al. 2015).",
     "activation": "Applied right after this layer (drop an activation block on it to change it).",
     "init": "How the weights are drawn before training.",
+    "init_std": "<p>The normal initializer's standard deviation σ: every weight is drawn from "
+                "<code>W ~ N(0, σ²)</code>, whatever the layer's size (He and Xavier choose σ from it).</p>"
+                "<p>The book's small random weights use σ = 0.01. In ch. 6.2, σ = 1 makes sigmoid outputs "
+                "pile up at 0 and 1, σ = 0.01 makes them all alike. Shown for the normal initializer only; "
+                f"from 1e-08 to {MAX_NORMAL_STD:g}.</p>",
 }
 
 
@@ -242,6 +251,10 @@ class Inspector(QWidget):
                 lambda _i, w=w: self._set("init", None if w.currentData() == "auto" else w.currentData()))
             return w, lambda v, w=w: set_combo_data(w, (v if isinstance(v, str) else (v or {}).get("type"))
                                                     or "auto")
+        if kind == "init_std":
+            w = SciSpinBox(args[0], args[1], zero_step=0.01, parent=self)
+            w.valueChanged.connect(lambda v: self._set_init_std(float(v)))
+            return w, lambda v, w=w: set_value(w, v)
         raise ValueError(f"unknown field kind {kind!r}")
 
     # ------------------------------------------------------------ filling
@@ -284,9 +297,16 @@ class Inspector(QWidget):
             self.shape_label.setText("output <b>?</b> (an earlier block does not fit)")
         formula = html.escape(layer_formula(t)).replace("\n\n", "<br>").replace("\n", " ") if t in LAYERS else ""
         self.about.setText(f"{html.escape(SENTENCES.get(t, ''))}<br><br><code>{formula}</code>")
-        for key, (_w, setter) in self._editors.items():
+        for key, (widget, setter) in self._editors.items():
             field = next(f for f in FIELDS[t] if f[0] == key)
             default = field[4]
+            if key == "init_std":
+                init = entry.get("init")
+                normal = _init_type(init) == "normal"
+                self.form.setRowVisible(widget, normal)
+                widget.setEnabled(normal)
+                setter(init.get("std", default) if isinstance(init, dict) and normal else default)
+                continue
             if key == "stride" and t in ("MaxPool2D", "AvgPool2D"):
                 default = entry.get("pool", 2)
             value = entry.get(key, default)
@@ -318,6 +338,14 @@ class Inspector(QWidget):
             return
         self.doc.push(SetLayerOption(self.doc, self.index, key, value))
 
+    def _set_init_std(self, std: float) -> None:
+        if self.index is None or not 0 <= self.index < self.doc.layer_count():
+            return
+        init = self.doc.layer(self.index).get("init")
+        if _init_type(init) != "normal" or (isinstance(init, dict) and init.get("std") == std):
+            return
+        self.doc.push(SetInitStd(self.doc, self.index, std))
+
     def _set_activation(self, key: str) -> None:
         if self.index is None or not 0 <= self.index < self.doc.layer_count():
             return
@@ -332,3 +360,9 @@ class Inspector(QWidget):
         if self._fix:
             self.doc.push(ApplyFix(self.doc, self._fix))
             self.message.emit("Applied the fix (Ctrl+Z undoes it)")
+
+
+def _init_type(init: Any) -> str:
+    """The initializer's name in a layer entry (a name, a ``{"type": ...}`` object or nothing: "auto")."""
+    name = init.get("type", "auto") if isinstance(init, dict) else init
+    return str(name or "auto").lower()

@@ -77,7 +77,10 @@ def layer_details(entry: dict[str, Any]) -> str:
     if t in ("Dense", "Conv2D"):
         if entry.get("init"):
             init = entry["init"]
-            parts.append(f"init {init if isinstance(init, str) else init.get('type')}")
+            text = f"init {init if isinstance(init, str) else init.get('type')}"
+            if isinstance(init, dict) and init.get("type") == "normal" and "std" in init:  # its own std
+                text += f" σ {_num(init['std'])[:12]}"
+            parts.append(text)
         if entry.get("l2"):
             parts.append(f"L2 {_num(entry['l2'])}")
         if entry.get("l1"):

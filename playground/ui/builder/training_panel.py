@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import html
 import inspect
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGroupBox, QLabel,
                                QVBoxLayout, QWidget)
 
-from playground.engine.data.datasets import DATASET_DESCRIPTIONS, DATASET_KINDS, DATASETS, MAX_STEPS, default_spec
+from playground.engine.data.datasets import (DATASET_DESCRIPTIONS, DATASET_KINDS, DATASETS, MAX_STEPS,
+                                             check_dataset_spec, default_spec)
+from playground.engine.errors import SpecError
 from playground.engine.nn.optimizers import OPTIMIZERS, SCHEDULES
 from playground.ui.builder.commands import SetAllInitializers, SetDataset, SetTrainingOption
 from playground.ui.builder.document import ProjectDocument
 from playground.ui.builder.catalog import INIT_CHOICES, init_tooltip, optimizer_tooltip, schedule_tooltip
 from playground.ui.builder.mnist_row import MnistFolderRow
-from playground.ui.builder.fields import SciSpinBox, combo, fraction_spin, int_spin, set_combo_data, set_value
+from playground.ui.builder.fields import (LinearSpinBox, SciSpinBox, combo, fraction_spin, int_spin, set_combo_data,
+                                          set_value)
 from playground.ui.layout import fill_with_scrolling
-from playground.ui.theme import muted
+from playground.ui.theme import muted, text_color
+
+#: the x range of a 1-D regression set: the engine's bounds
+X_LIMIT = 1e6
 
 DATASET_ORDER = ["mnist", "spiral", "moons", "circle", "xor", "gaussians", "sin", "xsin", "step", "sine-wave",
                  "adding", "counting-text", "imagenet"]
@@ -89,6 +96,9 @@ class TrainingPanel(QWidget):
         self.limit.setSpecialValueText("all")
         self.val_limit = int_spin(0, 10000, self)
         self.val_limit.setSpecialValueText("all")
+        self.x_min = LinearSpinBox(-X_LIMIT, X_LIMIT, 0.5, self)
+        self.x_max = LinearSpinBox(-X_LIMIT, X_LIMIT, 0.5, self)
+        self.grid = QCheckBox("evenly spaced", self)
         self.mnist_row = MnistFolderRow(self)
         self.mnist_row.folder_chosen.connect(lambda text: self._set_data("data_dir", text or None))
         dir_row = self.mnist_row
@@ -102,20 +112,35 @@ class TrainingPanel(QWidget):
                                                  "for a plain RNN as it grows)."),
             "limit": (self.limit, "Training samples:", "Train on the first N training images only (faster)."),
             "val_limit": (self.val_limit, "Validation samples:", "Validate on the first N test images only."),
+            "x_min": (self.x_min, "x min:", "The smallest x: samples are drawn from [x min, x max); "
+                                           f"x min < x max, both within ±{X_LIMIT:,g}."),
+            "x_max": (self.x_max, "x max:", "The end of the x range (not included): samples are drawn from "
+                                          f"[x min, x max); x min < x max, both within ±{X_LIMIT:,g}."),
+            "grid": (self.grid, "Grid:", "Place the samples at x min + k·(x max − x min)/samples, in random "
+                                         "order, instead of drawing x at random (the classic sin fit: 200 "
+                                         "samples on [0, 20), a step of 0.1)."),
             "data_dir": (dir_row, "MNIST folder:", "Where the MNIST files are; empty: $PLAYGROUND_MNIST_DIR if set, "
                                               "else the cache folder."),
         }
         for key, (w, text, tip) in self._data_rows.items():
             w.setToolTip(tip)
             form.addRow(_label(text, tip), w)
-            if key not in ("data_dir",):
+            if key == "grid":
+                w.toggled.connect(lambda on: self._set_data("grid", bool(on)))
+            elif key not in ("data_dir",):
                 sig = w.valueChanged
                 if key in ("limit", "val_limit"):
                     sig.connect(lambda v, key=key: self._set_data(key, int(v) or None))
-                elif key in ("noise", "val_split"):
+                elif key in ("noise", "val_split", "x_min", "x_max"):
                     sig.connect(lambda v, key=key: self._set_data(key, round(float(v), 6)))
                 else:
                     sig.connect(lambda v, key=key: self._set_data(key, int(v)))
+        # a value the engine refuses (x min above x max) is not applied: this says why
+        self.data_problem = QLabel(self)
+        self.data_problem.setWordWrap(True)
+        self.data_problem.setObjectName("data_problem")
+        form.addRow(self.data_problem)
+        form.setRowVisible(self.data_problem, False)
         return box
 
     def _optimizer_group(self) -> QGroupBox:
@@ -197,12 +222,17 @@ class TrainingPanel(QWidget):
                 value = full.get(key)
                 if key == "data_dir":
                     self.mnist_row.set_folder(value)
+                elif key == "grid":
+                    was = w.blockSignals(True)
+                    w.setChecked(value is True)
+                    w.blockSignals(was)
                 elif key in ("limit", "val_limit"):
                     set_value(w, value or 0)
                 elif key in ("noise", "val_split"):
                     set_value(w, value)
                 else:
                     set_value(w, value if value is not None else 0)
+            self.data_form.setRowVisible(self.data_problem, False)
             tr = self.doc.training()
             opt = dict(tr.get("optimizer") or {"type": "adam"})
             oname = str(opt.get("type", "adam")).lower()
@@ -247,6 +277,14 @@ class TrainingPanel(QWidget):
             ds.pop(key, None)
         else:
             ds[key] = value
+        try:
+            check_dataset_spec(ds)
+        except SpecError as e:  # e.g. x min above x max: keep the project, put the box back, say why
+            self.refresh()
+            self.data_problem.setText(f"<b style='color:{text_color('error')}'>Not applied:</b> "
+                                      f"{html.escape(str(e))}")
+            self.data_form.setRowVisible(self.data_problem, True)
+            return
         self.doc.push(SetDataset(self.doc, ds))
 
     def _dataset_chosen(self) -> None:

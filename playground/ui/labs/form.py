@@ -32,7 +32,8 @@ TIPS = {
     "scales": "Weight scales σ tried: logspace(0, low exponent, scales); every weight ~ N(0, σ²).",
     "scale_exponent_low": "The smallest scale is 10 to this power.",
     "bn_eps": "Batch norm's ε in x̂ = (x − μ) / √(σ² + ε); the book's is 1e-6.",
-    "margin": "An output within this distance of the activation's limit counts as saturated.",
+    "margin": "A sigmoid or tanh output within this distance of a limit (0 or 1; −1 or 1) counts as saturated; "
+              "for ReLU the outputs at exactly 0 do.",
     "bins": "Histogram bins per layer.",
     "samples": "Input samples.",
     "features": "Inputs per sample, and units per layer.",

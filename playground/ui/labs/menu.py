@@ -19,7 +19,7 @@ def labs_window(window: QMainWindow) -> LabsWindow:
     """The window's Labs window, made on first use."""
     labs = getattr(window, "labs_window", None)
     if labs is None:
-        labs = LabsWindow(parent=None)
+        labs = LabsWindow(parent=None, settings=getattr(window, "settings", None))
         labs.main_window = window  # the Search lab works on the main window's open project
         window.labs_window = labs
     return labs

@@ -1,22 +1,35 @@
-"""The Labs window: the start page and, on demand, one page per lab, with a way back to the list."""
+"""The Labs window: the start page and, on demand, one page per lab, with a way back to the list.
+
+It opens where it was last closed (its geometry kept in the app's settings), the first time at
+:data:`DEFAULT_SIZE` (at most :data:`SCREEN_SHARE` of the screen), centred: a window beside the main
+window, not one covering the screen.
+"""
 
 from __future__ import annotations
 
 import importlib
 
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from playground.ui.labs.page import LabPage
 from playground.ui.labs.start import SEARCH_MODULE, SEARCH_OPENER, StartPage
 from playground.ui.layout import scrolling
+from playground.ui.settings import AppSettings
+
+#: the window's size the first time it opens: the start page and a lab's figures read at it
+DEFAULT_SIZE = (1100, 760)
+#: the most of the available screen it takes the first time
+SCREEN_SHARE = 0.92
 
 
 class LabsWindow(QMainWindow):
     """``start`` (the list) and ``pages`` (name → :class:`LabPage`, made when first opened) in one stack."""
 
-    def __init__(self, data_dir: str | None = None, parent: QWidget | None = None):
+    def __init__(self, data_dir: str | None = None, parent: QWidget | None = None,
+                 settings: AppSettings | None = None):
         super().__init__(parent)
+        self.settings = settings
         self.setWindowTitle("Labs · Deep Learning from Scratch")
         self.data_dir = data_dir
         self.stack = QStackedWidget(self)
@@ -26,7 +39,22 @@ class LabsWindow(QMainWindow):
         self.stack.addWidget(scrolling(self.start))
         self.pages: dict[str, LabPage] = {}
         self.search_window: QWidget | None = None
-        self.resize(1500, 940)
+        self._place()
+
+    def _place(self) -> None:
+        """Where it was closed last, else :data:`DEFAULT_SIZE` within the available screen, centred on it."""
+        geometry = self.settings.labs_geometry() if self.settings is not None else None
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*DEFAULT_SIZE)
+            return
+        avail = screen.availableGeometry()
+        w = min(DEFAULT_SIZE[0], int(avail.width() * SCREEN_SHARE))
+        h = min(DEFAULT_SIZE[1], int(avail.height() * SCREEN_SHARE))
+        self.resize(w, h)
+        self.move(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2)
 
     def show_start(self) -> None:
         self.stack.setCurrentIndex(0)
@@ -66,4 +94,6 @@ class LabsWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
+        if self.settings is not None:
+            self.settings.save_labs_geometry(self.saveGeometry())
         event.accept()
