@@ -1,0 +1,123 @@
+"""The main window on a 1024 x 700 screen: the Draw tab wraps instead of scrolling sideways, plots are not clipped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pytestqt.exceptions import TimeoutError
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QScrollArea, QWidget
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, monkeypatch):
+    from test_ui_mainwindow import Messages, dispose
+
+    from playground.ui import dialogs
+    from playground.ui.app import make_application
+    from playground.ui.mainwindow import MainWindow
+    from playground.ui.settings import AppSettings
+
+    monkeypatch.setattr(dialogs, "QMessageBox", Messages())
+    made = []
+
+    def make(width: int, height: int) -> MainWindow:
+        make_application()
+        w = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
+        w.resize(width, height)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        dispose(w)
+
+
+def box_in(widget: QWidget, ancestor: QWidget) -> QRect:
+    """``widget``'s rectangle in ``ancestor``'s coordinates."""
+    return QRect(widget.mapTo(ancestor, QPoint(0, 0)), widget.size())
+
+
+def digit_tab(qtbot, window) -> QScrollArea:
+    window.show_tab(window.digit_pad)
+    area = window.tabs.currentWidget()
+    assert isinstance(area, QScrollArea) and area.widget() is window.digit_pad
+    return area
+
+
+def panels(pad) -> dict[str, QWidget]:
+    return {"pad": pad.pad, "brush": pad.brush, "colours": pad.colours, "load": pad.load_button,
+            "verdict": pad.verdict, "bars": pad.bars, "network": pad.network_box, "teach": pad.finetune_button,
+            "steps": pad.explain.view_final, "saliency": pad.explain.view_saliency,
+            "maps": pad.explain.view_maps}
+
+
+def test_at_1024_by_700_the_digit_tab_wraps_its_panels_instead_of_scrolling_sideways(qtbot, make_window):
+    from playground.ui.digits.pad import MIN_SIDE
+
+    window = make_window(1024, 700)
+    assert window.width() <= 1024 and window.height() <= 700
+    area = digit_tab(qtbot, window)
+    qtbot.waitUntil(lambda: window.digit_pad.width() <= area.viewport().width())
+    assert area.horizontalScrollBar().maximum() == 0 and not area.horizontalScrollBar().isVisible()
+    viewport = area.viewport().rect()
+    for name, widget in panels(window.digit_pad).items():
+        box = box_in(widget, area.viewport())
+        assert viewport.left() <= box.left() and box.right() <= viewport.right(), name
+    pad = window.digit_pad
+    assert pad.pad.width() >= MIN_SIDE and pad.pad.height() >= MIN_SIDE
+    assert pad.brush.width() >= 60  # the slider keeps room to be dragged
+    # the pad and the bars side by side; what the network is given and why below them, read by scrolling down
+    assert box_in(pad.bars, pad).left() > box_in(pad.pad, pad).right()
+    assert box_in(pad.explain, pad).top() > box_in(pad.bars, pad).bottom()
+
+
+def test_at_1600_by_1000_the_digit_tab_keeps_its_three_columns(qtbot, make_window):
+    window = make_window(1600, 1000)
+    area = digit_tab(qtbot, window)
+    pad = window.digit_pad
+    qtbot.waitUntil(lambda: pad.width() <= area.viewport().width() and not area.verticalScrollBar().isVisible())
+    assert not area.horizontalScrollBar().isVisible()
+    pad_box, bars, explain = (box_in(w, pad) for w in (pad.pad, pad.bars, pad.explain))
+    assert pad_box.right() < bars.left() and bars.right() < explain.left()
+    assert explain.top() < bars.bottom()
+    assert pad_box.width() >= 400  # the wide screen makes the pad big
+
+
+def plot_fits(plot) -> str:
+    """"" when the plot's whole item (axes, title, the view) lies inside the widget, else what sticks out."""
+    item = plot.getPlotItem()
+    inside = plot.rect().adjusted(-1, -1, 1, 1)
+    for name, part in (("plot", item), ("title", item.titleLabel), ("view", item.getViewBox())):
+        box = plot.mapFromScene(part.sceneBoundingRect()).boundingRect()
+        if not inside.contains(box):
+            return f"{name} {box} outside {plot.rect()}"
+    label = item.titleLabel
+    if label.isVisible() and label.item.boundingRect().width() > label.boundingRect().width() + 1:
+        return f"title text {label.item.boundingRect().width():.0f} px wider than its label"
+    return ""
+
+
+def test_at_1024_by_700_no_training_plot_is_clipped_and_the_whole_matrix_shows(qtbot, make_window):
+    window = make_window(1024, 700)
+    window.show_tab(window.dashboard)
+    dash = window.dashboard  # as during an MNIST run: five layers' statistics, a 10-class confusion matrix
+    dash.health.prepare([f"dense{i}" for i in range(1, 6)], [f"dense{i}_relu" for i in range(1, 5)])
+    matrix = np.eye(10, dtype=int) * 1000 + 3
+    dash.confusion.set_matrix(matrix, tuple("0123456789"))
+    plots = {"loss": dash.curves.loss, "accuracy": dash.curves.acc, "learning rate": dash.curves.lr,
+             "gradient norms": dash.health.grads, "confusion": dash.confusion}
+    for name, plot in plots.items():
+        try:
+            qtbot.waitUntil(lambda: not plot_fits(plot), timeout=2000)
+        except TimeoutError:
+            pass
+        assert not plot_fits(plot), f"{name}: {plot_fits(plot)}"
+        assert plot.width() < 400, name  # the window is narrow: the test means something
+    # every column of the matrix, the last one too, inside the part of the view that shows
+    conf = dash.confusion
+    shown = conf.mapFromScene(conf.getPlotItem().getViewBox().sceneBoundingRect()).boundingRect()
+    cells = conf.mapFromScene(conf.image.sceneBoundingRect()).boundingRect()
+    assert shown.adjusted(-1, -1, 1, 1).contains(cells) and conf.rect().contains(cells)
