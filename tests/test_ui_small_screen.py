@@ -87,10 +87,13 @@ def test_at_1600_by_1000_the_digit_tab_keeps_its_three_columns(qtbot, make_windo
 
 
 def plot_fits(plot) -> str:
-    """"" when the plot's whole item (axes, title, the view) lies inside the widget, else what sticks out."""
+    """"" when the plot's whole item (axes, title, the view, a key) lies inside the widget, else what sticks out."""
     item = plot.getPlotItem()
     inside = plot.rect().adjusted(-1, -1, 1, 1)
-    for name, part in (("plot", item), ("title", item.titleLabel), ("view", item.getViewBox())):
+    parts = [("plot", item), ("title", item.titleLabel), ("view", item.getViewBox())]
+    if item.legend is not None and item.legend.isVisible():
+        parts.append(("key", item.legend))
+    for name, part in parts:
         box = plot.mapFromScene(part.sceneBoundingRect()).boundingRect()
         if not inside.contains(box):
             return f"{name} {box} outside {plot.rect()}"
@@ -101,12 +104,17 @@ def plot_fits(plot) -> str:
 
 
 def test_at_1024_by_700_no_training_plot_is_clipped_and_the_whole_matrix_shows(qtbot, make_window):
+    from playground.engine.project import load_preset
+    from playground.ui.dashboard.runs import Run
+
     window = make_window(1024, 700)
     window.show_tab(window.dashboard)
     dash = window.dashboard  # as during an MNIST run: five layers' statistics, a 10-class confusion matrix
     dash.health.prepare([f"dense{i}" for i in range(1, 6)], [f"dense{i}_relu" for i in range(1, 5)])
     matrix = np.eye(10, dtype=int) * 1000 + 3
     dash.confusion.set_matrix(matrix, tuple("0123456789"))
+    run = Run(1, load_preset("mlp-mnist"), "#1f77b4")  # a live run: the accuracy plot wants its key
+    dash.curves.show_runs([run], run)
     plots = {"loss": dash.curves.loss, "accuracy": dash.curves.acc, "learning rate": dash.curves.lr,
              "gradient norms": dash.health.grads, "confusion": dash.confusion}
     for name, plot in plots.items():
@@ -121,3 +129,19 @@ def test_at_1024_by_700_no_training_plot_is_clipped_and_the_whole_matrix_shows(q
     shown = conf.mapFromScene(conf.getPlotItem().getViewBox().sceneBoundingRect()).boundingRect()
     cells = conf.mapFromScene(conf.image.sceneBoundingRect()).boundingRect()
     assert shown.adjusted(-1, -1, 1, 1).contains(cells) and conf.rect().contains(cells)
+
+
+def test_a_count_bigger_than_its_cell_is_left_out_not_drawn_over_its_neighbours(qtbot):
+    from playground.ui.dashboard.confusion import ConfusionView
+
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.set_matrix(np.eye(10, dtype=int) * 1000 + 3, tuple("0123456789"))
+    view.resize(250, 160)  # cells of about 10 pixels: the diagonal's 1003 does not fit
+    view.show()
+    qtbot.waitExposed(view)
+    view.grab()
+    assert view.labels.drawn <= 90
+    view.resize(700, 700)
+    qtbot.waitUntil(lambda: view.grab() is not None and view.labels.drawn == 100)
+    assert view.cell_text(9, 9) == "1003"
