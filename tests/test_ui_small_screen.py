@@ -145,3 +145,19 @@ def test_a_count_bigger_than_its_cell_is_left_out_not_drawn_over_its_neighbours(
     view.resize(700, 700)
     qtbot.waitUntil(lambda: view.grab() is not None and view.labels.drawn == 100)
     assert view.cell_text(9, 9) == "1003"
+
+
+def test_at_1024_by_700_no_tab_scrolls_sideways(qtbot, make_window):
+    window = make_window(1024, 700)
+    for i in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(i)
+        page = window.tabs.widget(i)
+        area = page if isinstance(page, QScrollArea) else getattr(page, "scroll", None)
+        if not isinstance(area, QScrollArea):  # the network editor: test_ui_newcomer
+            continue
+        name = window.tabs.tabText(i)
+        try:
+            qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0, timeout=2000)
+        except TimeoutError:
+            pass
+        assert area.horizontalScrollBar().maximum() == 0, (name, area.widget().minimumSizeHint())
