@@ -161,3 +161,22 @@ def test_at_1024_by_700_no_tab_scrolls_sideways(qtbot, make_window):
         except TimeoutError:
             pass
         assert area.horizontalScrollBar().maximum() == 0, (name, area.widget().minimumSizeHint())
+
+
+def test_the_labs_fit_the_screen_and_the_perceptron_lab_does_not_scroll_sideways(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from playground.ui.labs.window import LabsWindow
+
+    labs = LabsWindow()
+    qtbot.addWidget(labs)
+    room = QApplication.primaryScreen().availableGeometry()
+    assert labs.width() <= room.width() and labs.height() <= room.height()
+    labs.resize(1004, 660)  # a maximized window on a 1024 x 700 screen
+    page = labs.open_lab("perceptron")  # it runs at once: four gates side by side with their formulas and tables
+    qtbot.waitUntil(lambda: "3 of 4" in page.verdict.text(), timeout=30000)
+    areas = page.findChildren(QScrollArea)
+    assert areas
+    for area in areas:
+        qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0)
+    labs.shutdown()

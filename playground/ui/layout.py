@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QLayout, QLayoutItem, QScrollArea, QVBoxLayout, QWidget
 
 
@@ -144,3 +145,12 @@ class WrapLayout(QLayout):
         if free:  # the rounding's few pixels go to the last item that stretches
             widths[free[-1]] += max(0, width - sum(widths))
         return widths
+
+
+def fit_on_screen(window: QWidget, width: int, height: int) -> None:
+    """Resize ``window`` to ``width`` x ``height``, less on a screen without that much room (its frame included)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        width, height = min(width, room.width() - 20), min(height, room.height() - 40)
+    window.resize(width, height)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from playground.ui.labs.page import LabPage
 from playground.ui.labs.start import SEARCH_MODULE, SEARCH_OPENER, StartPage
-from playground.ui.layout import scrolling
+from playground.ui.layout import fit_on_screen, scrolling
 
 
 class LabsWindow(QMainWindow):
@@ -26,7 +26,7 @@ class LabsWindow(QMainWindow):
         self.stack.addWidget(scrolling(self.start))
         self.pages: dict[str, LabPage] = {}
         self.search_window: QWidget | None = None
-        self.resize(1500, 940)
+        fit_on_screen(self, 1500, 940)
 
     def show_start(self) -> None:
         self.stack.setCurrentIndex(0)
