@@ -180,3 +180,18 @@ def test_the_labs_fit_the_screen_and_the_perceptron_lab_does_not_scroll_sideways
     for area in areas:
         qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0)
     labs.shutdown()
+
+
+def test_a_narrow_axis_labels_its_ticks_a_label_and_a_half_apart(qtbot):
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFontMetrics
+
+    from playground.ui.dashboard.plotting import RoomyAxis
+
+    axis = RoomyAxis("bottom")
+    width = QFontMetrics(axis.font()).horizontalAdvance("0.2")
+    plain = pg.AxisItem("bottom").tickSpacing(0.0, 1.0, 70)  # a histogram 70 px wide in a narrow window
+    assert plain[0][0] * 70 < 1.5 * width  # pyqtgraph would label 0.2, 0.4, ... on top of each other
+    step, _ = axis.tickSpacing(0.0, 1.0, 70)[0]
+    assert step * 70 >= 1.5 * width
+    assert axis.tickSpacing(0.0, 1.0, 700) == pg.AxisItem("bottom").tickSpacing(0.0, 1.0, 700)  # room: unchanged

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground.ui.plotexport import add_save_menu
 from playground.ui.plotlook import look, restyle, set_title
-from playground.ui.dashboard.plotting import (LAYER_COLORS, PLOT_MIN, Frame, cache_axes, epoch_extent, make_plot, make_pen,
-                                              sticky_ceil)
+from playground.ui.dashboard.plotting import (LAYER_COLORS, PLOT_MIN, Frame, RoomyAxis, cache_axes, epoch_extent,
+                                              make_plot, make_pen, sticky_ceil)
 from playground.ui.dashboard.runs import Run
 
 
@@ -147,7 +147,7 @@ class HealthPanel(QWidget):
         self._hist_captions = {}
         cols = 1 if len(layers) <= 3 else 2
         for i, layer in enumerate(layers):
-            plot = self.hists.addPlot(row=i // cols, col=i % cols)
+            plot = self.hists.addPlot(row=i // cols, col=i % cols, axisItems={"bottom": RoomyAxis("bottom")})
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.getAxis("left").setStyle(showValues=False)
