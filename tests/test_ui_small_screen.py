@@ -72,6 +72,11 @@ def test_at_1024_by_700_the_digit_tab_wraps_its_panels_instead_of_scrolling_side
     # the pad and the bars side by side; what the network is given and why below them, read by scrolling down
     assert box_in(pad.bars, pad).left() > box_in(pad.pad, pad).right()
     assert box_in(pad.explain, pad).top() > box_in(pad.bars, pad).bottom()
+    # below, the panel gets the height its width needs: no view runs over its caption
+    ex = pad.explain
+    for view, caption in ((ex.view_fit, ex.caption_fit), (ex.view_shift, ex.caption_shift),
+                          (ex.view_saliency, ex.caption_saliency), (ex.view_maps, ex.caption_maps)):
+        assert box_in(view, pad).bottom() < box_in(caption, pad).top(), caption.text()
 
 
 def test_at_1600_by_1000_the_digit_tab_keeps_its_three_columns(qtbot, make_window):

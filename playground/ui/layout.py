@@ -31,16 +31,18 @@ class WrapLayout(QLayout):
     """Widgets side by side while their minimum widths fit the width; the ones that do not, on rows below.
 
     The widths of a row are shared by stretch factors, none below a widget's
-    minimum; a row is as tall as its tallest widget's size hint, and height
-    beyond the rows' goes to the first row. The layout's minimum width is its
+    minimum; a row is as tall as its tallest widget's size hint (or height for
+    its width), and height beyond the rows' goes to the first row. The layout's minimum width is its
     widest widget's and its height follows its width, so a scroll area with
     resizable content makes it wrap instead of scrolling sideways.
+    ``grow_first=False`` leaves the height beyond the rows' empty below them.
     """
 
-    def __init__(self, parent: QWidget | None = None, spacing: int = 12):
+    def __init__(self, parent: QWidget | None = None, spacing: int = 12, grow_first: bool = True):
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._stretch: list[int] = []
+        self._grow_first = grow_first  # False: rows keep their heights and the space left stays below them
         self.setSpacing(spacing)
 
     def add(self, widget: QWidget, stretch: int = 1) -> None:
@@ -73,8 +75,9 @@ class WrapLayout(QLayout):
 
     def heightForWidth(self, width: int) -> int:
         m = self.contentsMargins()
-        rows = self.rows(width - m.left() - m.right())
-        return sum(self._row_height(r) for r in rows) + self.spacing() * (len(rows) - 1) + m.top() + m.bottom()
+        inner = width - m.left() - m.right()
+        rows = self.rows(inner)
+        return sum(self._row_height(r, inner) for r in rows) + self.spacing() * (len(rows) - 1) + m.top() + m.bottom()
 
     def minimumSize(self) -> QSize:
         m = self.contentsMargins()
@@ -93,8 +96,8 @@ class WrapLayout(QLayout):
         area = self.contentsRect()
         gap = self.spacing()
         rows = self.rows(area.width())
-        heights = [self._row_height(r) for r in rows]
-        if heights:
+        heights = [self._row_height(r, area.width()) for r in rows]
+        if heights and self._grow_first:
             heights[0] += max(0, area.height() - sum(heights) - gap * (len(rows) - 1))
         y = area.y()
         for row, h in zip(rows, heights):
@@ -124,8 +127,14 @@ class WrapLayout(QLayout):
                 used = need
         return rows
 
-    def _row_height(self, row: list[int]) -> int:
-        return max(max(self._items[i].sizeHint().height(), self._items[i].minimumSize().height()) for i in row)
+    def _row_height(self, row: list[int], width: int) -> int:
+        """The tallest size hint of the row's items at the widths they get (height for width where they have one)."""
+        heights = []
+        for i, w in zip(row, self._share(row, width - self.spacing() * (len(row) - 1))):
+            item = self._items[i]
+            h = max(item.sizeHint().height(), item.minimumSize().height())
+            heights.append(max(h, item.heightForWidth(w)) if item.hasHeightForWidth() else h)
+        return max(heights)
 
     def _share(self, row: list[int], width: int) -> list[int]:
         """``width`` shared by the stretch factors, with every item at its minimum width at least."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from playground.engine.data.preprocess import BOX, CENTRE, FIELD, MARGIN, DigitSteps
 from playground.ui.digits.views import PixelView, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay
+from playground.ui.layout import WrapLayout
 
 TIP_BBOX = ("Step 1 · the ink and its bounding box.\n"
             "Gray levels are stretched: g = (v − background) / (ink − background), where the background is "
@@ -50,8 +51,7 @@ class ExplainPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        right = QVBoxLayout(self)
-        right.setSpacing(8)
+        right = WrapLayout(self, spacing=8, grow_first=False)  # side by side when the panel is wide
         pipe = QGroupBox("What the network is given")
         pipe.setToolTip("The same preprocessing as `playground predict` (engine/data/preprocess.py), step by step")
         pl = QGridLayout(pipe)
@@ -71,7 +71,7 @@ class ExplainPanel(QWidget):
             pl.addWidget(view, 0, i)
             pl.addWidget(caption, 1, i)
             pl.setColumnStretch(i, 1)
-        right.addWidget(pipe, 0)
+        right.add(pipe, 4)
 
         why = QGroupBox("Why it decided")
         wl = QGridLayout(why)
@@ -87,8 +87,7 @@ class ExplainPanel(QWidget):
         wl.addWidget(self.caption_maps, 1, 1)
         wl.setColumnStretch(0, 2)
         wl.setColumnStretch(1, 3)
-        right.addWidget(why, 0)
-        right.addStretch(1)
+        right.add(why, 5)
         self.clear()
 
     def clear(self) -> None:
