@@ -200,3 +200,22 @@ def test_a_narrow_axis_labels_its_ticks_a_label_and_a_half_apart(qtbot):
     step, _ = axis.tickSpacing(0.0, 1.0, 70)[0]
     assert step * 70 >= 1.5 * width
     assert axis.tickSpacing(0.0, 1.0, 700) == pg.AxisItem("bottom").tickSpacing(0.0, 1.0, 700)  # room: unchanged
+
+
+def test_the_search_labs_trial_table_fits_beside_its_settings_on_a_small_screen(qtbot):
+    from playground.engine.project import load_preset
+    from playground.ui.builder.document import ProjectDocument
+    from playground.ui.search_lab.table import TrialTable
+    from playground.ui.search_lab.widget import SearchLabWidget
+
+    lab = SearchLabWidget(ProjectDocument(load_preset("simple-convnet")))
+    qtbot.addWidget(lab)
+    lab.resize(1004, 660)  # maximized on a 1024 x 700 screen
+    lab.show()
+    qtbot.waitExposed(lab)
+    table = lab.findChild(TrialTable)
+    table.show_records([{"trial": i, "sampler": "random", "params": {"lr": 10 ** -(2 + i / 7), "weight_decay": 1e-6},
+                         "val_accuracy": 0.9 + i / 1000, "val_loss": 0.31, "train_accuracy": 0.95,
+                         "status": "finished", "seconds": 12.3, "worker": "local-1"} for i in range(5)])
+    qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0)
+    lab.shutdown()
