@@ -48,6 +48,7 @@ class TrialTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setDefaultSectionSize(64)  # the stretched last column's least width (else 100 px)
         self.horizontalHeader().setStretchLastSection(True)
         self.setAlternatingRowColors(True)
 
