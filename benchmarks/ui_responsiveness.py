@@ -11,7 +11,9 @@ Trains a project (default: the ``simple-convnet`` preset on MNIST) in the real
   probe runs in segments of its own (``--probe-rounds``) after the speed
   rounds: waking the GUI thread 200 times a second costs it 1-2% of a core,
   which, through the shared cores, would slow the training the speed rounds
-  measure (a 1 ms probe costs about 5%);
+  measure (a 1 ms probe costs about 5%); ``max_busy_gap_ms`` / ``p99_busy_gap_ms``:
+  the CPU time the window's thread spent within a gap (``time.thread_time``),
+  which tells the window's own work from waiting for a core on a busy machine;
 - ``plot_refreshes_per_s``: how often the curve plots were redrawn with new
   data, and ``ui_ticks_per_s``: how often the dashboard's redraw timer ran
   (goal: at least 10 a second; new data can only come as fast as batches end),
@@ -41,7 +43,15 @@ With ``--neurons`` the neuron view (every hidden unit's output over the
 plane, :mod:`playground.ui.inside.neurons`) is on screen beside the dashboard,
 as in the app's Playground layout, and ``unit_updates_per_s`` says how often
 it drew new unit heatmaps (goal: at least 5 a second); use it with a 2-D
-project such as ``--project spiral --batches 2000``.
+project such as ``--project spiral --batches 2000``. Each round then also runs
+the app with the view hidden (the ``without_view`` figures), so the view's cost
+is read off one run on one machine load; and the headless segments keep the
+validation pass after each epoch, as ``playground train`` does (a spiral
+epoch is 15 batches). ``--profile`` prints where the window's thread spent its
+time in the segments with the view (cProfile, to stderr). A last line,
+``summary``, prints the figures in short, with the load average
+(``/proc/loadavg``) before and after: the machine may be shared, and every
+figure here moves with its load.
 
 Usage::
 
@@ -75,7 +85,9 @@ def headless_seconds_per_batch(project: dict, data, batches: int | None) -> floa
     """The engine's Trainer alone: seconds per batch over batches 2..N (the first one warms up).
 
     With ``batches`` None, one whole epoch as ``playground train`` times it: the
-    epoch's training seconds (validation excluded) over its batches.
+    epoch's training seconds (validation excluded) over its batches. With ``batches``, the
+    validation pass after each epoch is kept, as ``playground train`` runs it (and the app's
+    worker): for a set of short epochs it is part of the training's time.
     """
     from playground.engine.nn.network import Network
     from playground.engine.train.trainer import TrainConfig, Trainer
@@ -97,8 +109,7 @@ def headless_seconds_per_batch(project: dict, data, batches: int | None) -> floa
                 trainer.control.cancel()
 
     trainer = Trainer(net, data, TrainConfig.from_dict(project["training"]), callbacks=[Stopper()])
-    trainer.evaluate = lambda *a, **k: {}  # no validation pass when cancelled mid-epoch: batches only
-    trainer.run()
+    trainer.run()  # the pass after the cancel comes after the last batch's time
     return (times[-1] - times[0]) / (len(times) - 1)
 
 
@@ -114,6 +125,8 @@ def app_segment(app, dash, batches: int | None, probe_ms: int | None = 5, units=
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     gaps: list[int] = []
+    busy: list[float] = []  # the window thread's CPU time within each gap (ms)
+    cpu = [time.thread_time()]
     clock = QElapsedTimer()
     probe = QTimer()
     probe.setTimerType(Qt.TimerType.PreciseTimer)
@@ -122,6 +135,9 @@ def app_segment(app, dash, batches: int | None, probe_ms: int | None = 5, units=
 
     def tick() -> None:
         gaps.append(clock.restart())
+        now = time.thread_time()
+        busy.append(1000 * (now - cpu[0]))
+        cpu[0] = now
         when.append(time.perf_counter())
         watch()  # the probe also ends the segment: one timer waking the GUI thread, not two
 
@@ -138,8 +154,12 @@ def app_segment(app, dash, batches: int | None, probe_ms: int | None = 5, units=
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         session = dash._session
 
+    sent_units: list[float] = []  # when reports with unit heatmaps arrived
+
     def on_progress(snap):
         stamps.append((time.perf_counter(), snap["steps"][-1]))
+        if "units" in (snap.get("extra") or {}):
+            sent_units.append(stamps[-1][0])
         state.setdefault("epoch_batches", snap["last"]["batches"])
 
     def on_epoch(logs):
@@ -182,6 +202,7 @@ def app_segment(app, dash, batches: int | None, probe_ms: int | None = 5, units=
     loop.exec()
     probe.stop()
     g = np.array(gaps[5:] if probe_ms and gaps[5:] else [np.nan])
+    b = np.array(busy[5:] if probe_ms and busy[5:] else [np.nan])
     if os.environ.get("BENCH_DEBUG") and probe_ms:
         order = np.argsort(g)[-5:]
         print("worst gaps (ms, s after start, s after stop):",
@@ -204,12 +225,16 @@ def app_segment(app, dash, batches: int | None, probe_ms: int | None = 5, units=
         "seconds_per_batch": seconds_per_batch,
         "max_gap_ms": float(g.max()),
         "p99_gap_ms": float(np.percentile(g, 99)),
+        # of a gap, the time the window's thread worked (the rest it waited for a core, on a busy machine)
+        "max_busy_gap_ms": float(b.max()),
+        "p99_busy_gap_ms": float(np.percentile(b, 99)),
         "plot_refreshes_per_s": (refresh1 - refresh0) / span,
         "ui_ticks_per_s": (ticks1 - ticks0) / span,
         "unit_updates_per_s": (units1 - units0) / span,
         "gui_thread_cpu_share": (cpu1 - cpu0) / span,
         "gui_process_cpu_share": (all1 - all0) / span,
         "worker_reports_per_s": sum(t0 < t <= t1 for t, _ in stamps) / span,
+        "unit_snapshots_per_s": sum(t0 < t <= t1 for t in sent_units) / span,
         "stop_latency_ms": 1000 * (state["ended_at"] - state["stop_at"]),
         # batches that still ended after Stop was pressed (the one running then, at most)
         "batches_after_stop": stamps[-1][1] - state["step_at_stop"],
@@ -228,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--platform", default=None, help="Qt platform (default: offscreen unless set)")
     ap.add_argument("--neurons", action="store_true",
                     help="keep the neuron view with every unit's heatmap on screen beside the dashboard")
+    ap.add_argument("--profile", action="store_true",
+                    help="with --neurons: cProfile the window's thread in the segments with the view (stderr)")
     args = ap.parse_args(argv)
+    load_before = _loadavg()
     _setup_env(args.platform)
 
     from PySide6.QtWidgets import QApplication
@@ -261,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         window.setSizes([560, 1040])
         window.show()
         units = lambda: view.canvas.updates  # noqa: E731
+        show_view = view.setVisible
     else:
         dash.resize(1500, 900)
         dash.show()
@@ -268,14 +297,47 @@ def main(argv: list[str] | None = None) -> int:
     from playground.ui.dashboard.loading import spec_key
     dash.loader._cache[spec_key(project["dataset"])] = data
 
-    headless, segments, probed = [], [], []
+    profiler = None
+    if args.profile and args.neurons:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+    def with_view(probe_ms):
+        show_view(True)
+        if profiler is not None:
+            profiler.enable()
+        try:
+            return app_segment(app, dash, args.batches, probe_ms, units)
+        finally:
+            if profiler is not None:
+                profiler.disable()
+
+    def without_view(probe_ms):
+        show_view(False)
+        return app_segment(app, dash, args.batches, probe_ms, units)
+
+    headless, segments, probed, bare, bare_probed = [], [], [], [], []
     for _ in range(args.rounds):
         headless.append(headless_seconds_per_batch(project, data, args.batches))
-        segments.append(app_segment(app, dash, args.batches, None, units))
+        if args.neurons:
+            bare.append(without_view(None))
+            segments.append(with_view(None))
+        else:
+            segments.append(app_segment(app, dash, args.batches, None, units))
     for _ in range(args.probe_rounds):
-        probed.append(app_segment(app, dash, args.batches, args.probe_ms, units))
+        if args.neurons:
+            bare_probed.append(without_view(args.probe_ms))
+            probed.append(with_view(args.probe_ms))
+        else:
+            probed.append(app_segment(app, dash, args.batches, args.probe_ms, units))
     dash.shutdown()
     shown = segments + probed
+    if profiler is not None:
+        import pstats
+
+        print("the window's thread with the neuron view on (cProfile, by own time):", file=sys.stderr)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(20)
 
     app_spb = statistics.median(s["seconds_per_batch"] for s in segments)
     head_spb = statistics.median(headless)
@@ -288,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         "probe_ms": args.probe_ms,
         "max_gap_ms": max((s["max_gap_ms"] for s in probed), default=None),
         "p99_gap_ms": max((s["p99_gap_ms"] for s in probed), default=None),
+        "max_busy_gap_ms": max((s["max_busy_gap_ms"] for s in probed), default=None),
+        "p99_busy_gap_ms": max((s["p99_busy_gap_ms"] for s in probed), default=None),
         "plot_refreshes_per_s": min(s["plot_refreshes_per_s"] for s in shown),
         "ui_ticks_per_s": min(s["ui_ticks_per_s"] for s in shown),
         "neurons": args.neurons,
@@ -308,9 +372,66 @@ def main(argv: list[str] | None = None) -> int:
         "segments": segments,
         "probe_segments": probed,
         "headless_segments_s_per_batch": headless,
+        "load_average_before": load_before,
+        "load_average_after": _loadavg(),
     }
+    if args.neurons:
+        # the window's own work per heatmap update: writing the pixels and painting the view (wall time,
+        # and the CPU time of it: the rest is waiting for a core); a view that does not time itself has none
+        took = np.array(getattr(view.canvas, "update_seconds", ())).reshape(-1, 2) * 1e3
+        if len(took):
+            result["view_update_ms"] = {
+                "median": float(np.median(took[:, 0])), "p99": float(np.percentile(took[:, 0], 99)),
+                "max": float(took[:, 0].max()), "cpu_median": float(np.median(took[:, 1])),
+                "cpu_max": float(took[:, 1].max()), "count": len(took)}
+        bare_spb = statistics.median(s["seconds_per_batch"] for s in bare)
+        result["without_view"] = {
+            "app_seconds_per_batch": bare_spb,
+            "app_vs_headless": bare_spb / head_spb,
+            "max_gap_ms": max((s["max_gap_ms"] for s in bare_probed), default=None),
+            "p99_gap_ms": max((s["p99_gap_ms"] for s in bare_probed), default=None),
+            "max_busy_gap_ms": max((s["max_busy_gap_ms"] for s in bare_probed), default=None),
+            "p99_busy_gap_ms": max((s["p99_busy_gap_ms"] for s in bare_probed), default=None),
+            "gui_thread_cpu_share": statistics.median(s["gui_thread_cpu_share"] for s in bare),
+            "segments": bare, "probe_segments": bare_probed}
     print(json.dumps(result, indent=2))
+    print(summary(result, args.batches), file=sys.stderr)
     return 0
+
+
+def _loadavg() -> str | None:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return None
+
+
+def summary(result: dict, batches: int | None) -> str:
+    """The figures in short: heatmap rate, event-loop stalls, training seconds in the app against the CLI."""
+    def seconds(spb: float) -> str:
+        return f"{spb * batches:.2f} s" if batches else f"{spb * 1e3:.3f} ms/batch"
+
+    lines = [f"summary ({result['project']}, {batches or 'one epoch of'} batches, load average before "
+             f"[{result['load_average_before']}] after [{result['load_average_after']}])"]
+    if result["neurons"]:
+        lines.append(f"  unit heatmap updates/s (slowest segment): {result['unit_updates_per_s']:.1f}")
+        took = result.get("view_update_ms")
+        if took:
+            lines.append(f"  the view's work per update: median {took['median']:.1f} ms, p99 {took['p99']:.1f} ms, "
+                         f"max {took['max']:.1f} ms (CPU: median {took['cpu_median']:.1f} ms, "
+                         f"max {took['cpu_max']:.1f} ms)")
+    lines.append(f"  event loop: max stall {result['max_gap_ms']} ms, p99 {result['p99_gap_ms']} ms; of which the "
+                 f"window's thread worked at most {result['max_busy_gap_ms']:.0f} ms (p99 "
+                 f"{result['p99_busy_gap_ms']:.0f} ms)")
+    lines.append(f"  training: CLI (Trainer as playground train) {seconds(result['headless_seconds_per_batch'])}, "
+                 f"app {seconds(result['app_seconds_per_batch'])} ({result['app_vs_headless']:.2f}x)")
+    bare = result.get("without_view")
+    if bare:
+        lines.append(f"  without the view: app {seconds(bare['app_seconds_per_batch'])} "
+                     f"({bare['app_vs_headless']:.2f}x), max stall {bare['max_gap_ms']} ms, "
+                     f"p99 {bare['p99_gap_ms']} ms; "
+                     f"worked at most {bare['max_busy_gap_ms']:.0f} ms (p99 {bare['p99_busy_gap_ms']:.0f} ms)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

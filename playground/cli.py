@@ -72,9 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", metavar="MODEL.npz")
     pr.add_argument("images", metavar="IMAGE", nargs="+")
 
-    b = sub.add_parser("bench", help="training and inference speed of mlp-mnist and simple-convnet")
+    b = sub.add_parser("bench", help="training and inference speed of mlp-mnist, simple-convnet and deep-convnet")
     b.add_argument("--vs-torch", action="store_true", help="measure PyTorch beside us (if installed)")
     b.add_argument("--seconds", type=_number(float, 0, False, 3600), default=5.0, help="time per measurement")
+    b.add_argument("--case", action="append", metavar="PRESET",
+                   help="measure only this network: mlp-mnist, simple-convnet or deep-convnet (repeatable; "
+                        "default all three)")
     b.add_argument("--lstm", action="store_true", help="LSTM training steps per second instead (against "
                                                           "PyTorch's nn.LSTM with --vs-torch)")
 
@@ -291,9 +294,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         _print(run_bench_lstm(vs_torch=args.vs_torch, seconds=args.seconds))
         return 0
-    from playground.engine.bench import run_bench
+    from playground.engine.bench import CASES, run_bench
+    from playground.engine.errors import SpecError
 
-    _print(run_bench(vs_torch=args.vs_torch, seconds_per_case=args.seconds))
+    unknown = [c for c in args.case or () if c not in CASES]
+    if unknown:
+        raise SpecError(f"bench --case: expected one of {', '.join(CASES)}, got {_printable(unknown[0], 60)!r}; "
+                        f"leave --case out to measure all of them")
+    _print(run_bench(vs_torch=args.vs_torch, seconds_per_case=args.seconds,
+                     cases=tuple(dict.fromkeys(args.case)) if args.case else CASES))
     return 0
 
 

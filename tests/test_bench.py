@@ -100,6 +100,7 @@ def test_torch_model_computes_what_our_network_computes(name):
             w = layer.params["W"]
             mod.weight.data = torch.from_numpy(w.T.copy() if w.ndim == 2 else w.copy())
             mod.bias.data = torch.from_numpy(layer.params["b"].copy())
+    model.eval()  # dropout off, as in our forward without training
     x = np.random.default_rng(0).random((3, 1, 28, 28), dtype=np.float32)
     with torch.no_grad():
         theirs = model(torch.from_numpy(x)).numpy()

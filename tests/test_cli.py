@@ -80,6 +80,16 @@ def test_user_mistakes_end_with_one_line_and_status_2(tmp_path):
     assert_user_error(run("train", tmp_path / "broken.json"), "Dense 'dense1' needs a flat", "(30, 12, 12)")
     (tmp_path / "garbage.json").write_text("{not json")
     assert_user_error(run("train", tmp_path / "garbage.json"), "not valid JSON")
+    assert_user_error(run("bench", "--case", "resnet"), "expected one of mlp-mnist, simple-convnet, deep-convnet",
+                      "'resnet'")
+
+
+def test_bench_measures_the_case_asked_for():
+    res = run("bench", "--case", "deep-convnet", "--seconds", "0.05")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert list(out["cases"]) == ["deep-convnet"]
+    assert out["cases"]["deep-convnet"]["ours"]["params"] == 123552 and out["cases"]["deep-convnet"]["ours"]["train_images_per_s"] > 0
 
 
 @pytest.fixture(scope="module")

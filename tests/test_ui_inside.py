@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
+from PySide6.QtWidgets import QApplication, QSplitter
 
 from playground import cli
+from playground.engine.data.datasets import make_dataset
 from playground.engine.nn.network import Network
 from playground.engine.project import load_model, load_preset
+from playground.engine.train.unit_maps import UnitMaps
 from playground.ui.app import make_application
 from playground.ui.inside.cnn import CnnExplainer
+from playground.ui.inside.neurons import LUT32, NeuronView, class_image, diverging_index, rgb32
 from playground.ui.mainwindow import MainWindow
 from playground.ui.settings import AppSettings
 from test_ui_mainwindow import dispose
@@ -223,3 +227,162 @@ def test_the_inside_tab_explains_the_bundled_digit_model_on_mnist(qtbot, make_wi
     cnn = w.inside_page.cnn
     assert cnn.net is not None and cnn.samples is not None and len(cnn.samples[0]) == 500
     assert cnn.columns.rows[1]["type"] == "Conv2D" and cnn.columns.rows[-1]["type"] == "Softmax"
+
+
+# ------------------------------------------------------------------ the CNN explainer's inputs
+
+def mnist_folder() -> str:
+    folder = os.environ.get("PLAYGROUND_MNIST_DIR") or str(Path(__file__).resolve().parents[2] / "shared/data/mnist")
+    if not Path(folder).is_dir():
+        pytest.skip("MNIST not found: set PLAYGROUND_MNIST_DIR or put the IDX files in ../shared/data/mnist")
+    return folder
+
+
+def test_the_pads_drawing_opens_in_the_explainer_as_the_pad_reads_it(qtbot, make_window, monkeypatch):
+    from test_ui_digits import SEVEN, draw
+
+    monkeypatch.setenv("PLAYGROUND_MNIST_DIR", mnist_folder())
+    w = make_window()
+    pad = w.digit_pad
+    w.show_tab(pad)
+    w.show_cnn_explainer()  # the explainer reads with the bundled model; the pad, from now on, with another
+    assert w.inside_page.cnn.label == pad.network_label()
+    assert pad.set_network(Network(load_preset("simple-convnet")["network"], seed=3), "a fresh convnet")
+    w.show_tab(pad)
+    button = pad.explain.inside_button
+    assert not button.isEnabled()  # nothing drawn yet
+    draw(qtbot, pad.pad, SEVEN)
+    # the explained reading of the whole stroke: step 4 of the pipeline is the reader's input
+    qtbot.waitUntil(lambda: button.isEnabled() and pad._x is not None and not pad._reader.busy()
+                    and np.array_equal(pad.explain._final.reshape(pad._x.shape), pad._x), timeout=TIMEOUT)
+    read = pad._x[0].copy()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    cnn = w.inside_page.cnn
+    assert w.tabs.currentWidget() is w.inside_page and w.inside_page.currentWidget() is cnn
+    assert cnn.source_key() == "drawing" and not cnn.sample.isVisible()
+    rows = cnn.columns.rows
+    assert np.array_equal(rows[0]["output"], read)  # exactly what the pad's reader gave the network
+    # read by the pad's network: its weights, and its first layer's output is the engine's on that input
+    expected = pad.network().get_weights()
+    assert all(np.array_equal(cnn.net.get_weights()[k], v) for k, v in expected.items())
+    record: list = []
+    probs = pad.network().forward(read[None], training=False, record=record)
+    first = pad.network().layers[0]
+    assert rows[1]["name"] == first.name and rows[1]["type"] == "Conv2D"
+    np.testing.assert_array_equal(rows[1]["output"], dict(record)[first.name][0])
+    guess = int(np.argmax(pad.probabilities()))
+    assert cnn.label == "a fresh convnet"
+    assert f"reads <b>{guess}</b>" in cnn.note.text() and "your drawing" in cnn.note.text()
+    np.testing.assert_allclose(rows[-1]["output"], pad.probabilities(), atol=1e-6)
+    # the chooser goes back to test images and to the drawing again
+    cnn.source.setCurrentIndex(cnn.source.findData("test"))
+    assert cnn.sample.isVisible() and "test image #0" in cnn.note.text()
+    cnn.source.setCurrentIndex(cnn.source.findData("drawing"))
+    assert np.array_equal(cnn.columns.rows[0]["output"], read)
+
+
+def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, make_window, monkeypatch):
+    folder = mnist_folder()
+    monkeypatch.setenv("PLAYGROUND_MNIST_DIR", folder)
+    project = load_preset("simple-convnet")
+    project["dataset"].update({"limit": 200, "val_limit": 100, "data_dir": folder})
+    project["training"].update({"epochs": 1, "batch_size": 50})
+    w = make_window(project)
+    dash = w.dashboard
+    dash.actions["start"].trigger()
+    qtbot.waitUntil(lambda: dash.state() == "idle" and dash.live_run() is not None
+                    and dash.live_run().status == "finished" and dash.live.latest_confusion is not None,
+                    timeout=TIMEOUT * 2)
+    matrix = dash.live.latest_confusion["matrix"]
+    off = np.argwhere((matrix > 0) & ~np.eye(len(matrix), dtype=bool))
+    assert len(off), "an epoch on 200 images leaves some test digits misclassified"
+    true, pred = map(int, off[0])
+    dash.confusion.cell_clicked.emit(true, pred)  # what a click on the cell sends
+    dialog = dash.samples
+    qtbot.waitUntil(dialog.isVisible)
+    # a diagonal cell's samples are not misclassified: no button; this cell's are
+    assert dialog.inside_button.isVisible() and dialog.inside_button.isEnabled()
+    dialog.images.setCurrentRow(len(dialog.indices[:300]) - 1)
+    index = int(dialog.indices[len(dialog.indices[:300]) - 1])
+    qtbot.mouseClick(dialog.inside_button, Qt.MouseButton.LeftButton)
+    cnn = w.inside_page.cnn
+    assert w.inside_page.currentWidget() is cnn and cnn.source_key() == "wrong"
+    x_val, y_val = dash.live.data.x_val, dash.live.data.y_val
+    assert np.array_equal(cnn.columns.rows[0]["output"], x_val[index])
+    assert int(y_val[index]) == true and int(dash.live.latest_confusion["pred"][index]) == pred
+    assert f"validation sample #{index}, a {true} taken for a {pred}" in cnn.note.text()
+    assert cnn.sample.prefix() == "misclassified #" and cnn.sample.maximum() == int(matrix.sum() - np.trace(matrix)) - 1
+    # read by the network trained in the app
+    trained = dash.current_network().get_weights()
+    assert all(np.array_equal(cnn.net.get_weights()[k], v) for k, v in trained.items())
+    # the next misclassified sample, through the chooser's index
+    k = cnn.sample.value()
+    cnn.sample.setValue((k + 1) % (cnn.sample.maximum() + 1))
+    other = int(cnn.wrong["index"][cnn.sample.value()])
+    assert np.array_equal(cnn.columns.rows[0]["output"], x_val[other])
+    assert int(y_val[other]) != int(dash.live.latest_confusion["pred"][other])
+    # a diagonal cell: its samples were read right, so there is nothing to send
+    dash.confusion.cell_clicked.emit(true, true)
+    assert not dialog.inside_button.isVisible()
+
+
+# ------------------------------------------------------------------ the neuron view's drawing
+
+def image_pixels(image) -> np.ndarray:
+    """The (h, w) uint32 pixels of an RGB32 QImage."""
+    return np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), image.width())
+
+
+def test_a_snapshot_is_written_into_the_images_of_the_one_before(qtbot):
+    data = make_dataset({"name": "spiral", "n_samples": 100})
+    net = Network(load_preset("spiral")["network"], seed=0)
+    a = UnitMaps(data)(net)
+    # another snapshot of the same network: every map (and the output) changed, the weights not
+    b = copy.deepcopy(a)
+    b["inputs"] = -b["inputs"]
+    for col in b["columns"]:
+        col["maps"] = -col["maps"][::-1]
+    b["output"] = b["output"][:, :, ::-1].copy()
+    view = NeuronView()
+    qtbot.addWidget(view)
+    view.resize(560, 800)
+    view.set_data(data)
+    view.show()
+    qtbot.waitExposed(view)
+    canvas = view.canvas
+    canvas.set_units(a)
+    qtbot.waitUntil(lambda: canvas.updates == 1)
+    images, output, frames = [list(c) for c in canvas.images], canvas.output_image, canvas.frames
+    assert [len(c) for c in images] == [2, 16, 16] and frames == 1
+    corner = canvas.layout_rects()[0][0][0]  # x1 over the plane: largest at the right
+    spot = (corner.topRight() + QPointF(-3, 3)).toPoint()
+    before = canvas.grab().toImage().pixelColor(spot)
+    canvas.set_units(copy.deepcopy(a))
+    canvas.set_units(b)  # two before a paint: only the newest is drawn
+    qtbot.waitUntil(lambda: canvas.updates == 2)
+    assert canvas.units is b
+    # the same image objects, over the same memory, now holding b's pixels
+    assert all(x is y for was, now in zip(images, canvas.images) for x, y in zip(was, now))
+    assert canvas.output_image is output
+    for maps, column in zip([b["inputs"]] + [c["maps"] for c in b["columns"][:-1]], canvas.images):
+        for want, image in zip(LUT32[diverging_index(maps)], column):
+            np.testing.assert_array_equal(image_pixels(image), want)
+    np.testing.assert_array_equal(image_pixels(output), rgb32(class_image(b["output"], False)))
+    assert canvas.frames == frames  # the weights' lines did not change: not redrawn
+    after = canvas.grab().toImage().pixelColor(spot)
+    assert before.blue() > before.red() and after.red() > after.blue()  # x1 > 0 blue, then its negation orange
+    # a hidden view draws nothing; shown again, the newest snapshot
+    view.hide()
+    canvas.set_units(a)
+    QApplication.processEvents()
+    assert canvas.updates == 2 and canvas.units is b
+    view.show()
+    qtbot.waitUntil(lambda: canvas.updates == 3 and canvas.units is a)
+    # new weights: the lines follow, within LINES_MS
+    c = copy.deepcopy(a)
+    for col in c["columns"]:
+        if col["weights"] is not None:
+            col["weights"] = -col["weights"]
+    canvas.set_units(c)
+    qtbot.waitUntil(lambda: canvas.frames == frames + 1, timeout=3000)
+    assert all(x is y for was, now in zip(images, canvas.images) for x, y in zip(was, now))

@@ -1,6 +1,7 @@
 """Input features of 2-D sets and the unit heatmaps the worker sends, checked against plain NumPy."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from playground.engine.data.features import FEATURES, feature_matrix
 from playground.engine.errors import SpecError
 from playground.engine.nn.network import Network
 from playground.engine.project import load_preset
-from playground.engine.train.snapshots import SnapshotMaker
+from playground.engine.train.snapshots import SnapshotMaker, Throttle
 from playground.engine.train.unit_maps import MAX_UNITS, UnitMaps, grid_points
 
 
@@ -103,18 +104,32 @@ def test_the_snapshot_carries_unit_maps_only_when_asked():
     assert "units" not in SnapshotMaker(data, context)(net)
     shot = SnapshotMaker(data, context, units=True)(net)
     units = shot["units"]
-    assert units["columns"][0]["maps"].shape == (50, 50, 16) and units["columns"][0]["width"] == 64
-    # the maps are every other point of the decision boundary's 100 x 100 grid, from the same pass
-    x0, x1, y0, y1 = shot["boundary"]["bounds"]
-    assert units["bounds"] == pytest.approx((x0, x0 + (x1 - x0) * 98 / 99, y0, y0 + (y1 - y0) * 98 / 99))
-    grid = grid_points(shot["boundary"]["bounds"], 100).reshape(100, 100, 2)[::2, ::2].reshape(-1, 2)
-    np.testing.assert_allclose(grid.reshape(50, 50, 2)[-1, -1], [units["bounds"][1], units["bounds"][3]], rtol=1e-6)
+    assert units["columns"][0]["maps"].shape == (48, 48, 16) and units["columns"][0]["width"] == 64
+    # the maps cover the decision boundary's plane, on a 48 x 48 grid of their own
+    assert units["bounds"] == pytest.approx(shot["boundary"]["bounds"])
+    grid = grid_points(units["bounds"], 48)
     expected = by_hand(net, grid)
-    np.testing.assert_allclose(units["columns"][1]["maps"].reshape(2500, 16), expected[1][:, :16], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(units["output"].reshape(2500, 2),
-                               shot["boundary"]["probs"][::2, ::2].reshape(2500, 2), rtol=1e-6)
+    for col, want in zip(units["columns"], expected):
+        np.testing.assert_allclose(col["maps"].reshape(48 * 48, -1), want[:, :16], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(units["output"].reshape(48 * 48, 2), net.predict(grid), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(shot["boundary"]["probs"].reshape(-1, 2),
                                net.predict(grid_points(shot["boundary"]["bounds"], 100)), rtol=1e-5, atol=1e-7)
+
+
+def test_the_plane_pictures_wait_longer_when_a_pass_is_slow(monkeypatch):
+    """Each picture takes at most PLANE_SHARE of the worker's time: a pass of d seconds waits d / share."""
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    throttle = Throttle(0.15, 0.05)
+    assert throttle.due()
+    throttle.spent(0.002)  # a cheap pass: the period holds
+    clock[0] += 0.15
+    assert throttle.due()
+    throttle.spent(0.02)  # a slow one: 0.4 s until the next
+    clock[0] += 0.39
+    assert not throttle.due()
+    clock[0] += 0.02
+    assert throttle.due() and throttle.due(force=True)  # paused or stopped: always
 
 
 def test_the_boundary_of_a_feature_set_is_drawn_over_its_points():

@@ -1,7 +1,7 @@
 """How fast the engine trains and predicts, optionally against PyTorch on the same machine.
 
-``run_bench()`` measures, for the presets ``mlp-mnist`` and ``simple-convnet``
-on MNIST-shaped random float32 data (N × 1 × 28 × 28, labels 0–9):
+``run_bench()`` measures, for the presets ``mlp-mnist``, ``simple-convnet``
+and ``deep-convnet`` (the book's chapter-8 network) on MNIST-shaped random float32 data (N × 1 × 28 × 28, labels 0–9):
 
 - training images per second through the real :class:`~.trainer.Trainer`
   (Adam, lr 0.001, no validation), timed from the end of a few warm-up batches
@@ -52,7 +52,7 @@ from playground.engine.train.parallel import usable_cpus, worker_threads
 from playground.engine.nn.network import Network
 from playground.engine.train.trainer import TrainConfig, TrainControl, Trainer
 
-CASES = ("mlp-mnist", "simple-convnet")
+CASES = ("mlp-mnist", "simple-convnet", "deep-convnet")
 TORCH_HINT = "not installed: pip install torch==2.13.0 (CPU build)"
 INFER_BATCH = 1000
 WARMUP_BATCHES = 3
@@ -220,6 +220,8 @@ def torch_model(net: Network):
             mods.append(nn.MaxPool2d(layer.pool, layer.stride, layer.pad))
         elif kind == "AvgPool2D":
             mods.append(nn.AvgPool2d(layer.pool, layer.stride, layer.pad))
+        elif kind == "Dropout":
+            mods.append(nn.Dropout(layer.rate))
         elif kind in acts:
             mods.append(acts[kind]())
         else:

@@ -28,6 +28,7 @@ from playground.ui.builder.training_panel import TrainingPanel
 from playground.ui.dashboard.runs import plural
 from playground.ui.docks import BUILDER_DOCKS, DockLayout
 from playground.ui.files import DEFAULT_PRESET, ProjectFiles
+from playground.ui.inside.cnn import CnnExplainer
 from playground.ui.inside.neurons import NeuronView
 from playground.ui.inside.pages import InsidePage, TrainingPage
 from playground.ui.labs.menu import build_labs_menu, shutdown_labs
@@ -165,6 +166,10 @@ class MainWindow(QMainWindow):
             dash.network_updated.connect(self._network_trained)
         dash.run_data.connect(self.neurons.set_data)
         dash.live.on_units = self.neurons.set_units
+        # the CNN explainer's other inputs: the pad's drawing, and a misclassified sample of the confusion matrix
+        self.digit_pad.explain.inside_requested.connect(self.explain_drawing)
+        if hasattr(dash, "samples"):
+            dash.samples.inside_requested.connect(self.explain_misclassified)
         start = self.actions.get("train_start")
         if start is not None:
             start.triggered.connect(self._training_started)
@@ -353,6 +358,25 @@ class MainWindow(QMainWindow):
         self._trained, self._trained_label = net, label
         self.digit_pad.set_network(net, label)
         self.inside_page.cnn.set_network(net, label)
+
+    # ------------------------------------------------------------ the CNN explainer's inputs
+    def show_cnn_explainer(self) -> CnnExplainer:
+        """Bring Inside ▸ CNN channels to the front (its first showing reads the MNIST test images)."""
+        self.show_tab(self.inside_page)
+        self.inside_page.setCurrentWidget(self.inside_page.cnn)
+        return self.inside_page.cnn
+
+    def explain_drawing(self, image) -> None:
+        """The pad's input ``image`` through every layer of the network the pad reads with."""
+        self.show_cnn_explainer().show_drawing(image, self.digit_pad.network(), self.digit_pad.network_label())
+
+    def explain_misclassified(self, index: int) -> None:
+        """Misclassified validation sample ``index`` through every layer of the network trained in the app."""
+        cnn = self.show_cnn_explainer()
+        wrong = self.dashboard.live.misclassified()
+        if wrong is not None:
+            cnn.set_misclassified(**wrong)
+            cnn.show_misclassified(index, self.dashboard.current_network(), "the network trained in the app")
 
     # ------------------------------------------------------------ messages
     def show_error(self, title: str, text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from playground.engine.errors import SpecError
 from playground.engine.nn.initializers import initialize, normalize_init
@@ -19,6 +19,24 @@ def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
 def _offset_slice(start: int, count: int, stride: int) -> slice:
     """``count`` positions from ``start`` ``stride`` apart (stops exactly after the last one)."""
     return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+def pad_hw(x: np.ndarray, pad: int, fill: float = 0.0) -> np.ndarray:
+    """``x`` (N, C, H, W) with ``pad`` rows and columns of ``fill`` around each image (``x`` itself for 0).
+
+    What ``np.pad`` does, without its bookkeeping: for one image that costs
+    more than the copy (45 µs against 7 µs), and a forward pass pads six times.
+    """
+    if not pad:
+        return x
+    n, c, h, w = x.shape
+    out = np.empty((n, c, h + 2 * pad, w + 2 * pad), dtype=x.dtype)
+    out[:, :, :pad] = fill
+    out[:, :, h + pad:] = fill
+    out[:, :, pad:h + pad, :pad] = fill
+    out[:, :, pad:h + pad, w + pad:] = fill
+    out[:, :, pad:h + pad, pad:w + pad] = x
+    return out
 
 
 def unfold(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0,
@@ -35,15 +53,17 @@ def unfold(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0,
     n, c, h, w = x.shape
     oh = conv_output_size(h, kh, stride, pad)
     ow = conv_output_size(w, kw, stride, pad)
-    if pad:
-        x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride][:, :, :oh, :ow]
+    x = pad_hw(x, pad)
+    sn, sc, sh, sw = x.strides
+    # (N, C, kh, kw, OH, OW): the window at (i, j) starts at row i·stride, column j·stride
+    win = as_strided(x, shape=(n, c, kh, kw, oh, ow), strides=(sn, sc, sh, sw, stride * sh, stride * sw),
+                     writeable=False)
     if out is None:
         out = np.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
     elif out.shape != (n, c * kh * kw, oh * ow):
         raise ValueError(f"unfold: out must have shape {(n, c * kh * kw, oh * ow)}, got {out.shape}")
     # splitting axes never copies, so this is a view into ``out`` whatever its strides
-    np.copyto(out.reshape(n, c, kh, kw, oh, ow), win.transpose(0, 1, 4, 5, 2, 3))
+    np.copyto(out.reshape(n, c, kh, kw, oh, ow), win)
     return out
 
 
@@ -100,6 +120,22 @@ def _sum_of_products(a: np.ndarray, b: np.ndarray, chunk_elements: int = 1 << 18
     return total
 
 
+#: rough costs per element on one core, in ns (measured with benchmarks/profile_layers.py on a 2-core AMD EPYC):
+#: writing an unfolded matrix, scattering one back with :func:`fold`, and one multiply-add in a product
+UNFOLD_NS, FOLD_NS, MULT_ADD_NS = 0.42, 1.33, 0.05
+
+
+def input_grad_costs(c: int, f: int, k: int, in_pixels: int, out_pixels: int) -> tuple[float, float]:
+    """Estimated ns per sample of a stride-1 k×k convolution's input gradient, (transposed, folded):
+    unfolding the output gradient (F·k² rows over the input's pixels) and one product with C rows, against
+    one product with F rows into the C·k² rows over the output's pixels and folding them back. Padding
+    below (k − 1) / 2 makes the transposed way multiply the zeros around the output; more makes folding do so.
+    """
+    transposed = f * k * k * in_pixels * (UNFOLD_NS + c * MULT_ADD_NS)
+    folded = c * k * k * out_pixels * (FOLD_NS + f * MULT_ADD_NS)
+    return transposed, folded
+
+
 class Conv2D(Layer):
     """2-D convolution by patch unfolding: out = W · unfold(x) + b, sample by sample.
 
@@ -148,10 +184,50 @@ class Conv2D(Layer):
         self.ow = conv_output_size(w, self.kw, self.stride, self.pad)
         self.k = fan_in
         self._col: np.ndarray | None = None
+        self._gcol: np.ndarray | None = None
         return (self.filters, self.oh, self.ow)
 
     def _forget_buffers(self) -> None:
         self._col = None
+        self._gcol = None
+
+    @property
+    def transposed_path(self) -> bool:
+        """Whether :meth:`input_grad` convolves the output gradient instead of folding columns back.
+
+        Possible at stride 1 with a square kernel and padding of at most kernel − 1;
+        chosen when it is the cheaper of the two by :func:`input_grad_costs`.
+        """
+        if not (self.stride == 1 and self.kh == self.kw and self.pad <= self.kh - 1):
+            return False
+        c, h, w = self.input_shape
+        transposed, folded = input_grad_costs(c, self.filters, self.kh, h * w, self.oh * self.ow)
+        return transposed < folded
+
+    def input_grad(self, g: np.ndarray) -> np.ndarray:
+        """d loss / d input from the output gradient ``g`` (N, F, OH, OW).
+
+        With stride 1 the input gradient is the "full" correlation of ``g`` with
+        the kernel turned by 180° and its in/out channels swapped:
+        dx[n, c, y, x] = Σ_f Σ_i,j g[n, f, y + p − i, x + p − j] · W[f, c, i, j],
+        which is a convolution of ``g`` padded by kernel − 1 − p. So it is one
+        unfold of ``g`` and one product, and its output is already laid out as
+        (N, C, H, W): no column matrix is scattered back window by window (the
+        adjoint :func:`fold`, which other strides still use, costs 2-3 times as much).
+        """
+        n = g.shape[0]
+        w = self.params["W"]
+        if not self.transposed_path:
+            dcol = np.matmul(w.reshape(self.filters, self.k).T, g.reshape(n, self.filters, -1))  # (N, K, P)
+            return fold(dcol, self.x_shape, self.kh, self.kw, self.stride, self.pad)
+        c, h, wd = self.x_shape[1:]
+        k = self.kh
+        cols = self.filters * k * k
+        if self._gcol is None or self._gcol.shape != (n, cols, h * wd) or self._gcol.dtype != g.dtype:
+            self._gcol = np.empty((n, cols, h * wd), dtype=g.dtype)
+        unfold(g, k, k, 1, k - 1 - self.pad, out=self._gcol)
+        turned = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, cols).astype(g.dtype, copy=False)
+        return np.matmul(turned, self._gcol).reshape(n, c, h, wd)
 
     def patch_buffer(self, cached: np.ndarray | None, n: int, columns: int, dtype) -> np.ndarray:
         """``cached`` if it is an (N, C·kh·kw + 1, columns) buffer of ``dtype``, else a new one;
@@ -195,8 +271,7 @@ class Conv2D(Layer):
         self.set_weight_grads(g, self._col)
         if not self.need_input_grad:
             return None
-        dcol = np.matmul(self.params["W"].reshape(self.filters, self.k).T, g)  # (N, K, P)
-        return fold(dcol, self.x_shape, self.kh, self.kw, self.stride, self.pad)
+        return self.input_grad(grad)
 
     def mult_adds(self):
         return self.oh * self.ow * self.filters * self.input_shape[0] * self.kh * self.kw
@@ -241,10 +316,7 @@ class _Pool(Layer):
                 yield i, j, _offset_slice(i, oh, s), _offset_slice(j, ow, s)
 
     def _padded(self, x, fill):
-        if not self.pad:
-            return x
-        p = self.pad
-        return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill)
+        return pad_hw(x, self.pad, fill)
 
     def _unpad(self, dx):
         if not self.pad:

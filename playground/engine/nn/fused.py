@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from playground.engine.nn.conv import Conv2D, MaxPool2D, first_max_masks, fold
+from playground.engine.nn.conv import Conv2D, MaxPool2D, first_max_masks, pad_hw
 from playground.engine.nn.base import Layer
 from playground.engine.nn.activations import ReLU
 
@@ -51,8 +51,15 @@ def wants(record: list | None, name: str) -> bool:
     return record is not None and (not isinstance(record, Recorder) or name in record.names)
 
 
+#: the longest patch (C·kh·kw) for which fusing pays: the window-order unfold reads its input with
+#: stride q, which costs more than the ReLU and pooling passes it saves once patches are long (measured
+#: with benchmarks/profile_layers.py --steps: simple-convnet's 25 gain 28 %, deep-convnet's 144-576 lose 10 %)
+FUSE_MAX_PATCH = 64
+
+
 def plan_steps(layers: list[Layer]) -> list:
-    """The layers in order, with each Conv2D → [ReLU] → tiled MaxPool2D run replaced by one step."""
+    """The layers in order, with each Conv2D → [ReLU] → tiled MaxPool2D run whose patches are at most
+    :data:`FUSE_MAX_PATCH` long replaced by one step."""
     steps: list = []
     i = 0
     while i < len(layers):
@@ -62,7 +69,8 @@ def plan_steps(layers: list[Layer]) -> list:
         if isinstance(layer, Conv2D) and j < len(layers) and type(layers[j]) is ReLU:
             relu = layers[j]
             j += 1
-        if (isinstance(layer, Conv2D) and j < len(layers) and isinstance(layers[j], MaxPool2D)
+        if (isinstance(layer, Conv2D) and layer.k <= FUSE_MAX_PATCH
+                and j < len(layers) and isinstance(layers[j], MaxPool2D)
                 and layers[j].tiled and layers[j].oh > 0 and layers[j].ow > 0):
             steps.append(ConvReluMaxPool(layer, relu, layers[j]))
             i = j + 1
@@ -80,9 +88,7 @@ def unfold_windows(x: np.ndarray, conv: Conv2D, q: int, ph: int, pw: int, out: n
     """
     n, c = x.shape[:2]
     s, p = conv.stride, conv.pad
-    if p:
-        x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    x = np.ascontiguousarray(x)
+    x = np.ascontiguousarray(pad_hw(x, p))
     sn, sc, sh, sw = x.strides
     view = as_strided(x, shape=(n, c, conv.kh, conv.kw, q, q, ph, pw),
                       strides=(sn, sc, sh, sw, s * sh, s * sw, q * s * sh, q * s * sw), writeable=False)
@@ -107,7 +113,7 @@ class ConvReluMaxPool:
     def forward(self, x: np.ndarray, training: bool = False, record: list | None = None) -> np.ndarray:
         conv, q, f = self.conv, self.q, self.conv.filters
         n = x.shape[0]
-        self.x_shape = x.shape
+        self.x_shape = conv.x_shape = x.shape  # the conv's input gradient takes this shape
         dtype = np.result_type(x.dtype, conv.params["W"].dtype)
         col = self._col = conv.patch_buffer(self._col, n, q * q * self.windows, dtype)
         unfold_windows(x, conv, q, self.ph, self.pw, col[:, :conv.k])
@@ -151,10 +157,9 @@ class ConvReluMaxPool:
         conv.set_weight_grads(dout, self._col)
         if not conv.need_input_grad:
             return None
-        dcol = np.matmul(conv.params["W"].reshape(f, conv.k).T, dout)  # (N, K, q²·windows), window order
         # window order → the conv's (rows, cols) layout in one copy; only rows and columns outside
         # every window are zeroed (the pooling layer's own backward does the same)
-        full = self.pool._tiled_dx((n, conv.k, conv.oh, conv.ow), dcol.dtype)
-        six = full[:, :, :q * self.ph, :q * self.pw].reshape(n, conv.k, self.ph, q, self.pw, q)
-        np.copyto(six, dcol.reshape(n, conv.k, q, q, self.ph, self.pw).transpose(0, 1, 4, 2, 5, 3))
-        return fold(full.reshape(n, conv.k, -1), self.x_shape, conv.kh, conv.kw, conv.stride, conv.pad)
+        full = self.pool._tiled_dx((n, f, conv.oh, conv.ow), dout.dtype)
+        six = full[:, :, :q * self.ph, :q * self.pw].reshape(n, f, self.ph, q, self.pw, q)
+        np.copyto(six, dblocks.reshape(n, f, q, q, self.ph, self.pw).transpose(0, 1, 4, 2, 5, 3))
+        return conv.input_grad(full)

@@ -38,6 +38,8 @@ from playground.engine.nn.base import Layer
 from playground.engine.nn.layers import layer_class
 from playground.engine.nn.losses import Loss, get_loss
 
+#: the most memory one batch of :meth:`Network.predict` may give its largest working array (about L3-sized)
+PREDICT_WORK_BYTES = 48 << 20
 #: a training batch of at least this many samples is split in two shards when the network is shardable
 SHARD_MIN_BATCH = 32
 #: below this many parameters per piece, an optimizer step is not worth splitting between threads
@@ -362,12 +364,29 @@ class Network:
         return _forward(self._steps, x, training, record)
 
     def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
-        """Outputs as the user sees them (probabilities for classifiers), in batches."""
+        """Outputs as the user sees them (probabilities for classifiers), in batches.
+
+        A batch is cut smaller when its largest working array would pass
+        :data:`PREDICT_WORK_BYTES` (a convolution's patch matrix grows by C·kh·kw
+        values per output pixel): deep-convnet's 1000 images at once need 455 MB
+        for one layer's patches and run 7 times slower than in batches of 100.
+        """
         x = np.asarray(x, dtype=self.dtype)
+        batch_size = max(1, min(batch_size, PREDICT_WORK_BYTES // max(1, self.sample_work_bytes())))
         outs = [self.loss.output(self.forward(x[i:i + batch_size])) if self.fused_tail
                 else self.forward(x[i:i + batch_size])
                 for i in range(0, x.shape[0], batch_size)]
         return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape, self.dtype)
+
+    def sample_work_bytes(self) -> int:
+        """The largest array one sample needs in a forward pass: a layer's output, or a convolution's patches."""
+        most = 0
+        for layer in self.layers:
+            values = int(np.prod(layer.output_shape))
+            if isinstance(layer, Conv2D):
+                values = max(values, (layer.k + 1) * layer.oh * layer.ow)
+            most = max(most, values)
+        return most * self.dtype.itemsize
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
         return _backward(self._steps, grad)

@@ -13,7 +13,14 @@ when the user pauses or stops mid-epoch, from a pass of its own.
 Expensive parts are throttled by time, so a tiny network that finishes an
 epoch every few milliseconds does not spend its time drawing pictures, and
 are always computed when the user pauses or stops (then the picture must be
-exact). The validation pass for MNIST gives up as soon as Stop is pressed.
+exact). The plane's pictures (the decision boundary from a 100 × 100 grid,
+the unit heatmaps from a 48 × 48 one, each one batched forward pass) also
+wait long enough that each takes at most :data:`PLANE_SHARE` of the worker's
+time however slow a pass gets on a busy machine (so there the boundary, four
+times the points, slows down first and the heatmaps keep their pace), and
+run OpenBLAS on one thread: a grid of a few thousand points gains nothing
+from a second thread, and on shared cores waiting for it made a pass 10 to
+20 times slower. The validation pass for MNIST gives up as soon as Stop is pressed.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from playground.engine.data.features import feature_matrix
 from playground.engine.metrics import confusion_matrix, predicted_labels
@@ -38,21 +46,48 @@ SAMPLE_CHARS = 40
 SCATTER_POINTS = 400  # validation samples in a regression's prediction-against-truth scatter
 GRID = 100  # decision-boundary resolution (GRID × GRID predictions)
 FIT_POINTS = 200
+#: the largest share of the worker's time each of the plane's pictures may take (the rest trains)
+PLANE_SHARE = 0.05
+
+_blas: ThreadpoolController | None = None
+
+
+def one_blas_thread():
+    """A context in which OpenBLAS runs on one thread (entered in about 10 µs)."""
+    global _blas
+    if _blas is None:
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 @dataclass
 class Throttle:
-    """True at most once per ``period`` seconds (unless forced)."""
+    """True at most once per ``period`` seconds (unless forced).
+
+    With a ``share``, the work let through waits longer when it is slow: after
+    :meth:`spent` says it took ``d`` seconds, the next is due ``d / share``
+    seconds later at the soonest, so it never takes more than ``share`` of the time.
+    """
 
     period: float
+    share: float = 0.0
     last: float = -1e9
+    cost: float = 0.0
+
+    def wait(self) -> float:
+        """Seconds from one pass to the next."""
+        return max(self.period, self.cost / self.share) if self.share else self.period
 
     def due(self, force: bool = False) -> bool:
         now = time.monotonic()
-        if force or now - self.last >= self.period:
+        if force or now - self.last >= self.wait():
             self.last = now
             return True
         return False
+
+    def spent(self, seconds: float) -> None:
+        """The pass just let through took ``seconds``."""
+        self.cost = seconds
 
 
 class SnapshotMaker:
@@ -97,12 +132,10 @@ class SnapshotMaker:
             self.seq_x, self.seq_y = source_x[:1], source_y[:1]
         self.want_scatter = not self.classification and not self.want_fit and len(data.x_val) > 0
         self._boundary = Throttle(boundary_period)
+        self._plane = Throttle(boundary_period, PLANE_SHARE)  # the decision boundary
         self._network = Throttle(network_period)
-        self._units = Throttle(boundary_period)
-        # on a classification set the unit maps come from the boundary's own forward pass (every other
-        # point of its grid); otherwise from a grid of their own
-        self.unit_maps = (UnitMaps(data, GRID, 2) if self.want_boundary else UnitMaps(data)) \
-            if units and plane else None
+        self._units = Throttle(boundary_period, PLANE_SHARE)
+        self.unit_maps = UnitMaps(data) if units and plane else None
         if self.want_boundary:
             self.bounds = plot_bounds(plane_points(data))
             x0, x1, y0, y1 = self.bounds
@@ -126,15 +159,17 @@ class SnapshotMaker:
         exact = paused or cancelled or (epoch_end and last.get("epoch") == self.epochs)
         out: dict[str, Any] = {"epoch_end": epoch_end}
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.want_boundary and self._boundary.due(exact):
-                if self.unit_maps is not None:  # one pass for both pictures
-                    out["units"], p = self.unit_maps.run(net)
-                    probs = self._two_columns(p.astype(np.float32))
-                else:
+            if self.want_boundary and self._plane.due(exact):
+                began = time.perf_counter()
+                with one_blas_thread():
                     probs = self._probabilities(net, self.grid)
+                self._plane.spent(time.perf_counter() - began)
                 out["boundary"] = {"probs": probs.reshape(GRID, GRID, -1), "bounds": self.bounds}
-            elif self.unit_maps is not None and not self.want_boundary and self._units.due(exact):
-                out["units"] = self.unit_maps(net)
+            if self.unit_maps is not None and self._units.due(exact):
+                began = time.perf_counter()
+                with one_blas_thread():
+                    out["units"] = self.unit_maps(net)
+                self._units.spent(time.perf_counter() - began)
             if self.want_fit and self._boundary.due(exact):
                 out["fit"] = {"x": self.fit_x, "y": net.predict(self.fit_x[:, None]).reshape(-1)}
             # a recurrent network on a sequence set shows one sequence; any other regression a scatter

@@ -34,6 +34,8 @@ class LivePlots:
         self._update_progress = update_progress
         #: the latest confusion matrix drawn: {"matrix", "pred", "epoch"} (see SnapshotMaker)
         self.latest_confusion: dict | None = None
+        #: the data set of the run drawn (None before a run)
+        self.data = None
         #: number of redraws that had new data (the benchmark reads it)
         self.refresh_count = 0
         self._pictures: dict[str, Any] = {}
@@ -74,8 +76,12 @@ class LivePlots:
         - the curves on every other tick (12.5 a second),
         - the pictures on every fourth (6 a second), and there too, taking turns, the gradient norms
           and the histograms (3 a second each), and the live run's row in the runs list every 500 ms,
-        - the progress bar on the remaining fourth (6 a second).
+        - the progress bar on the remaining fourth (6 a second),
+        - the unit heatmaps on every tick they are new: the neuron view only keeps them until it paints
+          (see :meth:`NeuronCanvas.set_units <playground.ui.inside.neurons.NeuronCanvas.set_units>`).
         """
+        if "units" in self._pictures and self.on_units is not None:
+            self.on_units(self._pictures.pop("units"))
         self._turn = (self._turn + 1) % 4
         if (force or self._turn % 2 == 0) and (self._dirty or force):
             self._dirty = False
@@ -116,22 +122,33 @@ class LivePlots:
             self.model_view.boundary.mark(data.points("val")[idx, :2])
         return f"{len(idx)} validation samples: true {names[true]}, predicted {names[pred]}"
 
+    def misclassified(self) -> dict[str, Any] | None:
+        """The validation samples the latest confusion matrix counts off its diagonal: ``{"x", "true",
+        "pred", "index", "epoch", "names"}``, or None before a confusion matrix."""
+        cm, data = self.latest_confusion, self.data
+        if cm is None or data is None or data.kind != "classification":
+            return None
+        y = np.asarray(data.y_val).reshape(-1)
+        index = np.flatnonzero(y != cm["pred"])
+        return {"x": data.x_val[index], "true": y[index], "pred": np.asarray(cm["pred"])[index], "index": index,
+                "epoch": cm.get("epoch", 0.0), "names": self._class_names()}
+
     def set_data(self, data, recurrent: bool = False) -> None:
         """A run on ``data`` begins: the panels that fit its task (no confusion matrix for a regression; one
         sequence's pictures for a ``recurrent`` network)."""
+        self.data = data
         self.model_view.set_data(data, recurrent)
         self.confusion.setVisible(data.kind == "classification")
 
     def forget_data(self) -> None:
         """No run and no data set: every panel back to how it starts (another project was opened)."""
+        self.data = None
         self.health.prepare([], [])
         self.model_view.clear()
         self.confusion.show()
 
     def _show_pictures(self) -> None:
         pics, self._pictures = self._pictures, {}
-        if "units" in pics and self.on_units is not None:
-            self.on_units(pics["units"])
         if "confusion" in pics:
             self.latest_confusion = pics["confusion"]
             self.confusion.set_matrix(self.latest_confusion["matrix"], self._class_names())

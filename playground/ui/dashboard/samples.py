@@ -1,12 +1,17 @@
-"""The samples behind one confusion-matrix cell: thumbnails for images, a table for points."""
+"""The samples behind one confusion-matrix cell: thumbnails for images, a table for points.
+
+A misclassified image (a cell off the diagonal) can be sent to the CNN
+explainer: its "See every layer" button, a double click, or the thumbnail's
+context menu.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListView, QListWidget, QListWidgetItem,
-                               QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListView, QListWidget, QListWidgetItem, QMenu,
+                               QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 MAX_SHOWN = 300
 
@@ -24,10 +29,17 @@ def _image_icon(x: np.ndarray, scale: int = 2) -> QIcon:
 
 
 class SamplesDialog(QDialog):
-    """Non-modal: shows the validation samples of one (true, predicted) cell."""
+    """Non-modal: shows the validation samples of one (true, predicted) cell.
+
+    ``inside_requested(validation index)``: the user asked to see every layer of the network for one
+    misclassified image.
+    """
+
+    inside_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.misclassified = False
         self.setWindowTitle("Samples of a confusion-matrix cell")
         self.resize(520, 420)
         self.header = QLabel()
@@ -39,6 +51,10 @@ class SamplesDialog(QDialog):
         self.images.setResizeMode(QListView.ResizeMode.Adjust)
         self.images.setMovement(QListView.Movement.Static)
         self.images.setToolTip("Validation images of this cell, with the validation index under each")
+        self.images.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.images.customContextMenuRequested.connect(self._menu)
+        self.images.itemDoubleClicked.connect(lambda _item: self.request_inside())
+        self.images.currentRowChanged.connect(lambda _row: self._update_inside())
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["validation #", "x₁", "x₂"])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -49,17 +65,50 @@ class SamplesDialog(QDialog):
         self.stack.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self.inside_button = QPushButton("See every layer…")
+        self.inside_button.setToolTip("Open the chosen misclassified image in Inside ▸ CNN channels: every layer's "
+                                      "output for it, each channel as a heatmap (also: double-click a thumbnail)")
+        self.inside_button.clicked.connect(self.request_inside)
+        buttons.addButton(self.inside_button, QDialogButtonBox.ButtonRole.ActionRole)
         lay = QVBoxLayout(self)
         lay.addWidget(self.header)
         lay.addWidget(self.stack, 1)
         lay.addWidget(buttons)
         self.indices = np.zeros(0, dtype=np.int64)
+        self._update_inside()
+
+    def chosen(self) -> int | None:
+        """The validation index of the chosen misclassified image, or None."""
+        row = self.images.currentRow()
+        if not self.misclassified or self.stack.currentWidget() is not self.images or not 0 <= row < len(self.indices):
+            return None
+        return int(self.indices[row])
+
+    def request_inside(self) -> None:
+        """Ask for every layer of the chosen misclassified image (nothing without one)."""
+        index = self.chosen()
+        if index is not None:
+            self.inside_requested.emit(index)
+
+    def _update_inside(self) -> None:
+        self.inside_button.setVisible(self.misclassified and self.stack.currentWidget() is self.images)
+        self.inside_button.setEnabled(self.chosen() is not None)
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.images.itemAt(pos)
+        if item is None or not self.misclassified:
+            return
+        self.images.setCurrentItem(item)
+        menu = QMenu(self)
+        menu.addAction("See every layer (Inside ▸ CNN channels)", self.request_inside)
+        menu.exec(self.images.viewport().mapToGlobal(pos))
 
     def show_cell(self, x_val: np.ndarray, indices: np.ndarray, true_name: str, pred_name: str,
                   epoch: float) -> None:
         self.indices = np.asarray(indices)
         n = len(self.indices)
-        kind = "correctly classified" if true_name == pred_name else "misclassified"
+        self.misclassified = true_name != pred_name
+        kind = "misclassified" if self.misclassified else "correctly classified"
         more = f" (the first {MAX_SHOWN} shown)" if n > MAX_SHOWN else ""
         self.header.setText(f"<b>{n}</b> validation sample{'' if n == 1 else 's'} of class <b>{true_name}</b> predicted as "
                             f"<b>{pred_name}</b> ({kind}), as of epoch {epoch:.2f}{more}.")
@@ -69,6 +118,8 @@ class SamplesDialog(QDialog):
             for i in shown:
                 QListWidgetItem(_image_icon(x_val[i]), f"#{int(i)}", self.images)
             self.stack.setCurrentWidget(self.images)
+            if self.misclassified and len(shown):
+                self.images.setCurrentRow(0)
         else:
             self.table.setRowCount(len(shown))
             for row, i in enumerate(shown):
@@ -76,5 +127,6 @@ class SamplesDialog(QDialog):
                 for col in range(min(2, x_val.shape[1])):
                     self.table.setItem(row, 1 + col, QTableWidgetItem(f"{float(x_val[i, col]):.3f}"))
             self.stack.setCurrentWidget(self.table)
+        self._update_inside()
         self.show()
         self.raise_()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QWidget
 
 from playground.engine.data.preprocess import BOX, CENTRE, FIELD, MARGIN, DigitSteps
 from playground.ui.digits.views import PixelView, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay
@@ -32,6 +32,9 @@ TIP_SALIENCY = ("Saliency = ∂score_k / ∂pixel: the gradient of the winning d
 TIP_MAPS = ("The first convolution layer's feature maps for this drawing: map c = ReLU(W_c ∗ x + b_c), one per "
             "filter,\nall on one colour scale (black 0 → yellow the largest value). Each lights up where its "
             "pattern (an edge, a stroke direction) is found.")
+TIP_INSIDE = ("Open this drawing in the Inside tab's CNN channels: the 28 × 28 input above goes through every layer "
+              "of the network reading it,\neach channel shown as a heatmap; click one to see its kernel slide over "
+              "its input with the numbers.")
 
 
 def _caption(text: str, tip: str) -> QLabel:
@@ -47,10 +50,15 @@ class ExplainPanel(QWidget):
     :meth:`show_reading` draws one reading of the pad; :meth:`clear` empties
     the views. ``view_bbox``, ``view_fit``, ``view_shift``, ``view_final``,
     ``view_saliency`` and ``view_maps`` are the :class:`PixelView` s.
+    ``inside_requested(input)`` asks to see every layer for the input read
+    last (28 × 28, step 4), from ``inside_button``.
     """
+
+    inside_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._final: np.ndarray | None = None
         right = WrapLayout(self, spacing=8, grow_first=False)  # side by side when the panel is wide
         pipe = QGroupBox("What the network is given")
         pipe.setToolTip("The same preprocessing as `playground predict` (engine/data/preprocess.py), step by step")
@@ -85,6 +93,10 @@ class ExplainPanel(QWidget):
         wl.addWidget(self.caption_saliency, 1, 0)
         wl.addWidget(self.view_maps, 0, 1)
         wl.addWidget(self.caption_maps, 1, 1)
+        self.inside_button = QPushButton("See every layer…")
+        self.inside_button.setToolTip(TIP_INSIDE)
+        self.inside_button.clicked.connect(lambda: self._final is not None and self.inside_requested.emit(self._final))
+        wl.addWidget(self.inside_button, 2, 1, Qt.AlignmentFlag.AlignRight)
         wl.setColumnStretch(0, 2)
         wl.setColumnStretch(1, 3)
         right.add(why, 5)
@@ -98,6 +110,8 @@ class ExplainPanel(QWidget):
         self.caption_shift.setText("3 · centre of mass")
         self.caption_saliency.setText("saliency ∂score/∂pixel")
         self.caption_maps.setText("first conv layer's feature maps")
+        self._final = None
+        self.inside_button.setEnabled(False)
 
     def show_reading(self, steps: DigitSteps | None, grad: np.ndarray | None,
                      maps: tuple[str, np.ndarray] | None, winner: int, has_net: bool) -> None:
@@ -126,6 +140,8 @@ class ExplainPanel(QWidget):
         self.view_shift.set_image(gray_to_qimage(steps.boxed), overlays)
         self.caption_shift.setText(f"3 · centre of mass, shift ({steps.shift[0]:+d}, {steps.shift[1]:+d})")
         self.view_final.set_image(gray_to_qimage(steps.final))
+        self._final = steps.final
+        self.inside_button.setEnabled(has_net)
 
         if not has_net or grad is None:
             self.view_saliency.set_text("no network")

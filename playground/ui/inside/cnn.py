@@ -1,8 +1,10 @@
 """The CNN explainer: one input through the network, every layer's channels side by side, a click explains one.
 
-For one MNIST test image (or any sample the caller hands over), every
-layer's output: each channel of an image-shaped output as a small heatmap,
-in a column per layer; vectors (dense layers, the softmax) as bars; each
+For one input, chosen from three sources (an MNIST test image, the digit
+pad's drawing as the pad's network reads it, or a validation sample the
+network trained in the app misclassified), every layer's output: each
+channel of an image-shaped output as a small heatmap, in a column per
+layer; vectors (dense layers, the softmax) as bars; each
 column headed by its name and shape. A click on a channel of a convolution or
 pooling layer opens its arithmetic below (:class:`~.cnn_step.StepView`).
 """
@@ -15,7 +17,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from playground.engine.errors import PlaygroundError
 from playground.engine.nn.explain import trace
@@ -26,6 +29,9 @@ COLUMN_GAP = 18.0
 HEAD = 40.0
 #: layers that change nothing worth a column of their own (their shape is written on the next one)
 SKIPPED = ("Dropout",)
+#: where the explained input comes from: (key, what the chooser says)
+SOURCES = (("test", "MNIST test image"), ("drawing", "your drawing (Draw a digit)"),
+           ("wrong", "misclassified validation sample"))
 
 
 def channel_images(output: np.ndarray) -> list[QImage]:
@@ -166,16 +172,29 @@ class LayerColumns(QWidget):
 
 
 class CnnExplainer(QWidget):
-    """Choose a test image; see every layer's output; click a channel for its arithmetic."""
+    """Choose an input (a test image, the pad's drawing, a misclassified sample); see every layer's output;
+    click a channel for its arithmetic."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.net: Network | None = None
         self.label = ""
         self.samples: tuple[np.ndarray, np.ndarray] | None = None
+        #: the pad's input (as its reader gives it to the network), or None before a drawing was sent
+        self.drawing: np.ndarray | None = None
+        #: misclassified validation samples: {"x", "true", "pred", "index", "epoch", "names"}
+        self.wrong: dict[str, Any] | None = None
         self.rows: list[dict[str, Any]] = []
         self.note = QLabel(self)
         self.note.setWordWrap(True)
+        self.source = QComboBox(self)
+        for key, text in SOURCES:
+            self.source.addItem(text, key)
+        self.source.setToolTip("Where the input comes from: an MNIST test image; the digit pad's drawing, "
+                               "preprocessed as the pad reads it (its 'See every layer' button sends it here); or "
+                               "a validation sample the network trained in the app got wrong (from a confusion-"
+                               "matrix cell off the diagonal)")
+        self.source.currentIndexChanged.connect(self._source_changed)
         self.sample = QSpinBox(self)
         self.sample.setPrefix("test image #")
         self.sample.setRange(0, 0)
@@ -194,21 +213,75 @@ class CnnExplainer(QWidget):
         split.setSizes([470, 330])
         top = QHBoxLayout()
         top.addWidget(self.note, 1)
+        top.addWidget(self.source)
         top.addWidget(self.sample)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(top)
         lay.addWidget(split, 1)
         self._say("No network yet: train a convolutional network on MNIST (for example the simple-convnet preset), "
-                  "or import a model; this page shows what each of its layers makes of one test image.")
+                  "or import a model; this page shows what each of its layers makes of one input.")
 
     def _say(self, text: str) -> None:
         self.note.setText(text)
 
+    def source_key(self) -> str:
+        """Where the input comes from: "test", "drawing" or "wrong"."""
+        return self.source.currentData()
+
     def set_samples(self, x: np.ndarray, y: np.ndarray) -> None:
-        """The images to choose from ((N, 1, 28, 28)) and their labels."""
+        """The test images to choose from ((N, 1, 28, 28)) and their labels."""
         self.samples = (x, y)
-        self.sample.setRange(0, max(len(x) - 1, 0))
+        self._source_changed()
+
+    def show_drawing(self, image: np.ndarray, net: Network | None = None, label: str = "") -> None:
+        """Explain the pad's input ``image`` (what its reader gives the network), with ``net`` (the pad's
+        network) when given; the chooser switches to the drawing."""
+        self.drawing = np.array(image, dtype=np.float32)
+        if net is not None:
+            self.net, self.label = copy_network(net), label
+        self._choose("drawing")
+
+    def set_misclassified(self, x: np.ndarray, true: np.ndarray, pred: np.ndarray, index: np.ndarray,
+                          epoch: float = 0.0, names: tuple[str, ...] = ()) -> None:
+        """The validation samples ``x`` (at validation positions ``index``) the app's network took for
+        ``pred`` instead of ``true``, as of ``epoch``."""
+        self.wrong = {"x": x, "true": np.asarray(true), "pred": np.asarray(pred), "index": np.asarray(index),
+                      "epoch": float(epoch), "names": tuple(names)}
+        if self.source_key() == "wrong":
+            self._source_changed()
+
+    def show_misclassified(self, val_index: int, net: Network | None = None, label: str = "") -> bool:
+        """Explain the misclassified validation sample ``val_index`` (of :meth:`set_misclassified`), with
+        ``net`` when given; False when it is not among them."""
+        hits = np.flatnonzero(self.wrong["index"] == val_index) if self.wrong is not None else []
+        if not len(hits):
+            return False
+        if net is not None:
+            self.net, self.label = copy_network(net), label
+        self._choose("wrong", int(hits[0]))
+        return True
+
+    def _choose(self, key: str, k: int = 0) -> None:
+        self.source.blockSignals(True)
+        self.source.setCurrentIndex(self.source.findData(key))
+        self.source.blockSignals(False)
+        self._source_changed(k=k)
+
+    def _source_changed(self, *_args, k: int | None = None) -> None:
+        """The chooser moved (or its samples changed): the index box fits the source, then the input runs."""
+        key = self.source_key()
+        count = {"test": len(self.samples[0]) if self.samples is not None else 0, "drawing": 0,
+                 "wrong": len(self.wrong["x"]) if self.wrong is not None else 0}[key]
+        self.sample.blockSignals(True)
+        self.sample.setVisible(key != "drawing")
+        self.sample.setPrefix("test image #" if key == "test" else "misclassified #")
+        self.sample.setToolTip("Which MNIST test image goes through the network" if key == "test" else
+                               "Which misclassified validation sample goes through the network")
+        self.sample.setRange(0, max(count - 1, 0))
+        if k is not None:
+            self.sample.setValue(k)
+        self.sample.blockSignals(False)
         self._run()
 
     def set_network(self, net: Network | None, label: str = "") -> None:
@@ -222,6 +295,29 @@ class CnnExplainer(QWidget):
         self.label = label
         self._run()
 
+    def current_input(self) -> tuple[np.ndarray | None, str]:
+        """(the chosen input, what it is), or (None, what to do to have one)."""
+        key, i = self.source_key(), self.sample.value()
+        if key == "test":
+            if self.samples is None:
+                return None, "MNIST is not available: download it (playground data download mnist) to choose " \
+                             "a test image."
+            x, y = self.samples
+            return x[i], f"test image #{i} (a {int(y[i])})"
+        if key == "drawing":
+            if self.drawing is None:
+                return None, ("No drawing yet: draw a digit on the Draw a digit tab and press its 'See every "
+                              "layer' button; the pad's input (preprocessed to 28 × 28) comes here.")
+            return self.drawing, "your drawing (the pad's 28 × 28 input)"
+        w = self.wrong
+        if w is None or not len(w["x"]):
+            return None, ("No misclassified samples yet: train on MNIST in the app, click a confusion-matrix cell "
+                          "off the diagonal and press 'See every layer' under its samples.")
+        names = w["names"] or tuple(map(str, range(10)))
+        t, p = int(w["true"][i]), int(w["pred"][i])
+        return w["x"][i], (f"validation sample #{int(w['index'][i])}, a {names[t]} taken for a {names[p]} "
+                           f"(epoch {w['epoch']:.2f}; {len(w['x'])} misclassified)")
+
     def _run(self) -> None:
         if self.net is None:
             return
@@ -231,24 +327,23 @@ class CnnExplainer(QWidget):
             self._say(f"The network ({self.label}) takes inputs of shape {shape}; the explainer needs one that "
                       "takes images (channels × height × width), such as simple-convnet.")
             return
-        if self.samples is None:
-            self._say("MNIST is not available: download it (playground data download mnist) to choose a test image.")
+        image, what = self.current_input()
+        if image is None:
+            self._say(what)
             return
-        x, y = self.samples
-        i = self.sample.value()
-        if x.shape[1:] != shape:
-            self._say(f"The network takes {shape}, the test images are {x.shape[1:]}.")
+        if image.size != math.prod(shape):
+            self._say(f"The network takes {shape}, the input is {image.shape}.")
             return
+        image = np.asarray(image, dtype=np.float32).reshape(shape)
         try:
-            self.rows = trace(self.net, x[i])
+            self.rows = trace(self.net, image)
         except (PlaygroundError, ValueError, FloatingPointError) as e:
             self._say(f"This network cannot read the image: {e}")
             return
-        image = np.asarray(x[i], dtype=np.float32)
         self.columns.set_rows([{"name": "input", "type": "Input", "input": image, "output": image, "layer": None}]
                               + self.rows)
         guess = int(np.argmax(self.rows[-1]["output"]))
-        self._say(f"<b>{self.label or 'the network'}</b> on test image #{i} (a {int(y[i])}): it reads <b>{guess}</b>. "
+        self._say(f"<b>{self.label or 'the network'}</b> on {what}: it reads <b>{guess}</b>. "
                   "Each column is a layer's output, each square a channel (black low, white high, one scale per "
                   "layer). Click a channel of a convolution or pooling layer to see how it is computed.")
         self.step.clear("Click a channel above to see how it is computed for this image.")

@@ -7,14 +7,25 @@ units of consecutive layers coloured by the weight's sign and as wide as its
 size, and the output's heatmap with the training points (the test points on
 a toggle). Hovering a unit shows it large, with the data points over it.
 This window never computes a forward pass: it only turns numbers into pixels.
+
+It does so cheaply, as its pictures come several times a second while the
+worker trains on the same cores: a snapshot is only kept until the next paint
+(a newer one replaces it, a hidden view draws none), and the paint writes each
+map's palette indices through a lookup table of pixels straight into images
+made once per run (``np.take`` into their memory). Lines, titles and frames
+are a picture of their own, redrawn when the size or the layers change and,
+for the weights' lines, at most every :data:`LINES_MS` when their drawn
+colour or width changed.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QElapsedTimer, QLineF, QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap,
                            QPolygonF)
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -33,6 +44,8 @@ HEADER = 34.0
 LARGE = 230.0
 #: connection widths and opacities come in this many steps, so a layer's lines are drawn with a few pens
 LEVELS = 6
+#: the weights' lines are redrawn at most this often (ms); the heatmaps follow every snapshot
+LINES_MS = 400
 
 EXPLAIN = ("Each small square is one unit's output a over the whole input plane (x₁ left to right, x₂ bottom "
            "to top): blue where a > 0, orange where a < 0, white near 0, each square scaled by its own largest "
@@ -52,12 +65,23 @@ def _palette() -> np.ndarray:
 PALETTE = _palette()
 
 
-def diverging(maps: np.ndarray) -> np.ndarray:
-    """(n, n, k) values -> (k, n, n, 3) uint8, each map scaled by its own largest |value|, row 0 at the top."""
+def rgb32(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 -> (...) uint32 pixels of QImage.Format_RGB32 (0xffRRGGBB)."""
+    c = rgb.astype(np.uint32)
+    return np.uint32(0xFF000000) | c[..., 0] << 16 | c[..., 1] << 8 | c[..., 2]
+
+
+#: the palette as RGB32 pixels: palette index -> pixel with one np.take
+LUT32 = rgb32(PALETTE)
+
+
+def diverging_index(maps: np.ndarray) -> np.ndarray:
+    """(n, n, k) values -> (k, n, n) uint8 palette indices, each map scaled by its own largest |value|,
+    row 0 at the top (the largest x2)."""
     scale = np.abs(maps).max(axis=(0, 1))
     scale[~(scale > 0)] = 1.0
     index = np.rint((np.clip(maps / scale, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-    return PALETTE[index[::-1].transpose(2, 0, 1)]  # largest x2 at the top
+    return index[::-1].transpose(2, 0, 1)
 
 
 def class_image(probs: np.ndarray, discretize: bool) -> np.ndarray:
@@ -75,9 +99,10 @@ def class_image(probs: np.ndarray, discretize: bool) -> np.ndarray:
     return np.ascontiguousarray(rgb[::-1].round().clip(0, 255).astype(np.uint8))
 
 
-def to_image(rgb: np.ndarray) -> QImage:
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+def pixel_images(buffer: np.ndarray) -> list[QImage]:
+    """A QImage over each (n, n) uint32 plane of ``buffer`` (k, n, n): writing the buffer changes them."""
+    k, h, w = buffer.shape
+    return [QImage(buffer[i].data, w, h, 4 * w, QImage.Format.Format_RGB32) for i in range(k)]
 
 
 class NeuronCanvas(QWidget):
@@ -88,16 +113,30 @@ class NeuronCanvas(QWidget):
         self.setMouseTracking(True)
         self.setMinimumSize(360, 300)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.units: dict[str, Any] | None = None
+        self.units: dict[str, Any] | None = None  # the snapshot drawn
+        self._pending: dict[str, Any] | None = None  # the newest snapshot, drawn at the next paint
         self.data: Any = None
         self.show_test = False
         self.discretize = False
-        #: per column (the inputs first) the unit images; then the output's image
+        #: per column (the inputs first) the unit images; then the output's image. Made once per run (and
+        #: shape) over the pixel buffers below, which each snapshot overwrites
         self.images: list[list[QImage]] = []
         self.output_image: QImage | None = None
+        self._pixels: list[np.ndarray] = []  # per column (k, n, n) uint32
+        self._output_pixels: np.ndarray | None = None  # (n, n) uint32
+        self._shape: tuple = ()
         self.updates = 0  # unit snapshots drawn (the benchmark and tests read it)
+        self.frames = 0  # times the lines, titles and frames were redrawn
+        #: (wall, CPU) seconds each paint that drew a new snapshot took, pixels and all (the benchmark reads them)
+        self.update_seconds: deque[tuple[float, float]] = deque(maxlen=5000)
         self.hover: tuple[int, int] | None = None
-        self._static: QPixmap | None = None  # everything but the large view, redrawn when the data change
+        self._static: QPixmap | None = None  # lines, titles and frames; None: redraw at the next paint
+        self._lines: list[np.ndarray] = []  # the weights' lines as drawn: sign × level, per column
+        self._lines_stale = False  # they changed since the picture was drawn
+        self._lines_clock = QElapsedTimer()
+        self._lines_timer = QTimer(self, singleShot=True)
+        self._lines_timer.timeout.connect(self.update)
+        self._rects: tuple[QSize, Any] | None = None  # layout_rects() for a size
         self._points: dict[tuple, QImage] = {}  # the data points over a rectangle of a size, drawn once
         self._small = QFont()
         self._small.setPointSizeF(self._small.pointSizeF() * 0.85)
@@ -107,20 +146,53 @@ class NeuronCanvas(QWidget):
         self.data = data
         self._points = {}
         self._static = None
-        self.units = None
-        self.images, self.output_image = [], None
+        self.units = self._pending = None
+        self.images, self.output_image, self._pixels, self._output_pixels, self._shape = [], None, [], None, ()
+        self._rects = None
         self.hover = None
         self.update()
 
     def set_units(self, units: dict[str, Any]) -> None:
-        self.units = units
-        self.images = [[to_image(a) for a in diverging(units["inputs"])]]
-        for col in units["columns"][:-1]:
-            self.images.append([to_image(a) for a in diverging(col["maps"])])
-        self._paint_output()
-        self.updates += 1
-        self._static = None
+        """Draw ``units`` at the next paint; one arriving before then replaces it (a hidden view draws none)."""
+        self._pending = units
         self.update()
+
+    def _apply(self, units: dict[str, Any]) -> None:
+        """Turn a snapshot into pixels, written into the images kept from the last one (made anew only when
+        the columns' shapes change)."""
+        self._pending = None
+        maps = [units["inputs"]] + [col["maps"] for col in units["columns"][:-1]]
+        shape = tuple(m.shape for m in maps) + (units["output"].shape[:2],)
+        titles = self.column_titles()
+        self.units = units
+        if shape != self._shape:
+            self._shape = shape
+            self._pixels = [np.zeros((m.shape[2], m.shape[0], m.shape[1]), np.uint32) for m in maps]
+            self.images = [pixel_images(b) for b in self._pixels]
+            self._output_pixels = np.zeros((1,) + units["output"].shape[:2], np.uint32)
+            self.output_image = pixel_images(self._output_pixels)[0]
+            self._static, self._rects = None, None
+        elif titles != self.column_titles():
+            self._static = None
+        for m, out in zip(maps, self._pixels):
+            np.take(LUT32, diverging_index(m), out=out)
+        self._paint_output()
+        lines = self._line_levels()
+        if self._static is not None and (len(lines) != len(self._lines)
+                                         or any(not np.array_equal(a, b) for a, b in zip(lines, self._lines))):
+            self._lines_stale = True
+        self.updates += 1
+
+    def _line_levels(self) -> list[np.ndarray]:
+        """Each weight's line as drawn: its sign times its width level (1 to :data:`LEVELS`)."""
+        out = []
+        for col in self.units["columns"]:
+            w = col.get("weights")
+            if w is not None:
+                big = float(np.abs(w).max()) or 1.0
+                out.append(np.sign(w).astype(np.int8) * (np.minimum(np.abs(w) / big * LEVELS, LEVELS - 1)
+                                                         .astype(np.int8) + 1))
+        return out
 
     def set_discretize(self, on: bool) -> None:
         self.discretize = on
@@ -134,8 +206,8 @@ class NeuronCanvas(QWidget):
         self.update()
 
     def _paint_output(self) -> None:
-        if self.units is not None:
-            self.output_image = to_image(class_image(self.units["output"], self.discretize))
+        if self.units is not None and self._output_pixels is not None:
+            self._output_pixels[0] = rgb32(class_image(self.units["output"], self.discretize))
 
     # ------------------------------------------------------------ geometry
     def column_titles(self) -> list[tuple[str, str]]:
@@ -154,6 +226,11 @@ class NeuronCanvas(QWidget):
         """Tile rectangles per column and the output's rectangle, for the widget's current size."""
         if self.units is None:
             return [], QRectF()
+        if self._rects is None or self._rects[0] != self.size():
+            self._rects = (self.size(), self._layout())
+        return self._rects[1]
+
+    def _layout(self) -> tuple[list[list[QRectF]], QRectF]:
         w, h = float(self.width()), float(self.height())
         ncols = len(self.images)
         tallest = max(len(c) for c in self.images)
@@ -197,6 +274,14 @@ class NeuronCanvas(QWidget):
         super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        began = (time.perf_counter(), time.thread_time()) if self._pending is not None else None
+        if began is not None:
+            self._apply(self._pending)
+        self._paint()
+        if began is not None:
+            self.update_seconds.append((time.perf_counter() - began[0], time.thread_time() - began[1]))
+
+    def _paint(self) -> None:
         p = QPainter(self)
         pal = self.palette()
         if self.units is None:
@@ -207,20 +292,43 @@ class NeuronCanvas(QWidget):
                        "output over the plane appears here while it learns.")
             return
         ratio = self.devicePixelRatioF()
-        if self._static is None or self._static.size() != QSize(int(self.width() * ratio), int(self.height() * ratio)):
-            self._static = QPixmap(QSize(int(self.width() * ratio), int(self.height() * ratio)))
+        size = QSize(int(self.width() * ratio), int(self.height() * ratio))
+        if self._lines_stale and self._static is not None:  # the weights' lines, at most every LINES_MS
+            wait = LINES_MS - self._lines_clock.elapsed()
+            if wait <= 0:
+                self._static = None
+            elif not self._lines_timer.isActive():
+                self._lines_timer.start(int(wait) + 1)
+        if self._static is None or self._static.size() != size:
+            self._static = QPixmap(size)
             self._static.setDevicePixelRatio(ratio)
             self._static.fill(Qt.GlobalColor.transparent)
             painter = QPainter(self._static)
             self._paint_static(painter)
             painter.end()
+            self.frames += 1
+            self._lines, self._lines_stale = self._line_levels(), False
+            self._lines_clock.start()
         p.drawPixmap(0, 0, self._static)
+        # the heatmaps: images kept from snapshot to snapshot, scaled without smoothing (RGB32: no conversion)
+        cols, out = self.layout_rects()
+        for rects, images in zip(cols, self.images):
+            for r, img in zip(rects, images):
+                p.drawImage(r, img)
+        p.setPen(QPen(QColor(0, 0, 0, 90), 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRects([r for rects in cols for r in rects])
+        if self.output_image is not None:
+            p.drawImage(out, self.output_image)
+            self._draw_points(p, out)
+            p.setPen(QPen(QColor(0, 0, 0, 120), 1))
+            p.drawRects([out])
         if self.hover is not None:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._draw_large(p, self.layout_rects()[0])
+            self._draw_large(p, cols)
 
     def _paint_static(self, p: QPainter) -> None:
-        """Tiles, connections, titles and the output with its points (everything but the large view)."""
+        """Connections, titles and feature names (the heatmaps and the output are drawn over them)."""
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         cols, out = self.layout_rects()
@@ -229,7 +337,7 @@ class NeuronCanvas(QWidget):
         fm = QFontMetricsF(self._small)
         titles = self.column_titles()
         room = (cols[1][0].left() - cols[0][0].left() - 6) if len(cols) > 1 else 120.0  # a column's width
-        for c, (rects, images) in enumerate(zip(cols, self.images)):
+        for c, rects in enumerate(cols):
             title, note = titles[c]
             x = rects[0].center().x()
             box = QRectF(x - room / 2, 2, room, fm.height())
@@ -238,25 +346,15 @@ class NeuronCanvas(QWidget):
             p.setPen(pal.color(pal.ColorRole.PlaceholderText))
             p.drawText(box.translated(0, fm.height()), int(Qt.AlignmentFlag.AlignCenter),
                        fm.elidedText(note, Qt.TextElideMode.ElideRight, room))
-            for i, (r, img) in enumerate(zip(rects, images)):
-                p.drawImage(r, img)
-                p.setPen(QPen(QColor(0, 0, 0, 90), 1))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(r)
-                if c == 0:
-                    p.setPen(pal.color(pal.ColorRole.WindowText))
+            if c == 0:
+                p.setPen(pal.color(pal.ColorRole.WindowText))
+                for i, r in enumerate(rects):
                     p.drawText(QRectF(0, r.top(), r.left() - 4, r.height()),
                                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), self._feature(i))
         p.setPen(pal.color(pal.ColorRole.WindowText))
         p.drawText(QRectF(out.left(), out.top() - fm.height() - 2, out.width(), fm.height()),
                    int(Qt.AlignmentFlag.AlignCenter),
                    "Output: predicted class" + (" (discretized)" if self.discretize else ""))
-        if self.output_image is not None:
-            p.drawImage(out, self.output_image)
-            self._draw_points(p, out)
-            p.setPen(QPen(QColor(0, 0, 0, 120), 1))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(out)
 
     def _feature(self, i: int) -> str:
         names = self.units.get("features") or list(PLAIN)
