@@ -1,4 +1,4 @@
-"""The main window on a 1024 x 700 screen: the Draw tab wraps instead of scrolling sideways, plots are not clipped."""
+"""A 1024 x 700 screen: no tab or lab window scrolls sideways, no plot is clipped, no label is drawn over another."""
 
 from __future__ import annotations
 
