@@ -540,3 +540,19 @@ def test_a_caption_too_wide_for_its_plot_ends_in_an_ellipsis_inside_it(qapp):
     assert tiny[-1][1].endswith("…") and tiny[-1][0] + fm.horizontalAdvance(tiny[-1][1]) <= room
     centred = fit_parts(parts, fm, total + 40)  # room enough: centred, whole
     assert [t for _, t, _ in centred] == [t for t, _ in parts] and centred[0][0] == pytest.approx(20)
+
+
+def test_a_data_set_load_that_ends_after_the_window_closed_is_dropped(qtbot):
+    """The window closes while a data set loads: its end, taken in after the loader is gone, emits nothing."""
+    import shiboken6
+
+    from playground.ui.dashboard.loading import DatasetLoader
+
+    loader = DatasetLoader()
+    key = loader.request(load_preset("spiral")["dataset"])
+    threads = loader._threads
+    loader.wait()
+    loader.close()
+    shiboken6.delete(loader)  # as the window's deletion does, before the load's end is taken in
+    # the queued end arrives (pytest-qt fails the test on an exception raised in the event loop)
+    qtbot.waitUntil(lambda: key not in threads)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QGraphicsTextItem
 
 LOOKS = {
     False: {"bg": "w", "axis": "#555555", "text": "#333333", "title": "#222222", "muted": "#777777",
@@ -42,14 +44,50 @@ def look() -> dict:
     return LOOKS[dark_look()]
 
 
+#: a title's point sizes, largest first: the first at which it fits the plot's width is used
+TITLE_POINTS = (10, 9, 8)
+
+
+def title_width(title_html: str, points: int) -> float:
+    """Pixels ``title_html`` takes as a plot's title at ``points``, measured as pyqtgraph lays it out."""
+    item = QGraphicsTextItem()
+    item.setHtml(f"<span style='font-size: {points}pt'>{title_html}</span>")
+    return item.boundingRect().width()
+
+
+def fitting_title(w: pg.PlotWidget, title_html: str) -> tuple[str, int]:
+    """The title and point size to show over ``w`` at its width: the whole title, smaller if need be, else
+    only its bold part (``<b>Confusion matrix</b> (validation)`` → Confusion matrix); the plot's own
+    minimum width is its title's, so a longer title would push the plot out of its widget."""
+    item = w.getPlotItem()
+    axes = sum(item.getAxis(name).width() for name in ("left", "right") if item.getAxis(name).isVisible())
+    room = w.width() - axes - 8
+    bold = title_html.split("</b>", 1)[0] + "</b>" if title_html.startswith("<b>") else title_html
+    tries = [(title_html, p) for p in TITLE_POINTS[:2]] + [(bold, p) for p in TITLE_POINTS]
+    return next((t for t in tries if title_width(*t) <= room), tries[-1])
+
+
+class _TitleFitter(QObject):
+    """Fits a plot's title to its width each time the plot is resized."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and getattr(watched, "_title_html", None):
+            set_title(watched, watched._title_html)
+        return False
+
+
 def set_title(w: pg.PlotWidget, title_html: str) -> None:
-    """A plot's title, in the colour of the current look (set only when it changes: a new title lays
-    the plot out again)."""
+    """A plot's title, in the colour of the current look and as much of it as fits the plot's width (set
+    only when it changes: a new title lays the plot out again)."""
     w._title_html = title_html
-    shown = (title_html, look()["title"])
+    if getattr(w, "_title_fitter", None) is None:
+        w._title_fitter = _TitleFitter(w)
+        w.installEventFilter(w._title_fitter)
+    text, points = fitting_title(w, title_html)
+    shown = (text, points, look()["title"])
     if getattr(w, "_title_shown", None) != shown:
         w._title_shown = shown
-        w.getPlotItem().setTitle(title_html, size="10pt", color=shown[1])
+        w.getPlotItem().setTitle(text, size=f"{points}pt", color=shown[2])
 
 
 def restyle(w: pg.PlotWidget | pg.GraphicsLayoutWidget, items: Iterable[pg.PlotItem] = ()) -> None:

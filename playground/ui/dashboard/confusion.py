@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from playground.ui.plotexport import Table, add_save_menu
@@ -39,7 +39,9 @@ class _CellLabels(pg.GraphicsObject):
 
     A hundred TextItems cost 75 ms to create and a Python call each per repaint;
     this item draws every count at its cell's centre in screen pixels, so the text
-    keeps its size however the view is scaled.
+    keeps its size however the view is scaled. A count wider or taller than its
+    cell on screen is left out (``drawn``: how many the last paint showed);
+    clicking the cell still shows its samples.
     """
 
     def __init__(self):
@@ -47,6 +49,7 @@ class _CellLabels(pg.GraphicsObject):
         self.k = 0
         self.cells: list[tuple[int, int, str, QColor]] = []
         self.font = QFont()
+        self.drawn = 0
 
     def set_cells(self, k: int, cells: list[tuple[int, int, str, QColor]]) -> None:
         self.prepareGeometryChange()
@@ -65,10 +68,17 @@ class _CellLabels(pg.GraphicsObject):
         if not self.cells:
             return
         tr = p.transform()
+        cell_w = abs(tr.map(QPointF(1, 0)).x() - tr.map(QPointF(0, 0)).x())
+        cell_h = abs(tr.map(QPointF(0, 1)).y() - tr.map(QPointF(0, 0)).y())
+        metrics = QFontMetrics(self.font)
         p.save()
         p.resetTransform()
         p.setFont(self.font)
+        self.drawn = 0
         for r, c, text, color in self.cells:
+            if metrics.horizontalAdvance(text) + 2 > cell_w or metrics.height() > cell_h + 2:
+                continue
+            self.drawn += 1
             at = tr.map(QPointF(c + 0.5, r + 0.5))
             p.setPen(color)
             p.drawText(QRectF(at.x() - 40, at.y() - 12, 80, 24), Qt.AlignmentFlag.AlignCenter, text)

@@ -134,6 +134,8 @@ class CurvesPanel(QWidget):
         self.legend = self.loss.getPlotItem().addLegend(offset=(-8, 8))
         #: which line is which, for the live run (accuracies rise: the lower right stays free)
         self.key = self.acc.getPlotItem().addLegend(offset=(-8, -8))
+        self._key_wanted = False  # the live run's key is shown when it fits inside the plot (see _fit_key)
+        self.acc.getPlotItem().getViewBox().sigResized.connect(self._fit_key)
         restyle(self.loss)
         restyle(self.acc)
         self.acc.getPlotItem().setYRange(0, 1, padding=0.02)
@@ -162,14 +164,16 @@ class CurvesPanel(QWidget):
         self.regression = regression
         item = self.acc.getPlotItem()
         if regression:
-            self.key.setVisible(False)
+            self._key_wanted = False
+            self._fit_key()
             set_title(self.acc, "<b>Validation R²</b>")
             item.setLabel("left", "R²")
             self.acc.setToolTip("Coefficient of determination on the validation set after each epoch: "
                                 "R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²; 1 is a perfect fit.")
             item.enableAutoRange(axis="y")
         else:
-            self.key.setVisible(bool(self.key.items))
+            self._key_wanted = bool(self.key.items)
+            self._fit_key()
             set_title(self.acc, "<b>Accuracy</b>")
             item.setLabel("left", "accuracy")
             item.setYRange(0, 1, padding=0.02)
@@ -196,7 +200,15 @@ class CurvesPanel(QWidget):
             self.key.addItem(curves.train_acc, KEY_TRAIN)
             self.key.addItem(curves.acc, KEY_RUNNING)
             self.key.addItem(curves.val_acc, KEY_VALIDATION)
-        self.key.setVisible(curves is not None and not self.regression)
+        self._key_wanted = curves is not None and not self.regression
+        self._fit_key()
+
+    def _fit_key(self, *_) -> None:
+        """Show the key when it is wanted and fits in the plot (a narrow window would cut it and cover the
+        lines with it; the plot's tooltip says which line is which)."""
+        view, key = self.acc.getPlotItem().getViewBox().boundingRect(), self.key.boundingRect()
+        self.key.setVisible(self._key_wanted and key.width() <= view.width() - 16
+                            and key.height() <= view.height() * 0.6)
 
     def key_labels(self) -> list[str]:
         """The texts of the accuracy plot's key, as shown (empty while it is hidden)."""

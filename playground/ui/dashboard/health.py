@@ -9,9 +9,9 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground.ui.plotexport import add_save_menu
-from playground.ui.plotlook import look, restyle
-from playground.ui.dashboard.plotting import (LAYER_COLORS, PLOT_MIN, Frame, cache_axes, epoch_extent, make_plot, make_pen,
-                                              sticky_ceil)
+from playground.ui.plotlook import look, restyle, set_title
+from playground.ui.dashboard.plotting import (LAYER_COLORS, PLOT_MIN, Frame, RoomyAxis, cache_axes, epoch_extent,
+                                              make_plot, make_pen, sticky_ceil)
 from playground.ui.dashboard.runs import Run
 
 
@@ -25,6 +25,7 @@ class HealthPanel(QWidget):
             "(∂L/∂w)²), on a log scale.\nNorms shrinking layer after layer towards the input: vanishing "
             "gradients. Norms growing by orders of magnitude: exploding gradients."), log_y=True)
         self.grads.getPlotItem().setLogMode(y=True)
+        set_title(self.grads, "<b>Gradient norms</b> per layer")  # a narrow plot shows the bold part only
         self.grads.getPlotItem().setYRange(-3, 1)  # log10 units, until there is data
         # the key sits under the plot: inside it, a legend covers the curves of a long run
         self.grad_key = QLabel()
@@ -146,7 +147,7 @@ class HealthPanel(QWidget):
         self._hist_captions = {}
         cols = 1 if len(layers) <= 3 else 2
         for i, layer in enumerate(layers):
-            plot = self.hists.addPlot(row=i // cols, col=i % cols)
+            plot = self.hists.addPlot(row=i // cols, col=i % cols, axisItems={"bottom": RoomyAxis("bottom")})
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.getAxis("left").setStyle(showValues=False)

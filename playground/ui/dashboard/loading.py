@@ -67,6 +67,7 @@ class DatasetLoader(QObject):
         self._cache: OrderedDict[str, Dataset] = OrderedDict()
         self._shared: dict[str, SharedDataset] = {}
         self._threads: dict[str, _LoadThread] = {}
+        self._closed = False  # the window closes: a load ending now is dropped
 
     def cached(self, spec: dict) -> Dataset | None:
         key = spec_key(spec)
@@ -125,6 +126,7 @@ class DatasetLoader(QObject):
     def close(self) -> None:
         """Release every shared block (closing the window), also those of loads whose end was not
         yet taken in."""
+        self._closed = True
         for key in list(self._shared):
             self._drop_shared(key)
         for thread in self._threads.values():
@@ -140,6 +142,8 @@ class DatasetLoader(QObject):
         if thread is None:
             return
         thread.deleteLater()
+        if self._closed:  # its end came after close(), maybe after the loader itself was deleted
+            return
         if thread.result is not None:
             self._store(key, thread.result, thread.shared)
             self.loaded.emit(key, thread.result)

@@ -84,8 +84,35 @@ class LogAxis(pg.AxisItem):
         return [f"{10 ** v:.12g}" if any(abs(v - w) < 1e-9 for w in self.labelled) else "" for v in values]
 
 
+class RoomyAxis(pg.AxisItem):
+    """An axis whose labelled ticks are at least one and a half labels apart: the step doubles until they are.
+
+    pyqtgraph labels every major tick however close they come, so a narrow
+    histogram read "0.20.40.60.8"; the ticks in between stay, unlabelled.
+    """
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = maxVal - minVal
+        if not levels or size <= 0 or not span > 0:
+            return levels
+        metrics = QFontMetrics(self.style.get("tickFont") or self.font())
+        along = (lambda text: metrics.horizontalAdvance(text)) if self.orientation in ("top", "bottom") \
+            else (lambda text: metrics.height())
+        major, offset = levels[0]
+        step = major
+        while step * size / span < 1.5 * max(along(f"{v:g}") for v in (minVal, maxVal, minVal + step)):
+            step *= 2
+        if step == major:
+            return levels
+        return [(step, offset), (major, offset)]
+
+
 def make_plot(title: str, left: str, bottom: str = "epoch", tip: str = "", log_y: bool = False) -> pg.PlotWidget:
-    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
+    axes = {"bottom": RoomyAxis("bottom")}
+    if log_y:
+        axes["left"] = LogAxis("left")
+    w = pg.PlotWidget(axisItems=axes)
     style_plot(w, f"<b>{title}</b>", left, bottom, si_prefix=False)  # "loss (x0.001)" confuses more than it helps
     w.setMinimumSize(*PLOT_MIN)
     w.setToolTip(tip)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QWidget
 
 from playground.engine.data.preprocess import BOX, CENTRE, FIELD, MARGIN, DigitSteps
 from playground.ui.digits.views import PixelView, feature_map_grid, gray_to_qimage, rgb_to_qimage, saliency_overlay
+from playground.ui.layout import WrapLayout
 
 TIP_BBOX = ("Step 1 · the ink and its bounding box.\n"
             "Gray levels are stretched: g = (v − background) / (ink − background), where the background is "
@@ -58,8 +59,7 @@ class ExplainPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._final: np.ndarray | None = None
-        right = QVBoxLayout(self)
-        right.setSpacing(8)
+        right = WrapLayout(self, spacing=8, grow_first=False)  # side by side when the panel is wide
         pipe = QGroupBox("What the network is given")
         pipe.setToolTip("The same preprocessing as `playground predict` (engine/data/preprocess.py), step by step")
         pl = QGridLayout(pipe)
@@ -79,7 +79,7 @@ class ExplainPanel(QWidget):
             pl.addWidget(view, 0, i)
             pl.addWidget(caption, 1, i)
             pl.setColumnStretch(i, 1)
-        right.addWidget(pipe, 0)
+        right.add(pipe, 4)
 
         why = QGroupBox("Why it decided")
         wl = QGridLayout(why)
@@ -99,8 +99,7 @@ class ExplainPanel(QWidget):
         wl.addWidget(self.inside_button, 2, 1, Qt.AlignmentFlag.AlignRight)
         wl.setColumnStretch(0, 2)
         wl.setColumnStretch(1, 3)
-        right.addWidget(why, 0)
-        right.addStretch(1)
+        right.add(why, 5)
         self.clear()
 
     def clear(self) -> None:

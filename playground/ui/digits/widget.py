@@ -10,24 +10,23 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout,
-                               QLabel, QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from playground.engine.data.digit_judge import Judgement
 from playground.engine.errors import PlaygroundError
 from playground.engine.data.preprocess import DigitSteps, load_image, preprocess_digit_steps
 from playground.engine.nn.network import Network, copy_network
 from playground.engine.project import save_model
-from playground.ui.digits.choice import NetworkBox
+from playground.ui.digits.columns import PadColumn, ReadingColumn
 from playground.ui.digits.explain import ExplainPanel
 from playground.ui.digits.finetune import FineTuner
 from playground.ui.digits.models import digit_network_problem, load_bundled
-from playground.ui.digits.pad import SIDE, DrawingPad
 from playground.ui.digits.reader import Job, PadReader, Reading
 from playground.ui.digits.store import UserDigitStore, default_store_dir
-from playground.ui.digits.teach import TeachBox, finetune_summary
-from playground.ui.digits.views import VERDICT_TIP, ProbabilityBars, verdict_html
+from playground.ui.digits.teach import finetune_summary
+from playground.ui.digits.views import verdict_html
+from playground.ui.layout import WrapLayout
 
 #: while a stroke is drawn, the slower views (pipeline, saliency, feature maps) follow at most this often
 EXPLAIN_MS = 120
@@ -99,113 +98,32 @@ class DigitPadWidget(QWidget):
 
     # ================================================================== layout
     def _build(self) -> None:
-        root = QHBoxLayout(self)
+        """Three columns (the pad, the reading, the explanation) that wrap onto rows when the width is short."""
+        tools, reading = PadColumn(), ReadingColumn()
+        self.explain = ExplainPanel()
+        root = WrapLayout(self, spacing=14)
         root.setContentsMargins(10, 10, 10, 10)
-        root.setSpacing(14)
-
-        # ---- left: the pad and its tools
-        left = QVBoxLayout()
-        left.setSpacing(6)
-        title = QLabel("<b>Draw a digit</b> — any size, anywhere; the network reads it as you draw")
-        title.setWordWrap(True)
-        left.addWidget(title)
-        self.pad = DrawingPad()
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Brush"))
-        self.brush = QSlider(Qt.Orientation.Horizontal)
-        self.brush.setRange(4, 48)
-        self.brush.setValue(int(self.pad.brush_width()))
-        self.brush.setToolTip(f"Stroke width in pad pixels (the pad is {SIDE} pixels wide). "
-                              "Any width reads the same: step 2 rescales the digit.")
-        self.brush_value = QLabel()
-        self.brush_value.setMinimumWidth(44)
-        self.brush.valueChanged.connect(self._brush_changed)
-        self._brush_changed(self.brush.value())
-        row.addWidget(self.brush, 1)
-        row.addWidget(self.brush_value)
-        self.colours = QComboBox()
-        self.colours.addItems(["Dark ink on light paper", "Light ink on dark paper"])
-        self.colours.setToolTip("Both read the same: preprocessing inverts a light background (step 1).")
-        self.colours.currentIndexChanged.connect(lambda i: self.pad.set_dark_on_light(i == 0))
-        row.addWidget(self.colours)
-        left.addLayout(row)
-        row = QHBoxLayout()
-        self.undo_button = QPushButton("Undo stroke")
-        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
-        self.undo_button.clicked.connect(self.pad.undo)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Clear the pad (Esc)")
-        self.clear_button.clicked.connect(self.pad.clear)
-        self.load_button = QPushButton("Load image…")
-        self.load_button.setToolTip("Read a photo or scan of one digit (PNG, JPEG, BMP, …); "
-                                    "it goes through the same preprocessing.")
+        root.add(tools, 6)
+        root.add(reading, 4)
+        root.add(self.explain, 6)
+        for name in ("pad", "brush", "brush_value", "colours", "undo_button", "clear_button", "load_button"):
+            setattr(self, name, getattr(tools, name))
         self.load_button.clicked.connect(self._choose_image)
-        for b in (self.undo_button, self.clear_button, self.load_button):
-            row.addWidget(b)
-        left.addLayout(row)
-        left.addWidget(self.pad, 1)
-        left_box = QWidget()
-        left_box.setLayout(left)
-        left_box.setMinimumWidth(300)
-        root.addWidget(left_box, 6)
-
-        # ---- middle: the verdict, which network, teaching
-        mid = QVBoxLayout()
-        mid.setSpacing(8)
-        self.verdict = QLabel()
-        f = QFont(self.font())
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        self.verdict.setFont(f)
-        self.verdict.setTextFormat(Qt.TextFormat.RichText)
-        self.verdict.setWordWrap(True)
-        # room for the headline and a reason of two lines, so the bars below do not jump as the text changes
-        self.verdict.setMinimumHeight(round(self.verdict.fontMetrics().lineSpacing() * 2.4))
-        self.verdict.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.verdict.setToolTip(VERDICT_TIP)
-        mid.addWidget(self.verdict)
-        self.bars = ProbabilityBars()
-        mid.addWidget(self.bars, 1)
-
-        self.network_box = NetworkBox()
-        self.model_label = self.network_box.label
-        self.bundled_button = self.network_box.bundled_button
+        for name in ("verdict", "bars", "network_box", "message"):
+            setattr(self, name, getattr(reading, name))
+        box = self.network_box
+        self.model_label, self.bundled_button = box.label, box.bundled_button
+        self.offer_button, self.save_network_button = box.offer_button, box.save_button
         self.bundled_button.clicked.connect(self.use_bundled_model)
-        self.offer_button = self.network_box.offer_button
         self.offer_button.clicked.connect(self.take_offer)
-        self.save_network_button = self.network_box.save_button
         self.save_network_button.clicked.connect(self._choose_model_file)
-        mid.addWidget(self.network_box)
-
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.setFrameShape(QFrame.Shape.StyledPanel)
-        self.message.setStyleSheet("QLabel { padding: 6px; border-radius: 4px; "
-                                   "background: rgba(245, 158, 11, 40); }")
-        self.message.hide()
-        mid.addWidget(self.message)
-
-        teach = TeachBox()
         for name in ("label_edit", "save_button", "store_label", "open_store_button", "steps_spin",
                      "finetune_button", "finetune_progress", "finetune_label"):
-            setattr(self, name, getattr(teach, name))
+            setattr(self, name, getattr(reading.teach, name))
         self.label_edit.returnPressed.connect(self.save_current_digit)
         self.save_button.clicked.connect(self.save_current_digit)
         self.open_store_button.clicked.connect(self._open_store)
         self.finetune_button.clicked.connect(self._toggle_finetune)
-        mid.addWidget(teach)
-        mid_box = QWidget()
-        mid_box.setLayout(mid)
-        mid_box.setMinimumWidth(340)
-        root.addWidget(mid_box, 4)
-
-        # ---- right: the pipeline and why
-        self.explain = ExplainPanel()
-        root.addWidget(self.explain, 6)
-
-    def _brush_changed(self, value: int) -> None:
-        self.pad.set_brush_width(value)
-        self.brush_value.setText(f"{value} px")
 
     # ================================================================== networks
     def network(self) -> Network | None:

@@ -91,6 +91,7 @@ class PerceptronView(LabView):
             plot.setMouseEnabled(x=False, y=False)
             plot.setLabel("bottom", "x1")
             plot.setLabel("left", "x2")
+            plot.getAxis("bottom").setTicks([[(0, "0"), (1, "1")], [(0.5, "")]])  # 0.5 and 1.0 collide when narrow
             self.plot_items[gate] = plot
             self.lines[gate] = plot.plot([], [], pen=pg.mkPen(PALETTE[3], width=2))
             self.points[gate] = pg.ScatterPlotItem(size=16)
@@ -112,10 +113,12 @@ class PerceptronView(LabView):
                     self.sliders[gate][key] = s
                     box.addLayout(row)
                 self.values[gate] = QLabel()
+                self.values[gate].setWordWrap(True)  # four gates side by side fit a 1024-pixel screen
                 box.addWidget(self.values[gate])
             table = QLabel()
             table.setTextFormat(Qt.TextFormat.RichText)
             table.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+            table.setWordWrap(True)
             self.tables[gate] = table
             box.addWidget(table)
             box.addStretch(1)

@@ -44,7 +44,7 @@ class MapView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumSize(420, 320)
+        self.plot.setMinimumSize(360, 320)  # beside the optimizers' table in a 1024-pixel-wide window
         self.plot.setToolTip("Click to start every path there · drag to pan · wheel to zoom · "
                              "right-click to save the picture or the paths' points")
         pi = self.plot.getPlotItem()

@@ -38,6 +38,7 @@ from playground.ui.optimizer_lab.mapview import MapView
 from playground.ui.optimizer_lab.race import RaceModel
 from playground.ui.optimizer_lab.surface import SurfaceView
 from playground.ui.optimizer_lab.valueplot import ValuePlot
+from playground.ui.layout import fit_on_screen, scrolling
 from playground.ui.theme import text_color
 from playground.ui.plotlook import dark_look, restyle
 from playground.ui.theme import current_theme
@@ -333,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         Theme(app)
     except ImportError:
         pass
-    w = OptimizerLabWidget()
+    w = scrolling(OptimizerLabWidget())  # a small screen scrolls it down, as the main window's tab does
     w.setWindowTitle("Optimizer lab — NumPy Neural Network Playground")
-    w.resize(1500, 920)
+    fit_on_screen(w, 1500, 920)
     w.show()
     return app.exec()

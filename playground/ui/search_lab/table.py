@@ -38,7 +38,8 @@ class TrialTable(QTableWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels([c.capitalize() for c in COLUMNS])
+        # two-word names on two lines: the eleven columns fit beside the settings on a 1024-pixel screen
+        self.setHorizontalHeaderLabels([c.capitalize().replace(" ", "\n") for c in COLUMNS])
         for i, name in enumerate(COLUMNS):
             if name in TIPS:
                 self.horizontalHeaderItem(i).setToolTip(TIPS[name])
@@ -47,6 +48,7 @@ class TrialTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setDefaultSectionSize(64)  # the stretched last column's least width (else 100 px)
         self.horizontalHeader().setStretchLastSection(True)
         self.setAlternatingRowColors(True)
 

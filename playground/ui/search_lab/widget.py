@@ -25,6 +25,7 @@ from playground.engine.errors import PlaygroundError
 from playground.engine.search.space import SearchSpace, apply_params
 from playground.ui.builder.commands import ReplaceProject
 from playground.ui.builder.document import ProjectDocument
+from playground.ui.layout import fit_on_screen
 from playground.ui.search_lab.controls import SearchControls
 from playground.ui.search_lab.plots import CompareView, CurvesGrid, ScatterView, is_done
 from playground.ui.search_lab.table import TrialTable, ranked
@@ -268,7 +269,7 @@ def open_search_lab(window: Any) -> SearchLabWidget:
         lab = SearchLabWidget(window.doc, window)
         lab.setWindowFlag(Qt.WindowType.Window, True)
         lab.setWindowTitle(WINDOW_TITLE)
-        lab.resize(1400, 860)
+        fit_on_screen(lab, 1400, 860)
         QApplication.instance().aboutToQuit.connect(lab.shutdown)
         window.search_lab = lab
     lab.show()
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = ProjectDocument(project)
     lab = SearchLabWidget(doc)
     lab.setWindowTitle(WINDOW_TITLE)
-    lab.resize(1400, 860)
+    fit_on_screen(lab, 1400, 860)
     app.aboutToQuit.connect(lab.shutdown)
     lab.show()
     return app.exec()
