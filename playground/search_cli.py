@@ -8,7 +8,9 @@
 Each finished trial prints ``{"trial", "params", "val_accuracy", "val_loss",
 "train_accuracy", "train_loss", "epochs", "seconds", "worker", "status",
 "message", "sampler"}`` (``epochs``: the per-epoch curves); the last line is
-``{"best": {...}, "trials_done", "failed", "diverged", "stopped", "wall_seconds"}``.
+``{"best": {...}, "trials_done", "failed", "diverged", "stopped", "startup_seconds",
+"wall_seconds"}``: ``startup_seconds`` until every worker (a process here, or a
+Dask worker) held the data, ``wall_seconds`` from then until the last trial.
 ``--out`` writes the same lines to a file as they come.
 """
 

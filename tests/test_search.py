@@ -1,5 +1,6 @@
 """Random hyperparameter search: seeded draws, the data it may touch, trials, both executors, the command."""
 
+import contextlib
 import functools
 import gzip
 import json
@@ -43,9 +44,16 @@ def records_by_trial(records) -> dict:
 
 # ------------------------------------------------------------------ hooks run in the workers
 
+def note_start(folder: str, index: int) -> None:
+    """Write when trial ``index`` started (this machine's clock)."""
+    Path(folder, f"start-{index}").write_text(repr(time.time()))
+
+
 def faults(marker: str, index: int) -> None:
     """Trial 1's worker process dies the first time the trial starts (``marker`` remembers), trial 2's every
-    time, and trial 3 raises; the others run."""
+    time, and trial 3 raises; the others run. Each start adds a line to ``marker``-``index``."""
+    with open(f"{marker}-{index}", "a") as f:
+        f.write("started\n")
     if index == 1 and not os.path.exists(marker):
         Path(marker).write_text(str(os.getpid()))
         os._exit(3)
@@ -230,11 +238,12 @@ with local_cluster(2) as cluster:
 """
 
 
-@pytest.fixture(scope="module")
-def cluster():
+@contextlib.contextmanager
+def cluster_process():
     """The address of a Dask cluster as ``--scheduler local`` starts it (LocalCluster(n_workers=2,
     processes=True, threads_per_worker=1)), run by a process of its own as a cluster elsewhere would be:
-    the nannies' threads, which restart dead workers, live there and not among this test's threads."""
+    the nannies' threads, which restart dead workers, live there and not among this test's threads. The
+    address comes once both workers are up."""
     pytest.importorskip("distributed", reason="Dask is the [cluster] extra")
     # the scheduler and the workers unpickle this module's hooks: they import it from here
     path = os.pathsep.join([str(REPO / "tests"), str(REPO), os.environ.get("PYTHONPATH", "")])
@@ -251,6 +260,62 @@ def cluster():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One cluster for the module's tests whose workers do not die."""
+    with cluster_process() as address:
+        yield address
+
+
+@pytest.fixture
+def fresh_cluster():
+    """A cluster for one test, which kills its workers: whatever the nannies are doing when it ends (a worker
+    still restarting) is no other test's concern."""
+    with cluster_process() as address:
+        yield address
+
+
+def worker_state():
+    """In a Dask worker: its BLAS threads and thread variables."""
+    from threadpoolctl import threadpool_info
+
+    return {"blas": sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}),
+            "env": {key: os.environ.get(key) for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}}
+
+
+def test_a_local_clusters_workers_use_one_blas_thread(fresh_cluster):
+    """Two workers on two cores: each on one BLAS thread, set before NumPy loads (not only inside a trial)."""
+    from distributed import Client
+
+    search = Search(small_spiral(), trials=1, epochs=1, executor=DaskExecutor(fresh_cluster))
+    assert [r["status"] for r in search] == ["finished"]
+    with Client(fresh_cluster, set_as_default=False) as client:
+        states = client.run(worker_state)
+    assert len(states) == 2
+    for state in states.values():
+        assert state == {"blas": [1], "env": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}}
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_trials_start_once_every_worker_holds_the_data(where, tmp_path, request):
+    """The start-up (processes or a cluster, the data sent, the code loaded) ends before the first trial, and
+    the summary's two times add up to the whole run."""
+    executor = LocalExecutor(2) if where == "local" else DaskExecutor(request.getfixturevalue("cluster"))
+    search = Search(small_spiral(), trials=4, epochs=1, executor=executor,
+                    hook=functools.partial(note_start, str(tmp_path)))
+    search.check()
+    t0 = time.perf_counter()
+    records = list(search)
+    whole = time.perf_counter() - t0
+    summary = search.summary()
+    assert [r["status"] for r in records] == ["finished"] * 4
+    assert summary["startup_seconds"] > 0 and summary["wall_seconds"] > 0
+    assert summary["startup_seconds"] + summary["wall_seconds"] == pytest.approx(whole, abs=0.05)
+    ready = time.time() - whole + summary["startup_seconds"]  # this machine's clock: the workers share it
+    starts = [float(f.read_text()) for f in tmp_path.glob("start-*")]
+    assert len(starts) == 4 and min(starts) >= ready - 0.005, (min(starts) - ready)
 
 
 def test_local_processes_and_a_dask_cluster_give_the_same_trials(cluster):
@@ -271,13 +336,17 @@ def test_local_processes_and_a_dask_cluster_give_the_same_trials(cluster):
 
 @pytest.mark.parametrize("where", ["local", "dask"])
 def test_a_trial_whose_worker_dies_is_run_again_then_marked_failed(where, tmp_path, request):
-    executor = LocalExecutor(2) if where == "local" else DaskExecutor(request.getfixturevalue("cluster"))
+    executor = LocalExecutor(2) if where == "local" else DaskExecutor(request.getfixturevalue("fresh_cluster"))
     marker = tmp_path / "died"
     search = Search(small_spiral(), trials=5, epochs=2, executor=executor,
                     hook=functools.partial(faults, str(marker)))
     records = records_by_trial(search)
     assert marker.exists()  # trial 1 killed its worker once ...
     assert [records[i]["status"] for i in range(5)] == ["finished", "finished", "failed", "failed", "finished"]
+    starts = {i: len(Path(f"{marker}-{i}").read_text().splitlines()) for i in range(5)}
+    # run again once, never a third time (trial 1's result can be lost with a worker trial 2 kills later, and
+    # computed again: a start, not a retry)
+    assert starts[2] == starts[3] == 2 and starts[1] >= 2, starts
     assert records[2]["message"].startswith("tried twice: ")  # ... trial 2 twice
     assert ("KilledWorker" if where == "dask" else "died") in records[2]["message"]
     assert records[3]["message"] == "tried twice: RuntimeError: this trial cannot run"
@@ -359,8 +428,9 @@ def test_search_prints_one_line_per_trial_then_a_summary(tmp_path, cluster):
     for t in trials:
         assert RECORD_KEYS <= set(t) and t["status"] == "finished" and t["worker"].startswith("local:")
         assert 1e-3 <= t["params"]["lr"] <= 1e-1 and len(t["epochs"]) == 2
-    assert {"best", "trials_done", "failed", "wall_seconds"} <= set(summary)
+    assert {"best", "trials_done", "failed", "startup_seconds", "wall_seconds"} <= set(summary)
     assert summary["trials_done"] == 3 and summary["failed"] == 0 and summary["wall_seconds"] > 0
+    assert summary["startup_seconds"] > 0
     assert summary["best"]["val_accuracy"] == max(t["val_accuracy"] for t in trials)
     on_dask = run_cli("search", project, "--trials", "3", "--epochs", "2", "--lr", "1e-3", "1e-1", "--seed", "5",
                       "--scheduler", cluster)

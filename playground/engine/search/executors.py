@@ -1,8 +1,10 @@
 """Where trials run: worker processes on this machine, or a Dask cluster.
 
-Both executors have the same two methods. ``run(job, data, trials, stopping)``
-sends the data set to each worker once, runs the trials a sampler
-(:mod:`.samplers`) gives, one ``take()`` per free worker, and yields each
+Both executors have the same two methods. ``run(job, data, trials, stopping,
+ready)`` starts its workers and sends the data set to each of them once, calls
+``ready()`` (when given) once every worker holds the data and has loaded the
+training code, then runs the trials a sampler (:mod:`.samplers`) gives, one
+``take()`` per free worker, and yields each
 trial's record as it finishes (in the order they finish), before the next
 ``take()``: a sampler told a record can choose the next trial from it;
 ``cancel()`` may be called from another thread and ends the run soon after:
@@ -15,13 +17,16 @@ alike (run again once, then recorded as failed with the error).
 
 - :class:`LocalExecutor`: one process per core (``spawn``), each training one
   trial at a time on one OpenBLAS thread; the data set reaches each process
-  once (through shared memory when it is large). ``worker`` is ``local:PID``.
+  once (through shared memory when it is large), and trials start once every
+  process has it. ``worker`` is ``local:PID``.
 - :class:`DaskExecutor`: ``tcp://HOST:PORT`` of a running scheduler, or
   ``local`` for a :class:`distributed.LocalCluster` of single-threaded worker
   processes. The data set goes to the scheduler once, as the argument of one
-  task, and its result is copied to every worker (``replicate``); each trial
-  is a task that depends on it (``retries=1``) and results stream back
-  through ``as_completed``. Not ``scatter(broadcast=True)``: scattered data
+  task, and its result is copied to every worker (``replicate``), which
+  loads the training code as it unpacks it; each trial is a task that depends on it
+  (``retries=1``) and results stream back through ``as_completed`` (a result
+  lost with its worker before it was read is waited for while the scheduler
+  computes it again). Not ``scatter(broadcast=True)``: scattered data
   die with the last worker holding them, and every trial waiting for them is
   cancelled; a task's result is computed again. A worker's death is the
   scheduler's business: a LocalCluster started here lets a task meet one
@@ -101,6 +106,7 @@ def serve_trials(conn) -> None:
     try:
         _, job, descriptor = conn.recv()
         data, shm = attach_dataset(descriptor)
+        conn.send(("ready",))
         while True:
             message = conn.recv()
             if message is None:
@@ -132,6 +138,7 @@ class _Worker:
         finally:
             child.close()
         self.name = f"local:{self.process.pid}"
+        self.ready = False  # it holds the data and has loaded the training code
         self.trial: tuple[int, dict, float] | None = None
         self.conn.send(("job", job, descriptor))
 
@@ -166,7 +173,8 @@ class LocalExecutor:
     def cancel(self) -> None:
         """Nothing to do: :meth:`run` polls ``stopping`` several times a second."""
 
-    def run(self, job: Any, data: Any, trials: Trials, stopping: Callable[[], bool]) -> Iterator[dict]:
+    def run(self, job: Any, data: Any, trials: Trials, stopping: Callable[[], bool],
+            ready: Callable[[], None] | None = None) -> Iterator[dict]:
         from playground.engine.search.trial import failed_record
         from playground.engine.train.remote import SharedDataset
 
@@ -175,6 +183,7 @@ class LocalExecutor:
         shared = SharedDataset(data)
         workers: list[_Worker] = []
         starts_left = self.workers + 2 * len(trials)  # a worker that dies as it starts must not loop forever
+        started = False  # every first worker is ready: trials are given from now on
         stopped = False
         try:
             while (queue or any(w.trial for w in workers)) and not stopping():
@@ -184,17 +193,24 @@ class LocalExecutor:
                                           "'playground train' on the project to see why")
                     starts_left -= 1
                     workers.append(_Worker(job, shared.descriptor))
+                if not started and all(w.ready for w in workers):
+                    started = True
+                    if ready is not None:
+                        ready()
                 for w in workers:
-                    if w.trial is None and queue:
+                    if started and w.ready and w.trial is None and queue:
                         w.give(*queue.take())
-                ready = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=0.2)
+                woke = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=0.2)
                 for w in list(workers):
-                    if w.conn not in ready and w.process.sentinel not in ready:
+                    if w.conn not in woke and w.process.sentinel not in woke:
                         continue
                     try:
                         message = w.conn.recv() if w.conn.poll() else None
                     except (EOFError, OSError):
                         message = None
+                    if message is not None and message[0] == "ready":
+                        w.ready = True
+                        continue
                     if message is not None and message[0] == "record":
                         w.trial = None
                         yield message[1]
@@ -287,7 +303,8 @@ class DaskExecutor:
                               f"local") from None
         return client, None
 
-    def run(self, job: Any, data: Any, trials: Trials, stopping: Callable[[], bool]) -> Iterator[dict]:
+    def run(self, job: Any, data: Any, trials: Trials, stopping: Callable[[], bool],
+            ready: Callable[[], None] | None = None) -> Iterator[dict]:
         from distributed import as_completed
 
         from playground.engine.search.trial import failed_record
@@ -302,7 +319,10 @@ class DaskExecutor:
             client.cancel(pending)
 
         try:
-            shared = _share(client, data, f"playground-data-{tag}")
+            shared = _share(client, data, f"playground-data-{tag}", len(cluster.workers) if cluster else 1)
+            if ready is not None:
+                ready()
+
             def submit() -> Any:
                 index, params = trials.take()
                 with self._lock:
@@ -319,6 +339,9 @@ class DaskExecutor:
             for future in running:
                 if stopping():
                     break
+                if future.status in ("lost", "pending"):  # its worker died with the result: computed again
+                    running.add(future)
+                    continue
                 index, params = futures[future]
                 if future.status == "finished":
                     try:
@@ -357,15 +380,17 @@ def share_data(data: Any) -> Any:
     return data
 
 
-def _share(client: Any, data: Any, key: str) -> Any:
+def _share(client: Any, data: Any, key: str, workers: int = 1) -> Any:
     """``data`` on every worker, sent once to each: a task the scheduler keeps (so the data set outlives the
-    workers holding it, unlike scattered data), its result copied to every worker."""
+    workers holding it, unlike scattered data), its result copied to every worker (unpacking it loads the
+    training code there). Waits for ``workers`` workers (a cluster started here has them all soon)."""
     import warnings
 
     try:
-        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+        client.wait_for_workers(workers, timeout=WORKERS_TIMEOUT)
     except TimeoutError:
-        raise SearchError(f"the Dask cluster at {client.scheduler.address} has had no worker for "
+        raise SearchError(f"the Dask cluster at {client.scheduler.address} has had "
+                          f"{'no worker' if workers == 1 else f'fewer than {workers} workers'} for "
                           f"{WORKERS_TIMEOUT:g} s; start workers with 'dask worker ADDRESS'") from None
     with warnings.catch_warnings():  # the data set is meant to travel in the graph, once
         warnings.filterwarnings("ignore", message="Sending large graph")
@@ -386,11 +411,12 @@ def local_cluster(workers: int | None = None):
     import dask
     import distributed
 
-    from playground.engine.train.parallel import usable_cpus
+    from playground.engine.train.parallel import THREAD_ENV, usable_cpus
 
+    one_thread = {f"distributed.nanny.pre-spawn-environ.{key}": "1" for key in THREAD_ENV}
     with dask.config.set({"distributed.scheduler.allowed-failures": 1,
                           "distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.worker.profile.enabled": False}):
+                          "distributed.worker.profile.enabled": False, **one_thread}):
         return distributed.LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
                                         host="127.0.0.1", silence_logs=logging.CRITICAL,
                                         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})

@@ -6,12 +6,18 @@ Driving it (from a command line or a window's worker thread)::
     search = Search(project, trials=100, epochs=50, samples=500)
     for record in search:          # one record per trial, as trials finish
         show(record)
-    search.summary()               # {"best", "trials_done", "failed", "diverged", "stopped", "wall_seconds"}
+    search.summary()               # {"best", "trials_done", "failed", "diverged", "stopped",
+                                   #  "startup_seconds", "wall_seconds"}
 
 :meth:`Search.stop` (from any thread) ends the search soon: trials not
 started are dropped, running ones abandoned, finished ones kept in
 :attr:`Search.results`. Records are described in :mod:`.trial`; the search
 adds ``"sampler"`` (``"random"`` or ``"tpe"``, see :mod:`.samplers`).
+
+Time is reported in two parts that add up to the whole run: ``startup_seconds``
+until every worker is ready (its process, or a Dask cluster, started; the data
+set on it; the training code loaded) and ``wall_seconds`` from then until the
+last record, the time the trials take.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class Search:
         self.executor = executor if executor is not None else LocalExecutor()
         self.hook = hook
         self.results: list[dict[str, Any]] = []
+        self.startup_seconds = 0.0
         self.wall_seconds = 0.0
         self._data: Dataset | None = None
         self._stop = threading.Event()
@@ -93,16 +100,26 @@ class Search:
         trials = make_sampler(self.sampler, self.space, self.seed, self.trials,
                               maximize=self.data().kind == "classification")
         job = TrialJob(self.project, self.epochs, self.hook)
-        t0 = time.perf_counter()
+        start = time.perf_counter()
+        ready_at: list[float] = []
+
+        def ready() -> None:
+            ready_at.append(time.perf_counter())
+            self.startup_seconds = ready_at[0] - start
+
+        def clock() -> None:
+            t0 = ready_at[0] if ready_at else start
+            self.startup_seconds, self.wall_seconds = t0 - start, time.perf_counter() - t0
+
         try:
-            for record in self.executor.run(job, self.data(), trials, self._stop.is_set):
+            for record in self.executor.run(job, self.data(), trials, self._stop.is_set, ready):
                 record["sampler"] = self.sampler
                 trials.tell(record)
                 self.results.append(record)
-                self.wall_seconds = time.perf_counter() - t0
+                clock()
                 yield record
         finally:
-            self.wall_seconds = time.perf_counter() - t0
+            clock()
 
     def stop(self) -> None:
         """End the search soon, keeping the finished trials (safe from any thread)."""
@@ -127,4 +144,4 @@ class Search:
         return {"best": ranked[0] if ranked else None, "trials_done": len(self.results),
                 "failed": sum(r["status"] == "failed" for r in self.results),
                 "diverged": sum(r["status"] == "diverged" for r in self.results),
-                "stopped": self.stopped, "wall_seconds": self.wall_seconds}
+                "stopped": self.stopped, "startup_seconds": self.startup_seconds, "wall_seconds": self.wall_seconds}
