@@ -126,3 +126,20 @@ def test_optimizer_state_keeps_no_subnormal_floats():
                 assert not any(np.any((s != 0) & (np.abs(s) < tiny)) for s in slots)
         assert seen_subnormal  # the test does reach the subnormal range
         assert np.all(np.isfinite(w["w"]))
+
+
+def test_epoch_end_work_is_left_out_of_the_training_time(monkeypatch):
+    """The inference-mode measure at each epoch's end is not training (PyTorch's loop has none)."""
+    from playground.engine.train.trainer import TrainControl
+
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
+    clock = bench._StopAfter(TrainControl(), seconds=100.0, warmup=1)
+    for step, t in ((1, 1.0), (2, 2.0), (3, 3.0)):  # warm-up batch, then two timed ones
+        now[0] = t
+        clock.on_batch_end(step, {})
+    now[0] = 13.0  # ten seconds of measuring and validating at the epoch's end
+    clock.on_epoch_end(1, {})
+    now[0] = 14.0
+    clock.on_batch_end(4, {})
+    assert clock.timed_batches == 3 and clock.elapsed == pytest.approx(3.0)
