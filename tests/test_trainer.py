@@ -326,3 +326,30 @@ def test_a_stopped_run_names_the_last_batch_it_trained():
     last = rec.batches[-1][1]
     assert (last["epoch"], last["batch"]) == (2, 2)
     assert rec.end["message"] == "stopped by request after epoch 2, batch 2"
+
+
+def test_statistics_are_gathered_at_most_as_often_as_asked_and_never_change_the_numbers(monkeypatch):
+    """stats_min_seconds caps how often a batch records statistics, whatever stats_every says."""
+    import playground.engine.train.trainer as trainer_module
+
+    def run(min_seconds):
+        clock = iter(np.arange(0, 1000, 0.01))  # each batch starts 10 ms after the one before (fake time)
+        monkeypatch.setattr(trainer_module.time, "perf_counter", lambda: float(next(clock)))
+        project = load_preset("spiral")
+        data = make_dataset(project["dataset"])
+        net = Network(project["network"], seed=0)
+        rec = Recorder()
+        Trainer(net, data, {**project["training"], "epochs": 1, "stats_every": 1}, callbacks=[rec],
+                stats_min_seconds=min_seconds).run()
+        with_stats = [step for step, logs in rec.batches if any(k.startswith("grad_norm") for k in logs)]
+        return net, with_stats, len(rec.batches)
+
+    net_every, every, n = run(0.0)
+    assert len(every) == n
+    net_capped, capped, _ = run(0.1)
+    assert capped[0] == every[0]
+    # a batch's start is read once per batch here, plus around the epoch: ~4 batches per 0.1 s of fake time
+    assert 1 < len(capped) < n / 2 and all(b - a >= 2 for a, b in zip(capped, capped[1:]))
+    # the statistics only look: the weights are the same bit for bit
+    for key, w in net_every.params().items():
+        np.testing.assert_array_equal(net_capped.params()[key], w)

@@ -51,6 +51,8 @@ from playground.engine.train.trainer import TrainConfig, TrainControl, Trainer
 
 #: data sets smaller than this travel inside the job message instead of shared memory
 SHARE_MIN_BYTES = 4 << 20
+#: the worker gathers statistics at most this often (seconds): the dashboard draws them 10 times a second
+STATS_MIN_SECONDS = 0.1
 _ALIGN = 64
 
 
@@ -393,7 +395,8 @@ def serve(conn) -> None:
                 make, kwargs = factory
                 relay.snapshot_fn = make(data, relay.context, **kwargs)
             control.on_block = idle_reporter(relay, state, send)
-            trainer = Trainer(net, data, job["config"], control=control, callbacks=[relay])
+            trainer = Trainer(net, data, job["config"], control=control, callbacks=[relay],
+                              stats_min_seconds=STATS_MIN_SECONDS)
             trainer.run()
             held["weights"] = net.get_weights()
             return dict(trainer.status)

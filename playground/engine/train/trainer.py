@@ -198,8 +198,14 @@ class Trainer:
     """Train ``net`` on ``data`` (an object with x_train, y_train, x_val, y_val, kind)."""
 
     def __init__(self, net: Network, data: Any, config: TrainConfig | Mapping[str, Any] | None = None,
-                 control: TrainControl | None = None, callbacks: list | None = None, threads: int | None = None):
+                 control: TrainControl | None = None, callbacks: list | None = None, threads: int | None = None,
+                 stats_min_seconds: float = 0.0):
         self.net = net
+        #: statistics (every ``stats_every`` batches) are gathered at most once per this many seconds: a window
+        #: drawing them 10 times a second needs no more, and a small network's batches of a quarter of a
+        #: millisecond would otherwise spend a fifth of their time on statistics nobody sees
+        self.stats_min_seconds = float(stats_min_seconds)
+        self._last_stats = -math.inf
         #: CPUs this training may use (None: :func:`worker_threads`); 1 keeps it on one core, as a
         #: search that runs one trial per core wants, and gives the same numbers on every machine
         self.threads = threads
@@ -349,7 +355,10 @@ class Trainer:
                 xb = augment_images(xb, self.augment_rng, self.augment)
             lr = self.schedule.lr_at(epoch + b / batches, cfg.epochs)
             self.optimizer.lr = lr
-            want_stats = cfg.stats_every and (self.step % cfg.stats_every == 0)
+            want_stats = bool(cfg.stats_every and self.step % cfg.stats_every == 0
+                              and t0 - self._last_stats >= self.stats_min_seconds)
+            if want_stats:
+                self._last_stats = t0
             record = Recorder(self._stat_layers) if want_stats else None
             # overflow is detected below from the loss itself, with a message that says what to do
             helper = self._helper
