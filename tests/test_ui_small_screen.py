@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pytestqt.exceptions import TimeoutError
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QScrollArea, QTabWidget, QWidget
 
 
 @pytest.fixture
@@ -152,20 +152,82 @@ def test_a_count_bigger_than_its_cell_is_left_out_not_drawn_over_its_neighbours(
     assert view.cell_text(9, 9) == "1003"
 
 
+def explain_bundled_model(cnn) -> None:
+    """The CNN explainer reads one image with the bundled 14-block digit model (no MNIST needed)."""
+    from playground.ui.digits.models import load_bundled
+
+    bundled = load_bundled()
+    assert bundled.net is not None, bundled.message
+    cnn.set_samples(np.random.default_rng(0).uniform(size=(2, 1, 28, 28)).astype(np.float32), np.array([3, 7]))
+    cnn.set_network(bundled.net, bundled.label)
+
+
+def scroll_areas(tabs: QTabWidget) -> list[tuple[str, QWidget, QScrollArea]]:
+    """(name, page, its scroll area) for every tab and sub-tab (the Inside tab's) that has one."""
+    found = []
+    for i in range(tabs.count()):
+        page, name = tabs.widget(i), tabs.tabText(i)
+        if isinstance(page, QTabWidget):
+            found += [(f"{name} ▸ {sub}", p, a) for sub, p, a in scroll_areas(page)]
+            continue
+        area = page if isinstance(page, QScrollArea) else getattr(page, "scroll", None)
+        if isinstance(area, QScrollArea):  # not the network editor: test_ui_newcomer
+            found.append((name, page, area))
+    return found
+
+
+def bring_forward(page: QWidget) -> None:
+    """Make ``page`` the current tab of every tab widget it lies in."""
+    w = page
+    while w is not None:
+        parent = w.parentWidget()
+        tabs = parent.parentWidget() if parent is not None else None
+        if isinstance(tabs, QTabWidget) and tabs.indexOf(w) >= 0:
+            tabs.setCurrentWidget(w)
+        w = parent
+
+
 def test_at_1024_by_700_no_tab_scrolls_sideways(qtbot, make_window):
     window = make_window(1024, 700)
-    for i in range(window.tabs.count()):
-        window.tabs.setCurrentIndex(i)
-        page = window.tabs.widget(i)
-        area = page if isinstance(page, QScrollArea) else getattr(page, "scroll", None)
-        if not isinstance(area, QScrollArea):  # the network editor: test_ui_newcomer
-            continue
-        name = window.tabs.tabText(i)
+    explain_bundled_model(window.inside_page.cnn)
+    areas = scroll_areas(window.tabs)
+    assert "Inside ▸ CNN channels" in [name for name, _, _ in areas]
+    for name, page, area in areas:
+        bring_forward(page)
         try:
             qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0, timeout=2000)
         except TimeoutError:
             pass
         assert area.horizontalScrollBar().maximum() == 0, (name, area.widget().minimumSizeHint())
+
+
+def test_at_1024_by_700_the_cnn_channels_wrap_their_layers_and_a_click_still_explains(qtbot, make_window):
+    window = make_window(1024, 700)
+    cnn = window.show_cnn_explainer()
+    explain_bundled_model(cnn)
+    area, cols = cnn.scroll, cnn.columns
+    assert len(cols.rows) == 21  # the input, 14 blocks' layers and the dense end: far wider than the screen
+    qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0 and cols.width() <= area.viewport().width())
+    viewport = area.viewport().rect()
+    for k in range(len(cols.rows)):
+        box = cols.column_rect(k).toAlignedRect().translated(cols.mapTo(area.viewport(), QPoint(0, 0)))
+        assert viewport.left() <= box.left() and box.right() <= viewport.right(), cols.rows[k]["name"]
+    bands = sorted({round(cols.column_rect(k).top()) for k in range(len(cols.rows))})
+    assert len(bands) >= 2  # wrapped into rows, read top to bottom
+    for k in range(1, len(cols.rows)):  # in order: left to right along a row, then the next row
+        before, here = cols.column_rect(k - 1), cols.column_rect(k)
+        assert here.top() > before.top() or (here.top() == before.top() and here.left() > before.right())
+    # a channel of the last convolution, on a lower row: its click explains that layer's channel
+    k = max(m for m, r in enumerate(cols.rows) if r["type"] == "Conv2D")
+    assert cols.column_rect(k).top() > cols.column_rect(0).top()
+    tile = cols.tile_rects(k)[5]
+    area.ensureVisible(int(tile.center().x()), int(tile.center().y()))
+    qtbot.mouseClick(cols, Qt.MouseButton.LeftButton, pos=tile.center().toPoint())
+    assert cnn.step.row is cols.rows[k] and cnn.step.channel == 5 and cols.selected == (k, 5)
+    assert cols.rows[k]["name"] in cnn.step.title.text()
+    # the detail view keeps its room: the window and the kernel's numbers inside it
+    canvas = cnn.step.canvas
+    assert canvas.isVisible() and canvas.height() >= canvas.minimumHeight() and canvas.width() >= 900
 
 
 def test_the_labs_fit_the_screen_and_the_perceptron_lab_does_not_scroll_sideways(qtbot):

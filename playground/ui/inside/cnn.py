@@ -96,6 +96,11 @@ class LayerColumns(QWidget):
                 tallest = max(tallest, min(row["output"].size, 50) * 9.0)
         return HEAD + tallest + 20
 
+    def column_rect(self, k: int) -> QRectF:
+        """Where column ``k`` (its heading, tiles or bars) is painted."""
+        x = 10 + sum(self._column_width(m) + COLUMN_GAP for m in range(k))
+        return QRectF(x, 0, self._column_width(k), self._height())
+
     def tile_rects(self, k: int) -> list[QRectF]:
         x = 10 + sum(self._column_width(m) + COLUMN_GAP for m in range(k))
         row = self.rows[k]
@@ -204,11 +209,11 @@ class CnnExplainer(QWidget):
         self.columns.class_names = tuple(str(d) for d in range(10))
         self.columns.channel_clicked.connect(self._explain)
         self.step = StepView(self)
-        scroll = QScrollArea(self)
-        scroll.setWidget(self.columns)
-        scroll.setWidgetResizable(False)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidget(self.columns)
+        self.scroll.setWidgetResizable(False)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(scroll)
+        split.addWidget(self.scroll)
         split.addWidget(self.step)
         split.setSizes([470, 330])
         top = QHBoxLayout()
