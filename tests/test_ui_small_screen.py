@@ -207,7 +207,8 @@ def test_at_1024_by_700_the_cnn_channels_wrap_their_layers_and_a_click_still_exp
     explain_bundled_model(cnn)
     area, cols = cnn.scroll, cnn.columns
     assert len(cols.rows) == 21  # the input, 14 blocks' layers and the dense end: far wider than the screen
-    qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0 and cols.width() <= area.viewport().width())
+    qtbot.waitUntil(lambda: area.viewport().width() > 900)  # laid out in the window: all the width there is
+    qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0 and cols.width() == area.viewport().width())
     viewport = area.viewport().rect()
     for k in range(len(cols.rows)):
         box = cols.column_rect(k).toAlignedRect().translated(cols.mapTo(area.viewport(), QPoint(0, 0)))
@@ -225,9 +226,13 @@ def test_at_1024_by_700_the_cnn_channels_wrap_their_layers_and_a_click_still_exp
     qtbot.mouseClick(cols, Qt.MouseButton.LeftButton, pos=tile.center().toPoint())
     assert cnn.step.row is cols.rows[k] and cnn.step.channel == 5 and cols.selected == (k, 5)
     assert cols.rows[k]["name"] in cnn.step.title.text()
-    # the detail view keeps its room: the window and the kernel's numbers inside it
-    canvas = cnn.step.canvas
-    assert canvas.isVisible() and canvas.height() >= canvas.minimumHeight() and canvas.width() >= 900
+    # the click makes room for the detail: the images, the 3 × 3 grids and the sums whole, neither way scrolled
+    canvas, detail = cnn.step.canvas, cnn.step.scroll
+    qtbot.waitUntil(lambda: canvas.isVisible() and detail.verticalScrollBar().maximum() == 0)
+    assert detail.horizontalScrollBar().maximum() == 0 and canvas.minimumHeight() > 250
+    assert area.viewport().height() >= 140  # and the columns keep a strip, the clicked channel in it
+    shown = QRect(-cols.pos(), area.viewport().size())
+    assert shown.contains(tile.toAlignedRect())
 
 
 def test_the_labs_fit_the_screen_and_the_perceptron_lab_does_not_scroll_sideways(qtbot):

@@ -5,7 +5,8 @@ pad's drawing as the pad's network reads it, or a validation sample the
 network trained in the app misclassified), every layer's output: each
 channel of an image-shaped output as a small heatmap, in a column per
 layer; vectors (dense layers, the softmax) as bars; each
-column headed by its name and shape. A click on a channel of a convolution or
+column headed by its name and shape. Columns too many for the width wrap
+into numbered rows joined by arrows, so the page scrolls down, not sideways. A click on a channel of a convolution or
 pooling layer opens its arithmetic below (:class:`~.cnn_step.StepView`).
 """
 
@@ -15,10 +16,10 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from playground.engine.errors import PlaygroundError
 from playground.engine.nn.explain import trace
@@ -27,6 +28,14 @@ from playground.ui.inside.cnn_step import StepView
 
 COLUMN_GAP = 18.0
 HEAD = 40.0
+MARGIN = 10.0
+#: wrapped rows: the left margin the arrow from the row above comes down in, the gap between rows
+WRAPPED_MARGIN = 12.0
+BAND_GAP = 22.0
+#: lines of tiles a column has at most when the columns wrap (16 in one row)
+WRAPPED_LINES = 8
+#: the columns' least height when a click makes room for the detail below them
+MIN_COLUMNS_HEIGHT = 150
 #: layers that change nothing worth a column of their own (their shape is written on the next one)
 SKIPPED = ("Dropout",)
 #: where the explained input comes from: (key, what the chooser says)
@@ -47,7 +56,15 @@ def channel_images(output: np.ndarray) -> list[QImage]:
 
 
 class LayerColumns(QWidget):
-    """The painted columns; ``channel_clicked(row index, channel)`` for a convolution or pooling channel."""
+    """The painted columns; ``channel_clicked(row index, channel)`` for a convolution or pooling channel.
+
+    The columns stand in one row when the width holds them; otherwise they
+    wrap into rows read top to bottom, each column more compact (at most
+    :data:`WRAPPED_LINES` lines of tiles, shorter bars), numbered, with
+    arrows from one to the next and from the end of a row to the start of the
+    next. The height follows the width, so a scroll area scrolls down, never
+    sideways.
+    """
 
     channel_clicked = Signal(int, int)
 
@@ -59,55 +76,99 @@ class LayerColumns(QWidget):
         self.class_names: tuple[str, ...] = ()
         self._small = QFont()
         self._small.setPointSizeF(self._small.pointSizeF() * 0.85)
+        self._placed: tuple[int, list[QRectF], bool] | None = None  # (width, column rectangles, wrapped)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.setMouseTracking(True)
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         self.rows = [r for r in rows if r["type"] not in SKIPPED]
         self.images = [channel_images(r["output"]) if r["output"].ndim == 3 else None for r in self.rows]
         self.selected = None
-        self.setMinimumSize(int(self._width()), int(self._height()))
+        self._placed = None
+        widest = max((self._column_width(k, True) for k in range(len(self.rows))), default=0.0)
+        self.setMinimumWidth(int(math.ceil(widest + WRAPPED_MARGIN + MARGIN)))
+        self.updateGeometry()
         self.update()
 
     # ------------------------------------------------------------ geometry
-    def _tile(self, row: dict[str, Any]) -> tuple[float, int]:
+    def _tile(self, row: dict[str, Any], wrapped: bool = False) -> tuple[float, int]:
         """(tile side, tiles per line) for an image-shaped output."""
         channels = row["output"].shape[0]
-        per_line = max(1, math.ceil(channels / 16))
+        per_line = max(1, math.ceil(channels / (WRAPPED_LINES if wrapped else 16)))
         side = 40.0 if per_line == 1 else (30.0 if per_line == 2 else 22.0)
         return side, per_line
 
-    def _column_width(self, k: int) -> float:
+    def _bar_pitch(self, row: dict[str, Any], wrapped: bool) -> float:
+        """The height of one bar: less when wrapped, unless the bars are labelled (classes, a short vector)."""
+        labelled = row["type"] in ("Softmax", "Sigmoid") or row["output"].size <= 12
+        return 9.0 if labelled or not wrapped else 5.0
+
+    def _column_width(self, k: int, wrapped: bool = False) -> float:
         row = self.rows[k]
         if row["output"].ndim == 3:
-            side, per_line = self._tile(row)
+            side, per_line = self._tile(row, wrapped)
             return max(per_line * (side + 3), 84.0)
         return 110.0
 
-    def _width(self) -> float:
-        return sum(self._column_width(k) + COLUMN_GAP for k in range(len(self.rows))) + 20
+    def _column_height(self, k: int, wrapped: bool = False) -> float:
+        row = self.rows[k]
+        if row["output"].ndim == 3:
+            side, per_line = self._tile(row, wrapped)
+            return HEAD + math.ceil(row["output"].shape[0] / per_line) * (side + 3)
+        values = min(row["output"].size, 50)
+        return HEAD + values * self._bar_pitch(row, wrapped) + (18 if row["type"] in ("Softmax", "Sigmoid") else 0)
 
-    def _height(self) -> float:
-        tallest = 0.0
-        for row in self.rows:
-            if row["output"].ndim == 3:
-                side, per_line = self._tile(row)
-                tallest = max(tallest, math.ceil(row["output"].shape[0] / per_line) * (side + 3))
-            else:
-                tallest = max(tallest, min(row["output"].size, 50) * 9.0)
-        return HEAD + tallest + 20
+    def _one_row_width(self) -> float:
+        return MARGIN + sum(self._column_width(k) + COLUMN_GAP for k in range(len(self.rows))) - COLUMN_GAP + MARGIN
+
+    def placed(self, width: int | None = None) -> tuple[list[QRectF], bool]:
+        """(each column's rectangle, whether they wrap) at ``width`` (the widget's own by default)."""
+        width = self.width() if width is None else width
+        if self._placed is not None and self._placed[0] == width:
+            return self._placed[1], self._placed[2]
+        wrapped = self._one_row_width() > width
+        rects: list[QRectF] = []
+        left = MARGIN + (WRAPPED_MARGIN if wrapped else 0.0)
+        x, top, band = left, 0.0, 0.0
+        for k in range(len(self.rows)):
+            w, h = self._column_width(k, wrapped), self._column_height(k, wrapped)
+            if rects and x + w > width - MARGIN:
+                x, top, band = left, top + band + BAND_GAP, 0.0
+            rects.append(QRectF(x, top, w, h))
+            band = max(band, h)
+            x += w + COLUMN_GAP
+        self._placed = (width, rects, wrapped)
+        return rects, wrapped
 
     def column_rect(self, k: int) -> QRectF:
         """Where column ``k`` (its heading, tiles or bars) is painted."""
-        x = 10 + sum(self._column_width(m) + COLUMN_GAP for m in range(k))
-        return QRectF(x, 0, self._column_width(k), self._height())
+        return self.placed()[0][k]
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        rects, _ = self.placed(width)
+        return int(math.ceil(max((r.bottom() for r in rects), default=0.0))) + 12
+
+    def sizeHint(self) -> QSize:
+        width = int(math.ceil(self._one_row_width()))
+        return QSize(width, self.heightForWidth(width))
+
+    def resizeEvent(self, event) -> None:
+        self.update()
+        super().resizeEvent(event)
 
     def tile_rects(self, k: int) -> list[QRectF]:
-        x = 10 + sum(self._column_width(m) + COLUMN_GAP for m in range(k))
         row = self.rows[k]
         if row["output"].ndim != 3:
             return []
-        side, per_line = self._tile(row)
-        return [QRectF(x + (c % per_line) * (side + 3), HEAD + (c // per_line) * (side + 3), side, side)
+        rects, wrapped = self.placed()
+        x, y = rects[k].left(), rects[k].top() + HEAD
+        side, per_line = self._tile(row, wrapped)
+        return [QRectF(x + (c % per_line) * (side + 3), y + (c // per_line) * (side + 3), side, side)
                 for c in range(row["output"].shape[0])]
 
     def hit(self, pos: QPointF) -> tuple[int, int] | None:
@@ -136,15 +197,16 @@ class LayerColumns(QWidget):
         fm = QFontMetricsF(self._small)
         text = self.palette().color(self.palette().ColorRole.WindowText)
         muted = self.palette().color(self.palette().ColorRole.PlaceholderText)
-        x = 10.0
-        for k, row in enumerate(self.rows):
-            width = self._column_width(k)
+        rects, wrapped = self.placed()
+        for k, (row, rect) in enumerate(zip(self.rows, rects)):
+            x, top, width = rect.left(), rect.top(), rect.width()
+            name = f"{k + 1} {row['name']}" if wrapped else row["name"]
             p.setPen(text)
-            p.drawText(QRectF(x, 2, width + COLUMN_GAP - 4, fm.height()), int(Qt.AlignmentFlag.AlignLeft),
-                       fm.elidedText(row["name"], Qt.TextElideMode.ElideRight, width + COLUMN_GAP - 4))
+            p.drawText(QRectF(x, top + 2, width + COLUMN_GAP - 4, fm.height()), int(Qt.AlignmentFlag.AlignLeft),
+                       fm.elidedText(name, Qt.TextElideMode.ElideRight, width + COLUMN_GAP - 4))
             p.setPen(muted)
-            p.drawText(QRectF(x, 2 + fm.height(), width + COLUMN_GAP, fm.height()), int(Qt.AlignmentFlag.AlignLeft),
-                       "×".join(map(str, row["output"].shape)))
+            p.drawText(QRectF(x, top + 2 + fm.height(), width + COLUMN_GAP, fm.height()),
+                       int(Qt.AlignmentFlag.AlignLeft), "×".join(map(str, row["output"].shape)))
             if self.images[k] is not None:
                 for c, (r, img) in enumerate(zip(self.tile_rects(k), self.images[k])):
                     p.drawImage(r, img)
@@ -152,28 +214,55 @@ class LayerColumns(QWidget):
                     p.setPen(QPen(QColor(230, 40, 40) if chosen else QColor(0, 0, 0, 70), 2.5 if chosen else 1))
                     p.drawRect(r)
             else:
-                self._bars(p, row, QRectF(x, HEAD, width, self.height() - HEAD - 10), fm)
-            x += width + COLUMN_GAP
+                self._bars(p, row, QRectF(x, top + HEAD, width, rect.height() - HEAD),
+                           self._bar_pitch(row, wrapped))
+            if k + 1 < len(rects):
+                self._arrow(p, muted, rect, rects[k + 1])
         p.end()
 
-    def _bars(self, p: QPainter, row: dict[str, Any], rect: QRectF, fm: QFontMetricsF) -> None:
+    def _arrow(self, p: QPainter, color: QColor, here: QRectF, after: QRectF) -> None:
+        """An arrow from column ``here`` to the next: across the gap, or from the end of a row to the next row's
+        start (in the margin the rows leave at the left when they wrap)."""
+        y = here.top() + HEAD / 2
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(color, 1.3))
+        if after.top() == here.top():
+            self._arrow_head(p, QPointF(here.right() + 4, y), QPointF(after.left() - 4, y))
+            p.restore()
+            return
+        y2 = after.top() + HEAD / 2
+        gap = after.top() - BAND_GAP / 2
+        end = min(here.right() + COLUMN_GAP - 4, self.width() - 2)
+        p.drawPolyline([QPointF(here.right() + 4, y), QPointF(end, y), QPointF(end, gap), QPointF(MARGIN, gap),
+                        QPointF(MARGIN, y2)])
+        self._arrow_head(p, QPointF(MARGIN, y2), QPointF(after.left() - 4, y2))
+        p.restore()
+
+    @staticmethod
+    def _arrow_head(p: QPainter, start: QPointF, end: QPointF) -> None:
+        p.drawLine(start, end)
+        p.drawLine(end, QPointF(end.x() - 4, end.y() - 3))
+        p.drawLine(end, QPointF(end.x() - 4, end.y() + 3))
+
+    def _bars(self, p: QPainter, row: dict[str, Any], rect: QRectF, pitch: float) -> None:
         values = np.asarray(row["output"], dtype=np.float64).reshape(-1)[:50]
         probs = row["type"] in ("Softmax", "Sigmoid")
         big = 1.0 if probs else (float(np.abs(values).max()) or 1.0)
         best = int(np.argmax(values)) if probs else -1
         for i, v in enumerate(values):
-            y = rect.top() + i * 9.0
+            y = rect.top() + i * pitch
             w = (rect.width() - 34) * abs(v) / big
             color = QColor(8, 119, 189) if v >= 0 else QColor(245, 147, 34)
             if probs and i == best:
                 color = QColor(30, 150, 60)
-            p.fillRect(QRectF(rect.left() + 34, y + 1, w, 7), color)
+            p.fillRect(QRectF(rect.left() + 34, y + 1, w, pitch - 2), color)
             if probs or len(values) <= 12:
                 label = self.class_names[i] if probs and i < len(self.class_names) else str(i)
                 p.setPen(self.palette().color(self.palette().ColorRole.WindowText))
                 p.drawText(QRectF(rect.left(), y - 2, 30, 11), int(Qt.AlignmentFlag.AlignRight), label)
         if probs:
-            p.drawText(QPointF(rect.left(), rect.top() + len(values) * 9.0 + 14), f"{values[best]:.0%} '{best}'")
+            p.drawText(QPointF(rect.left(), rect.top() + len(values) * pitch + 14), f"{values[best]:.0%} '{best}'")
 
 
 class CnnExplainer(QWidget):
@@ -211,11 +300,13 @@ class CnnExplainer(QWidget):
         self.step = StepView(self)
         self.scroll = QScrollArea(self)
         self.scroll.setWidget(self.columns)
-        self.scroll.setWidgetResizable(False)
+        self.scroll.setWidgetResizable(True)  # the columns take the width and wrap, the height follows
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.scroll)
         split.addWidget(self.step)
+        split.setChildrenCollapsible(False)
         split.setSizes([470, 330])
+        self.split = split
         top = QHBoxLayout()
         top.addWidget(self.note, 1)
         top.addWidget(self.source)
@@ -355,3 +446,17 @@ class CnnExplainer(QWidget):
 
     def _explain(self, k: int, channel: int) -> None:
         self.step.explain(self.columns.rows[k], channel)
+        self._make_room(k, channel)
+
+    def _make_room(self, k: int, channel: int) -> None:
+        """The detail gets the height its painting takes (a small screen's columns keep at least
+        :data:`MIN_COLUMNS_HEIGHT`, the detail scrolls for the rest), and the clicked channel stays in view."""
+        top, below = self.split.sizes()
+        frame = self.step.scroll.frameWidth() * 2
+        want = self.step.canvas.minimumHeight() + frame + self.step.title.sizeHint().height() + 8
+        want = min(want, top + below - MIN_COLUMNS_HEIGHT)
+        if below < want:
+            self.split.setSizes([top + below - want, want])
+        tile = self.columns.tile_rects(k)[channel]
+        self.scroll.ensureVisible(int(tile.center().x()), int(tile.center().y()), int(tile.width()),
+                                  int(tile.height()))

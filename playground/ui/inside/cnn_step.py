@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from playground.engine.nn.explain import conv_step, pool_step
+from playground.ui.layout import scrolling
 
 STEP_MS = 350  # one output position per tick while playing
 NUMBER_CELL = 46.0
+IMAGE_SIDE = 180.0  # the input and output channels' images
+GRIDS_LEFT = 10 + 2 * IMAGE_SIDE + 100  # where the number grids start, right of the two images
 
 
 def gray_image(a: np.ndarray) -> QImage:
@@ -30,7 +33,6 @@ class StepCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumHeight(300)
         self.row: dict[str, Any] | None = None
         self.channel = 0
         self.in_channel = 0
@@ -47,7 +49,40 @@ class StepCanvas(QWidget):
             self.step = conv_step(layer, x, channel, *pos)
         else:
             self.step = pool_step(layer, x, channel, *pos)
+        self.setMinimumSize(self.needed_size())
         self.update()
+
+    def _kernel(self) -> tuple[int, int]:
+        layer = self.row["layer"]
+        return (layer.kh, layer.kw) if self.row["type"] == "Conv2D" else (layer.pool, layer.pool)
+
+    def _lines(self) -> list[str]:
+        """The arithmetic written under the number grids."""
+        s, layer = self.step, self.row["layer"]
+        if self.row["type"] == "Conv2D":
+            part = float(np.sum(s["window"][self.in_channel] * s["kernel"][self.in_channel]))
+            return [f"this channel: Σ window ⊙ kernel = {part:.4f}",
+                    f"all {s['window'].shape[0]} input channels: dot = {s['dot']:.4f}",
+                    f"+ bias b = {s['bias']:.4f}",
+                    f"z = dot + b = {s['z']:.4f}",
+                    f"ReLU(z) = max(z, 0) = {s['relu']:.4f}"]
+        return [f"max of the window = {s['value']:.4f}" if s["at"] is not None
+                else f"mean of the window = {s['value']:.4f}",
+                f"stride {layer.stride}, padding {layer.pad}"
+                + (" (padding is −∞: never chosen)" if layer.pad and s["at"] is not None else "")]
+
+    def needed_size(self) -> QSize:
+        """What the painting takes: the two images, the grids and the lines under them (its scroll area
+        scrolls to the rest on a small screen)."""
+        fm = QFontMetrics(self._mono)
+        kh, kw = self._kernel()
+        grid = kw * NUMBER_CELL
+        conv = self.row["type"] == "Conv2D"
+        grids = max(grid, fm.horizontalAdvance(f"window, channel {self.in_channel + 1}")) + 30 + grid if conv else grid
+        lines = self._lines()
+        wide = max([grids] + [fm.horizontalAdvance(line) for line in lines])
+        return QSize(int(GRIDS_LEFT + wide + 10), int(max(24 + IMAGE_SIDE, 40 + kh * NUMBER_CELL + 24
+                                                          + (len(lines) - 1) * 20 + fm.descent() + 6)))
 
     def _padded_input(self) -> np.ndarray:
         layer, x = self.row["layer"], self.row["input"]
@@ -85,9 +120,9 @@ class StepCanvas(QWidget):
         p.setFont(self._mono)
         s, layer = self.step, self.row["layer"]
         conv = self.row["type"] == "Conv2D"
-        kh, kw = (layer.kh, layer.kw) if conv else (layer.pool, layer.pool)
+        kh, kw = self._kernel()
         image = self._padded_input()
-        side = 180.0
+        side = IMAGE_SIDE
         scale = side / max(image.shape)
         inp = QRectF(10, 24, image.shape[1] * scale, image.shape[0] * scale)
         p.setPen(self.palette().color(self.palette().ColorRole.WindowText))
@@ -107,25 +142,16 @@ class StepCanvas(QWidget):
         i, j = self.pos
         p.setPen(QPen(QColor(230, 40, 40), 2))
         p.drawRect(QRectF(outr.left() + j * oscale, outr.top() + i * oscale, oscale, oscale))
-        x = 10 + 2 * side + 100
+        x = GRIDS_LEFT
         if conv:
             win = s["window"][self.in_channel]
             ker = s["kernel"][self.in_channel]
             title = f"window, channel {self.in_channel + 1}"
             w1 = max(self._grid(p, QPointF(x, 40), win, title), p.fontMetrics().horizontalAdvance(title))
             self._grid(p, QPointF(x + w1 + 30, 40), ker, "kernel (same channel)")
-            part = float(np.sum(win * ker))
-            lines = [f"this channel: Σ window ⊙ kernel = {part:.4f}",
-                     f"all {s['window'].shape[0]} input channels: dot = {s['dot']:.4f}",
-                     f"+ bias b = {s['bias']:.4f}",
-                     f"z = dot + b = {s['z']:.4f}",
-                     f"ReLU(z) = max(z, 0) = {s['relu']:.4f}"]
         else:
             self._grid(p, QPointF(x, 40), s["window"], "window", mark=s["at"])
-            lines = [f"max of the window = {s['value']:.4f}" if s["at"] is not None
-                     else f"mean of the window = {s['value']:.4f}",
-                     f"stride {layer.stride}, padding {layer.pad}"
-                     + (" (padding is −∞: never chosen)" if layer.pad and s["at"] is not None else "")]
+        lines = self._lines()
         y = 40 + kh * NUMBER_CELL + 24
         p.setPen(self.palette().color(self.palette().ColorRole.WindowText))
         for k, line in enumerate(lines):
@@ -165,7 +191,8 @@ class StepView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(row)
-        lay.addWidget(self.canvas, 1)
+        self.scroll = scrolling(self.canvas)
+        lay.addWidget(self.scroll, 1)
         self.row: dict[str, Any] | None = None
         self.channel = 0
         self.pos = (0, 0)
@@ -197,6 +224,7 @@ class StepView(QWidget):
         """Nothing explained (a new image or network): the text says what to do."""
         self.play.setChecked(False)
         self.row = self.canvas.row = self.canvas.step = None
+        self.canvas.setMinimumSize(0, 0)
         self.title.setText(text)
         self._enable(False)
         self.canvas.update()
