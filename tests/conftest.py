@@ -80,3 +80,35 @@ def _no_leaked_threads(monkeypatch):
         leaks.append(f"{pool.activeThreadCount()} QThreadPool task(s)")
     if leaks:
         pytest.fail("the test left threads running:\n" + "\n".join(leaks), pytrace=False)
+
+
+@pytest.fixture
+def main_windows(qtbot, tmp_path, monkeypatch):
+    """``make(project=None, width=1600, height=1000)``: a shown, exposed MainWindow with its own settings
+    file and message boxes recorded instead of shown (``w.messages``); each is shut down and deleted
+    with the test."""
+    from test_ui_mainwindow import Messages, dispose
+
+    from playground.ui import dialogs
+    from playground.ui.app import make_application
+    from playground.ui.mainwindow import MainWindow
+    from playground.ui.settings import AppSettings
+
+    messages = Messages()
+    monkeypatch.setattr(dialogs, "QMessageBox", messages)
+    made = []
+
+    def make(project=None, width: int = 1600, height: int = 1000):
+        make_application()
+        w = MainWindow(project=project, settings=AppSettings(tmp_path / "settings.ini"))
+        w.messages = messages
+        w.resize(width, height)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.dashboard.shutdown()
+        dispose(w)

@@ -17,33 +17,16 @@ from playground.engine.data.datasets import make_dataset
 from playground.engine.nn.network import Network
 from playground.engine.project import load_model, load_preset
 from playground.engine.train.unit_maps import UnitMaps
-from playground.ui.app import make_application
 from playground.ui.inside.cnn import CnnExplainer
 from playground.ui.inside.neurons import LUT32, NeuronView, class_image, diverging_index, rgb32
-from playground.ui.mainwindow import MainWindow
 from playground.ui.settings import AppSettings
-from test_ui_mainwindow import dispose
 
 TIMEOUT = 30000
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    made = []
-
-    def make(project=None):
-        make_application()
-        w = MainWindow(project=project, settings=AppSettings(tmp_path / "settings.ini"))
-        w.resize(1600, 1000)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.dashboard.shutdown()
-        dispose(w)
+def make_window(main_windows):
+    return lambda project=None: main_windows(project)
 
 
 def select_input(qtbot, w):

@@ -129,24 +129,8 @@ def test_a_start_refused_for_an_invalid_network_adds_no_run_row(qtbot, dashboard
 # ------------------------------------------------------------------ 8: status bar, block counts, plurals, names
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    from test_ui_mainwindow import Messages, dispose
-
-    from playground.ui import dialogs
-    from playground.ui.app import make_application
-    from playground.ui.mainwindow import MainWindow
-    from playground.ui.settings import AppSettings
-
-    messages = Messages()
-    monkeypatch.setattr(dialogs, "QMessageBox", messages)
-    make_application()
-    w = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
-    w.messages = messages
-    w.resize(1024, 700)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    dispose(w)
+def window(main_windows):
+    return main_windows(width=1024, height=700)
 
 
 def test_a_long_status_message_ends_before_the_block_counter(window):

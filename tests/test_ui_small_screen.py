@@ -10,29 +10,8 @@ from PySide6.QtWidgets import QScrollArea, QTabWidget, QWidget
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path, monkeypatch):
-    from test_ui_mainwindow import Messages, dispose
-
-    from playground.ui import dialogs
-    from playground.ui.app import make_application
-    from playground.ui.mainwindow import MainWindow
-    from playground.ui.settings import AppSettings
-
-    monkeypatch.setattr(dialogs, "QMessageBox", Messages())
-    made = []
-
-    def make(width: int, height: int) -> MainWindow:
-        make_application()
-        w = MainWindow(settings=AppSettings(tmp_path / "settings.ini"))
-        w.resize(width, height)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        dispose(w)
+def make_window(main_windows):
+    return lambda width, height: main_windows(width=width, height=height)
 
 
 def box_in(widget: QWidget, ancestor: QWidget) -> QRect:
