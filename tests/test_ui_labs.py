@@ -93,6 +93,20 @@ def test_init_histograms_run_in_a_worker_and_draw_its_numbers(labs, qtbot):
     assert list(page.view.bars["relu/he"][4].opts["height"]) == result["runs"]["relu/he"]["histograms"][4]
 
 
+def test_a_narrow_window_scrolls_to_the_last_histogram_instead_of_cutting_it_off(labs, qtbot):
+    """pyqtgraph cuts a grid wider than its widget off at the right; the widget takes the grid's width,
+    so the page's scroll area reaches layer 5."""
+    labs.resize(900, 700)
+    page = labs.open_lab("init-histograms")
+    type_into(qtbot, page.form.fields["samples"].lineEdit(), "200")
+    run_and_wait(qtbot, page)
+    plots = page.view.plots
+    qtbot.waitUntil(lambda: plots.width() >= plots.minimumWidth() > 0)
+    last = page.view.plot_items[4]  # the first row's layer 5
+    right = plots.mapFromScene(last.mapToScene(last.boundingRect().bottomRight())).x()
+    assert right <= plots.width(), (right, plots.width())
+
+
 def test_gradcheck_of_a_preset_fills_the_table_and_the_histogram(labs, qtbot):
     page = labs.open_lab("gradcheck")
     type_into(qtbot, page.form.fields["project"], "xor")

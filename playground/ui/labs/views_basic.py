@@ -44,10 +44,11 @@ class LabView(QWidget):
         raise NotImplementedError
 
 
-def small_plot(layout: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "") -> pg.PlotItem:
+def small_plot(layout: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "",
+               points: int = 9) -> pg.PlotItem:
     plot = layout.addPlot(row=row, col=col)
     if title:
-        plot.setTitle(title, size="9pt", color=look()["title"])
+        plot.setTitle(title, size=f"{points}pt", color=look()["title"])
     plot.showGrid(x=True, y=True, alpha=0.15)
     return plot
 
@@ -59,7 +60,10 @@ def graphics() -> pg.GraphicsLayoutWidget:
 
 
 def restyle_all(w: pg.GraphicsLayoutWidget, plots) -> None:
+    """Restyle a grid of plots, and make the widget as wide as the grid needs: pyqtgraph draws a grid wider
+    than its widget cut off at the right edge, where the lab page's scroll area can scroll to it instead."""
     restyle(w, list(plots))
+    w.setMinimumWidth(math.ceil(w.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()))
 
 
 GATES = ("AND", "OR", "NAND")

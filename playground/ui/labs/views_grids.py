@@ -98,8 +98,8 @@ class InitHistogramsView(LabView):
             self.bars[key] = []
             for layer, counts in enumerate(run["histograms"]):
                 title = (f"<b>{label}</b> · " if layer == 0 else "") + (
-                    f"layer {layer + 1}<br>std {run['std'][layer]:.2g}, {run['saturated'][layer]:.0%} saturated")
-                plot = small_plot(self.plots, r, layer, title)
+                    f"layer {layer + 1}<br>σ {run['std'][layer]:.2g} · {run['saturated'][layer]:.0%} saturated")
+                plot = small_plot(self.plots, r, layer, title, points=8)
                 edges = np.linspace(lo, hi, len(counts) + 1)
                 bars = pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts, brush=PALETTE[r % len(PALETTE)],
                                        pen=None)

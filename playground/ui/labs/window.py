@@ -18,7 +18,7 @@ from playground.ui.layout import scrolling
 from playground.ui.settings import AppSettings
 
 #: the window's size the first time it opens: the start page and a lab's figures read at it
-DEFAULT_SIZE = (1100, 760)
+DEFAULT_SIZE = (1360, 860)
 #: the most of the available screen it takes the first time
 SCREEN_SHARE = 0.92
 
