@@ -10,6 +10,7 @@ knows nothing of the theme: the theme imports it, never the reverse.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import pyqtgraph as pg
@@ -48,6 +49,7 @@ def look() -> dict:
 TITLE_POINTS = (10, 9, 8)
 
 
+@functools.lru_cache(maxsize=256)
 def title_width(title_html: str, points: int) -> float:
     """Pixels ``title_html`` takes as a plot's title at ``points``, measured as pyqtgraph lays it out."""
     item = QGraphicsTextItem()

@@ -185,15 +185,16 @@ class Conv2D(Layer):
         self.k = fan_in
         self._col: np.ndarray | None = None
         self._gcol: np.ndarray | None = None
+        self.transposed_path = self._choose_input_grad_path()
         return (self.filters, self.oh, self.ow)
 
     def _forget_buffers(self) -> None:
         self._col = None
         self._gcol = None
 
-    @property
-    def transposed_path(self) -> bool:
-        """Whether :meth:`input_grad` convolves the output gradient instead of folding columns back.
+    def _choose_input_grad_path(self) -> bool:
+        """Whether :meth:`input_grad` convolves the output gradient instead of folding columns back
+        (:attr:`transposed_path`, fixed when the layer is built).
 
         Possible at stride 1 with a square kernel and padding of at most kernel − 1;
         chosen when it is the cheaper of the two by :func:`input_grad_costs`.

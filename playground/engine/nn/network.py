@@ -166,6 +166,7 @@ class Network:
             Network(self.spec, seed=self.seed, dtype=self.dtype, shapes_only=True, size_limits=self.size_limits)
         streams = seed_streams(seed)
         self.layers: list[Layer] = []
+        self._sample_work_bytes: int | None = None
         self._build(streams)
 
     # -------------------------------------------------------------- building
@@ -379,14 +380,17 @@ class Network:
         return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape, self.dtype)
 
     def sample_work_bytes(self) -> int:
-        """The largest array one sample needs in a forward pass: a layer's output, or a convolution's patches."""
-        most = 0
-        for layer in self.layers:
-            values = int(np.prod(layer.output_shape))
-            if isinstance(layer, Conv2D):
-                values = max(values, (layer.k + 1) * layer.oh * layer.ow)
-            most = max(most, values)
-        return most * self.dtype.itemsize
+        """The largest array one sample needs in a forward pass: a layer's output, or a convolution's patches
+        (from the shapes alone, so worked out once)."""
+        if self._sample_work_bytes is None:
+            most = 0
+            for layer in self.layers:
+                values = int(np.prod(layer.output_shape))
+                if isinstance(layer, Conv2D):
+                    values = max(values, (layer.k + 1) * layer.oh * layer.ow)
+                most = max(most, values)
+            self._sample_work_bytes = most * self.dtype.itemsize
+        return self._sample_work_bytes
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
         return _backward(self._steps, grad)
