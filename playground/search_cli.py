@@ -107,6 +107,9 @@ def run_search_command(args: argparse.Namespace) -> int:
             search.stop()
             _emit(search.summary(), out)
             raise
+        except PlaygroundError:  # the search could not go on (a cluster without workers): its trials so far
+            _emit(search.summary(), out)
+            raise
         _emit(search.summary(), out)
     finally:
         if out is not None:

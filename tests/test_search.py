@@ -63,6 +63,19 @@ def faults(marker: str, index: int) -> None:
         raise RuntimeError("this trial cannot run")
 
 
+def last_worker_dies(index: int) -> None:
+    """Trial 1 ends its worker's process (a cluster's only worker, with no nanny to start it again)."""
+    if index == 1:
+        os._exit(3)
+
+
+def scheduler_dies(pid: int, index: int) -> None:
+    """Trial 1 kills the scheduler (process ``pid``) and waits for it to be gone."""
+    if index == 1:
+        os.kill(pid, 9)
+        time.sleep(5)
+
+
 # ------------------------------------------------------------------ draws
 
 def test_trial_values_depend_only_on_the_seed_and_the_trial_number():
@@ -275,6 +288,114 @@ def fresh_cluster():
     still restarting) is no other test's concern."""
     with cluster_process() as address:
         yield address
+
+
+SCHEDULER_PROCESS = """
+import asyncio, logging, sys
+from distributed import Scheduler
+
+logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+async def main():
+    async with Scheduler(host="127.0.0.1", port=0, dashboard=False) as scheduler:
+        print(scheduler.address, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+asyncio.run(main())
+"""
+
+
+@contextlib.contextmanager
+def lone_scheduler(workers: int):
+    """The address and process id of a Dask scheduler of its own process with ``workers`` workers, each a
+    process without a nanny (a worker that dies stays dead), started with 'dask worker ADDRESS --no-nanny'."""
+    pytest.importorskip("distributed", reason="Dask is the [cluster] extra")
+    path = os.pathsep.join([str(REPO / "tests"), str(REPO), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    scheduler = subprocess.Popen([sys.executable, "-c", SCHEDULER_PROCESS], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    processes = [scheduler]
+    try:
+        address = scheduler.stdout.readline().strip()
+        assert address.startswith("tcp://"), f"the scheduler did not start (exit code {scheduler.poll()})"
+        processes += [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny",
+                                        "--nthreads", "1", "--no-dashboard"], cwd=REPO, env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                      for _ in range(workers)]
+        yield address, scheduler.pid
+    finally:
+        scheduler.stdin.close()
+        for process in reversed(processes):
+            try:
+                process.wait(10 if process is scheduler else 0.1)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_a_cluster_that_loses_its_last_worker_ends_the_search_and_keeps_the_finished_trials():
+    """No worker left for workers_timeout seconds: the trials would wait for ever; the search ends with one
+    message saying so, and the trials that finished before stay in its results."""
+    from playground.engine.search.executors import SearchError
+
+    with lone_scheduler(workers=1) as (address, _):
+        search = Search(small_spiral(), trials=4, epochs=1, executor=DaskExecutor(address, workers_timeout=2),
+                        hook=last_worker_dies)
+        seen = []
+        t0 = time.perf_counter()
+        watchdog = threading.Timer(45, search.stop)  # a search that waits for ever fails here instead of hanging
+        watchdog.start()
+        try:
+            with pytest.raises(SearchError) as caught:
+                for record in search:
+                    seen.append(record)
+        finally:
+            watchdog.cancel()
+            watchdog.join()
+        waited = time.perf_counter() - t0
+    assert waited < 30
+    message = str(caught.value)
+    assert f"the Dask cluster at {address} has had no worker for 2 s" in message
+    unfinished = 4 - len(seen)
+    assert f"so {unfinished} trials could not finish (the finished ones are kept)" in message
+    assert f"'dask worker {address}'" in message
+    assert all(r["status"] == "finished" and r["trial"] != 1 for r in seen)
+    assert search.results == seen and search.summary()["trials_done"] == len(seen)
+
+
+def test_a_scheduler_that_goes_away_ends_the_search_and_keeps_the_finished_trials():
+    """Losing the scheduler cancels every trial on the client: not the trials' failure, the search's end."""
+    from playground.engine.search.executors import SearchError
+
+    with lone_scheduler(workers=1) as (address, pid):
+        search = Search(small_spiral(), trials=4, epochs=1, executor=DaskExecutor(address),
+                        hook=functools.partial(scheduler_dies, pid))
+        seen = []
+        with pytest.raises(SearchError) as caught:
+            for record in search:
+                seen.append(record)
+    unfinished = 4 - len(seen)
+    assert str(caught.value) == (f"lost the connection to the Dask scheduler at {address}, so {unfinished} trials "
+                                 f"could not finish (the finished ones are kept); check that the scheduler runs "
+                                 f"and search again")
+    assert all(r["status"] == "finished" for r in seen) and search.results == seen
+
+
+def test_a_cluster_without_workers_ends_the_command_with_one_line_and_the_summary(monkeypatch, capsys):
+    from playground.cli import main
+    from playground.engine.search import executors
+
+    monkeypatch.setattr(executors, "WORKERS_TIMEOUT", 1.5)
+    with lone_scheduler(workers=0) as (address, _):
+        t0 = time.perf_counter()
+        assert main(["search", "spiral", "--trials", "2", "--epochs", "1", "--samples", "100",
+                     "--scheduler", address]) == 2
+        assert time.perf_counter() - t0 < 30
+    out, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"the Dask cluster at {address} has had no worker for 1.5 s" in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["trials_done"] == 0 and summary["best"] is None and not summary["stopped"]
 
 
 def worker_state():

@@ -32,7 +32,9 @@ alike (run again once, then recorded as failed with the error).
   scheduler's business: a LocalCluster started here lets a task meet one
   dead worker (its ``allowed-failures`` is 1); a scheduler of your own
   decides for itself (Dask's default lets three workers die). ``worker`` is
-  the Dask worker's address. Dask is optional (``pip install -e ".[cluster]"``) and imported
+  the Dask worker's address. A cluster left without workers (or a scheduler
+  that stops answering) for ``workers_timeout`` seconds (60) ends the run
+  with a SearchError; the records yielded before it stand. Dask is optional (``pip install -e ".[cluster]"``) and imported
   only when this executor runs.
 
 Nothing here imports NumPy at module level: a worker process sets its
@@ -262,14 +264,17 @@ def dask_trial(job: Any, data: Any, index: int, params: dict) -> dict:
 class DaskExecutor:
     """Trials as tasks on a Dask cluster: an existing scheduler's address, or ``local`` for a LocalCluster."""
 
-    def __init__(self, scheduler: str, workers: int | None = None, connect_timeout: float = CONNECT_TIMEOUT):
+    def __init__(self, scheduler: str, workers: int | None = None, connect_timeout: float = CONNECT_TIMEOUT,
+                 workers_timeout: float | None = None):
         if not isinstance(scheduler, str) or not (scheduler.strip() == "local" or ADDRESS.match(scheduler.strip())):
             raise SearchError(f"expected a scheduler address such as tcp://HOST:8786, or 'local', got {scheduler!r}")
         self.scheduler = scheduler.strip()
         self.workers = _check_workers(workers)
         self.connect_timeout = connect_timeout
+        self.workers_timeout = WORKERS_TIMEOUT if workers_timeout is None else workers_timeout
         self._cancel: Callable[[], None] | None = None
         self._lock = threading.Lock()
+        self._alone_since: float | None = None  # when the cluster was last seen without workers
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.scheduler!r}, workers={self.workers})"
@@ -310,6 +315,7 @@ class DaskExecutor:
         from playground.engine.search.trial import failed_record
 
         client, cluster = self.connect()
+        self._alone_since = None
         futures: dict[Any, tuple[int, dict]] = {}
         tag = uuid.uuid4().hex[:8]
 
@@ -319,7 +325,8 @@ class DaskExecutor:
             client.cancel(pending)
 
         try:
-            shared = _share(client, data, f"playground-data-{tag}", len(cluster.workers) if cluster else 1)
+            shared = _share(client, data, f"playground-data-{tag}", len(cluster.workers) if cluster else 1,
+                            self.workers_timeout)
             if ready is not None:
                 ready()
 
@@ -333,24 +340,27 @@ class DaskExecutor:
 
             # trials known in advance all wait at the scheduler; a sampler that learns gets one per worker
             first = len(trials) if trials.in_advance else max(1, len(client.scheduler_info()["workers"]))
-            running = as_completed([submit() for _ in range(min(first, len(trials)))], loop=client.loop)
+            # results are fetched as they come, on the client's loop: a result lost with its worker as it is
+            # read is waited for there while the scheduler computes it again, and nothing here blocks on it
+            running = as_completed([submit() for _ in range(min(first, len(trials)))], loop=client.loop,
+                                   with_results=True, raise_errors=False)
             with self._lock:
                 self._cancel = cancel
-            for future in running:
-                if stopping():
-                    break
-                if future.status in ("lost", "pending"):  # its worker died with the result: computed again
-                    running.add(future)
+            while not running.is_empty() and not stopping():
+                done = self._next(client, running, stopping, len(trials))
+                if done is None:
                     continue
+                future, result = done
                 index, params = futures[future]
                 if future.status == "finished":
-                    try:
-                        record = future.result()  # waits while a result lost with its worker is computed again
-                    except Exception as e:  # the computing again failed too
-                        record = failed_record(index, params, "", f"its result was lost: {_error_text(e)}")
-                    yield record
+                    yield result
                 elif future.status == "error":
                     yield failed_record(index, params, "", f"tried twice: {_error_text(future.exception())}")
+                elif client.status != "running":  # the client lost its scheduler, which cancels every future
+                    unfinished = running.count() + len(trials) + 1
+                    raise SearchError(f"lost the connection to the Dask scheduler at {client.scheduler.address}, "
+                                      f"so {unfinished} trial{'s' if unfinished != 1 else ''} could not finish (the "
+                                      f"finished ones are kept); check that the scheduler runs and search again")
                 else:
                     yield failed_record(index, params, "", "cancelled by the Dask scheduler")
                 if trials and not stopping():
@@ -362,6 +372,36 @@ class DaskExecutor:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+    def _next(self, client: Any, running: Any, stopping: Callable[[], bool], waiting: int) -> Any:
+        """The next (future, result) of ``running``, or None after half a second without one (so ``stopping``
+        is polled during long trials). Raises SearchError when the cluster has had no worker (or no
+        scheduler) for :attr:`workers_timeout` seconds: its trials would wait for ever."""
+        with running.thread_condition:  # as_completed queues a finished future, then notifies under this lock
+            if not running.has_ready():
+                running.thread_condition.wait(timeout=0.5)
+        if running.has_ready():
+            self._alone_since = None
+            return next(running)
+        if stopping():
+            return None
+        try:
+            workers = len(client.nthreads(callback_timeout=self.connect_timeout))
+        except (OSError, TimeoutError):  # the scheduler is gone, or does not answer
+            workers = -1
+        now = time.monotonic()
+        if workers > 0 or self._alone_since is None:
+            self._alone_since = None if workers > 0 else now
+            return None
+        if now - self._alone_since >= self.workers_timeout:
+            lost = "no scheduler answering" if workers < 0 else "no worker"
+            unfinished = running.count() + waiting
+            raise SearchError(f"the Dask cluster at {client.scheduler.address} has had {lost} for "
+                              f"{self.workers_timeout:g} s, so {unfinished} trial{'s' if unfinished != 1 else ''} "
+                              f"could not finish (the finished ones are kept); start workers with "
+                              f"'dask worker {client.scheduler.address}' and search again")
+        return None
 
 
 def _probe(address: str, timeout: float) -> None:
@@ -380,18 +420,18 @@ def share_data(data: Any) -> Any:
     return data
 
 
-def _share(client: Any, data: Any, key: str, workers: int = 1) -> Any:
+def _share(client: Any, data: Any, key: str, workers: int = 1, timeout: float = WORKERS_TIMEOUT) -> Any:
     """``data`` on every worker, sent once to each: a task the scheduler keeps (so the data set outlives the
     workers holding it, unlike scattered data), its result copied to every worker (unpacking it loads the
     training code there). Waits for ``workers`` workers (a cluster started here has them all soon)."""
     import warnings
 
     try:
-        client.wait_for_workers(workers, timeout=WORKERS_TIMEOUT)
+        client.wait_for_workers(workers, timeout=timeout)
     except TimeoutError:
         raise SearchError(f"the Dask cluster at {client.scheduler.address} has had "
                           f"{'no worker' if workers == 1 else f'fewer than {workers} workers'} for "
-                          f"{WORKERS_TIMEOUT:g} s; start workers with 'dask worker ADDRESS'") from None
+                          f"{timeout:g} s; start workers with 'dask worker {client.scheduler.address}'") from None
     with warnings.catch_warnings():  # the data set is meant to travel in the graph, once
         warnings.filterwarnings("ignore", message="Sending large graph")
         shared = client.submit(share_data, data, key=key, pure=False)
