@@ -222,7 +222,7 @@ def mnist_folder() -> str:
 
 
 def test_the_pads_drawing_opens_in_the_explainer_as_the_pad_reads_it(qtbot, make_window, monkeypatch):
-    from test_ui_digits import SEVEN, draw
+    from test_ui_digits import ONE, SEVEN, draw
 
     monkeypatch.setenv("PLAYGROUND_MNIST_DIR", mnist_folder())
     w = make_window()
@@ -262,6 +262,18 @@ def test_the_pads_drawing_opens_in_the_explainer_as_the_pad_reads_it(qtbot, make
     assert cnn.sample.isVisible() and "test image #0" in cnn.note.text()
     cnn.source.setCurrentIndex(cnn.source.findData("drawing"))
     assert np.array_equal(cnn.columns.rows[0]["output"], read)
+    # drawing on: the explainer's "your drawing" follows the pad's later readings, without the button
+    w.show_tab(pad)
+    qtbot.mouseClick(pad.clear_button, Qt.MouseButton.LeftButton)
+    draw(qtbot, pad.pad, ONE)
+    qtbot.waitUntil(lambda: button.isEnabled() and pad._x is not None and not pad._reader.busy()
+                    and not np.array_equal(pad._x[0], read)
+                    and np.array_equal(pad.explain._final.reshape(pad._x.shape), pad._x), timeout=TIMEOUT)
+    one = pad._x[0].copy()
+    assert np.array_equal(cnn.columns.rows[0]["output"], read)  # hidden: not run for every stroke
+    w.show_cnn_explainer()
+    assert np.array_equal(cnn.columns.rows[0]["output"], one)
+    assert "your drawing" in cnn.note.text()
 
 
 def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, make_window, monkeypatch):

@@ -52,6 +52,8 @@ class DigitPadWidget(QWidget):
 
     #: probabilities (10,) after each prediction, or None when the pad is empty or there is no network
     prediction_changed = Signal(object)
+    #: after each reading: the pad's input as the network is given it (28 × 28), or None for an empty pad
+    drawing_read = Signal(object)
     #: the reading network changed: its label
     network_changed = Signal(str)
     #: a fine-tuning run ended: see :class:`FineTuner.finished`
@@ -287,6 +289,7 @@ class DigitPadWidget(QWidget):
         if started is not None and not self._reader.busy():
             self.latencies.append(time.perf_counter() - started)
         self.prediction_changed.emit(r.probs)
+        self.drawing_read.emit(r.steps.final if r.steps is not None else None)
         if r.steps is None:
             self.explain.clear()
         elif r.explained:

@@ -276,6 +276,7 @@ class CnnExplainer(QWidget):
         self.samples: tuple[np.ndarray, np.ndarray] | None = None
         #: the pad's input (as its reader gives it to the network), or None before a drawing was sent
         self.drawing: np.ndarray | None = None
+        self._stale = False  # the drawing changed while this view was hidden: run it when it shows
         #: misclassified validation samples: {"x", "true", "pred", "index", "epoch", "names"}
         self.wrong: dict[str, Any] | None = None
         self.rows: list[dict[str, Any]] = []
@@ -337,6 +338,26 @@ class CnnExplainer(QWidget):
         if net is not None:
             self.net, self.label = copy_network(net), label
         self._choose("drawing")
+
+    def follow_drawing(self, image: np.ndarray | None) -> None:
+        """The pad read a new drawing (its 28 × 28 input; None when the pad was cleared, which keeps the last
+        one): "your drawing" is that one from now on. Shown at once when the drawing is the chosen input and
+        this view is on screen, else when it next shows."""
+        if image is None:
+            return
+        self.drawing = np.array(image, dtype=np.float32)
+        if self.source_key() != "drawing":
+            return
+        if self.isVisible():
+            self._run()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._run()
 
     def set_misclassified(self, x: np.ndarray, true: np.ndarray, pred: np.ndarray, index: np.ndarray,
                           epoch: float = 0.0, names: tuple[str, ...] = ()) -> None:
@@ -402,8 +423,8 @@ class CnnExplainer(QWidget):
             return x[i], f"test image #{i} (a {int(y[i])})"
         if key == "drawing":
             if self.drawing is None:
-                return None, ("No drawing yet: draw a digit on the Draw a digit tab and press its 'See every "
-                              "layer' button; the pad's input (preprocessed to 28 × 28) comes here.")
+                return None, ("No drawing yet: draw a digit on the Draw a digit tab; the pad's input "
+                              "(preprocessed to 28 × 28) comes here as the pad reads it.")
             return self.drawing, "your drawing (the pad's 28 × 28 input)"
         w = self.wrong
         if w is None or not len(w["x"]):
