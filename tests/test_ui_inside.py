@@ -302,6 +302,7 @@ def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, ma
     qtbot.mouseClick(dialog.inside_button, Qt.MouseButton.LeftButton)
     cnn = w.inside_page.cnn
     assert w.inside_page.currentWidget() is cnn and cnn.source_key() == "wrong"
+    assert not dialog.isVisible()  # out of the explainer's way; the cell brings it back
     x_val, y_val = dash.live.data.x_val, dash.live.data.y_val
     assert np.array_equal(cnn.columns.rows[0]["output"], x_val[index])
     assert int(y_val[index]) == true and int(dash.live.latest_confusion["pred"][index]) == pred
@@ -318,7 +319,8 @@ def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, ma
     assert int(y_val[other]) != int(dash.live.latest_confusion["pred"][other])
     # a diagonal cell: its samples were read right, so there is nothing to send
     dash.confusion.cell_clicked.emit(true, true)
-    assert not dialog.inside_button.isVisible()
+    qtbot.waitUntil(dialog.isVisible)  # back, with this cell's samples
+    assert not dialog.inside_button.isVisible() and "correctly classified" in dialog.header.text()
 
 
 # ------------------------------------------------------------------ the neuron view's drawing
