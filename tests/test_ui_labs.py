@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from pathlib import Path
 
-from playground.engine.lab.registry import LABS
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit
+
+from playground.engine.lab.registry import LABS, default_settings
 from playground.ui.labs.page import LabPage
 from playground.ui.labs.window import LabsWindow
 
@@ -145,6 +149,93 @@ def test_bad_settings_say_what_was_expected_and_run_nothing(labs, qtbot):
     qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
     assert "“lr” expects a number" in page.status.text() and "got “fast”" in page.status.text()
     assert not page.runner.running and page.run_button.isEnabled()
+
+
+def tick(qtbot, box: QCheckBox) -> None:
+    """Click a tick box on its indicator."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
+def test_the_optimizers_are_ticked_and_set_in_rows_not_typed_as_json(labs, qtbot):
+    page = labs.open_lab("optimizers-mnist")
+    field = page.form.fields["optimizers"]
+    assert page.form.values()["optimizers"] == default_settings("optimizers-mnist")["optimizers"]
+    beta1 = field.findChild(QLineEdit, "arm_adam_beta1")
+    assert beta1.text() == "" and beta1.placeholderText() == "0.9"  # empty: Adam's own default, shown greyed
+    assert field.findChild(QLineEdit, "arm_sgd_momentum") is None  # SGD has no momentum to set
+    for name in ("nesterov", "adagrad", "rmsprop"):
+        tick(qtbot, field.findChild(QCheckBox, f"arm_{name}"))
+    type_into(qtbot, field.findChild(QLineEdit, "arm_adam_lr"), "0.002")
+    type_into(qtbot, beta1, "0.8")
+    assert page.form.values()["optimizers"] == {"sgd": {"lr": 0.01}, "momentum": {"lr": 0.01, "momentum": 0.9},
+                                                 "adam": {"lr": 0.002, "beta1": 0.8}}
+    # a momentum of 1 never forgets: said before anything runs, naming the box
+    type_into(qtbot, field.findChild(QLineEdit, "arm_momentum_momentum"), "1")
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert page.status.text() == ("“optimizers”: momentum's α expects a number at least 0 and below 1, got “1”; "
+                                  "type one there or leave it empty")
+    assert not page.runner.running
+    for name in ("sgd", "momentum", "adam"):
+        tick(qtbot, field.findChild(QCheckBox, f"arm_{name}"))
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert "“optimizers” needs at least one arm ticked" in page.status.text() and not page.runner.running
+    # Quick puts the book's settings back
+    tick(qtbot, page.quick)
+    assert page.form.values()["optimizers"] == default_settings("optimizers-mnist", True)["optimizers"]
+
+
+def test_an_arm_added_to_the_overfitting_lab_is_trained_beside_the_others(labs, qtbot):
+    mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    folder = os.environ.get("PLAYGROUND_MNIST_DIR") or str(mnist)
+    if not Path(folder, "t10k-images-idx3-ubyte.gz").exists() and not Path(folder, "t10k-images-idx3-ubyte").exists():
+        pytest.skip("MNIST not found: set PLAYGROUND_MNIST_DIR")
+    page = labs.open_lab("overfitting")
+    page.data_dir = folder
+    field = page.form.fields["arms"]
+    qtbot.mouseClick(field.add_button, Qt.MouseButton.LeftButton)
+    name = field.findChild(QLineEdit, "arm_3_name")
+    assert name.hasFocus() and name.text() == "arm 4"
+    type_into(qtbot, name, "both")
+    type_into(qtbot, field.findChild(QLineEdit, "arm_3_weight_decay"), "0.1")
+    type_into(qtbot, field.findChild(QLineEdit, "arm_3_dropout"), "0.2")
+    tick(qtbot, field.findChild(QCheckBox, "arm_0"))  # no "none" arm this time
+    assert page.form.values()["arms"] == {"weight_decay": {"weight_decay": 0.1}, "dropout": {"dropout": 0.2},
+                                          "both": {"weight_decay": 0.1, "dropout": 0.2}}
+    type_into(qtbot, name, "dropout")
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert "two arms are called “dropout”" in page.status.text() and not page.runner.running
+    type_into(qtbot, name, "both")
+    for key, value in (("train_samples", "100"), ("test_samples", "100"), ("hidden_layers", "1"), ("units", "10"),
+                       ("epochs", "2")):
+        type_into(qtbot, page.form.fields[key].lineEdit(), value)
+    result = run_and_wait(qtbot, page)
+    assert list(result["arms"]) == ["weight_decay", "dropout", "both"]
+    assert "both: train" in page.verdict.text()
+    # Quick puts the book's three arms back: the added row leaves the screen at once
+    tick(qtbot, page.quick)
+
+    def shown() -> list[str]:
+        return [e.text() for e in field.findChildren(QLineEdit) if e.objectName().endswith("_name") and e.isVisible()]
+
+    qtbot.waitUntil(lambda: len(shown()) == 3)  # the new rows show once the event loop runs
+    assert shown() == ["none", "weight_decay", "dropout"] and len(field.rows) == 3
+    assert page.form.values()["arms"] == default_settings("overfitting", True)["arms"]
+
+
+def test_the_lists_of_names_are_tick_boxes(labs, qtbot):
+    page = labs.open_lab("init-histograms")
+    inits = page.form.fields["inits"]
+    assert list(inits.boxes) == ["std=1", "std=0.01", "lecun", "he"]
+    assert "σ = √(2/n)" in inits.boxes["he"].toolTip()
+    tick(qtbot, inits.boxes["std=1"])
+    tick(qtbot, page.form.fields["activations"].boxes["tanh"])
+    values = page.form.values()
+    assert values["inits"] == ["std=0.01", "lecun", "he"] and values["activations"] == ["sigmoid", "relu"]
+    for box in page.form.fields["activations"].boxes.values():
+        if box.isChecked():
+            tick(qtbot, box)
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert page.status.text() == "“activations” needs at least one ticked; tick the ones to compare"
 
 
 def test_a_lab_error_comes_back_as_its_message(labs, qtbot):

@@ -1,4 +1,5 @@
-"""A form built from a lab's Settings dataclass: whole numbers, numbers, choices, switches, and JSON for the rest.
+"""A form built from a lab's Settings dataclass: whole numbers, numbers, choices, switches, tick boxes for lists
+of names, rows of arms for named settings (:mod:`.fields`), and JSON for the rest (a network spec).
 
 :class:`SettingsForm` shows the book's settings (or the quick ones) and gives back the values a person
 typed with :meth:`SettingsForm.values`, which raises :class:`ValueError` naming the field, what it
@@ -11,13 +12,64 @@ import dataclasses
 import json
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
+import inspect
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+
+from playground.engine.lab import activations_lab, init_histograms, init_mnist
+from playground.engine.nn.optimizers import OPTIMIZERS
+from playground.ui.labs.fields import ArmsField, ArmsSpec, ChecklistField, Setting
 
 #: fields offered as a list of choices: (lab, field) -> choices
 CHOICES = {
     ("overfitting", "dropout_variant"): ("book", "inverted"),
     ("sin-regression", "init"): ("xavier_uniform", "xavier_normal", "he_normal", "he_uniform", "lecun_normal"),
     ("init-mnist", "activation"): ("relu", "sigmoid", "tanh"),
+}
+_ACTIVATION_TIPS = {
+    "step": "step: h(x) = 1 for x > 0, else 0 (the perceptron's)", "sigmoid": "sigmoid: h(x) = 1 / (1 + e^−x)",
+    "tanh": "tanh: h(x) = (eˣ − e^−x) / (eˣ + e^−x)", "relu": "ReLU: h(x) = max(0, x)",
+    "leaky_relu": "leaky ReLU: h(x) = max(αx, x), α = 0.01", "elu": "ELU: h(x) = x for x > 0, else α(eˣ − 1)",
+    "softmax": "softmax: yₖ = e^aₖ / Σᵢ e^aᵢ (over a row of inputs)"}
+_INIT_TIPS = {"std=1": "every weight ~ N(0, 1²)", "std=0.01": "every weight ~ N(0, 0.01²)",
+              "lecun": "the book's Xavier: N(0, σ²), σ = 1/√n for n inputs (LeCun normal)",
+              "he": "He: N(0, σ²), σ = √(2/n) for n inputs"}
+#: list fields chosen from a fixed set of names: (lab, field) -> (the names in the lab's order, their tooltips)
+CHECKLISTS = {
+    ("activations", "functions"): (activations_lab.FUNCTIONS, _ACTIVATION_TIPS),
+    ("init-histograms", "activations"): (tuple(init_histograms.LIMITS), _ACTIVATION_TIPS),
+    ("init-histograms", "inits"): (tuple(init_histograms.INITS), _INIT_TIPS),
+    ("init-mnist", "inits"): (tuple(init_mnist.INITS), _INIT_TIPS),
+}
+
+
+def _optimizer_default(name: str, key: str) -> float | None:
+    default = inspect.signature(OPTIMIZERS[name].__init__).parameters[key].default
+    return None if default is inspect.Parameter.empty else float(default)
+
+
+_FRACTION = {"low": 0.0, "high": 1.0, "open_low": False, "open_high": True}
+#: mapping fields of named arms with a few numbers each: (lab, field) -> what the rows hold
+ARMS = {
+    ("optimizers-mnist", "optimizers"): ArmsSpec(
+        settings=(Setting("lr", "η", "learning rate η: W ← W − η·(the optimizer's step)"),
+                  Setting("momentum", "α", "momentum α: v ← αv − η∂L/∂W; W ← W + v", **_FRACTION),
+                  Setting("rho", "ρ", "RMSProp's decay ρ: h ← ρh + (1 − ρ)g²", **_FRACTION),
+                  Setting("beta1", "β₁", "Adam's β₁: m ← β₁m + (1 − β₁)g", **_FRACTION),
+                  Setting("beta2", "β₂", "Adam's β₂: v ← β₂v + (1 − β₂)g²", **_FRACTION)),
+        names=("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"),
+        applies=lambda name: {key for key, _ in OPTIMIZERS[name].settings} if name in OPTIMIZERS else {"lr"},
+        default=lambda name, key: _optimizer_default(name, key) if name in OPTIMIZERS else None,
+        tips={"sgd": "SGD: W ← W − η∂L/∂W", "momentum": "Momentum: v ← αv − η∂L/∂W; W ← W + v",
+              "nesterov": "Nesterov: Momentum with the gradient taken where the velocity leads",
+              "adagrad": "AdaGrad: h ← h + g²; W ← W − η g / √h",
+              "rmsprop": "RMSProp: h ← ρh + (1 − ρ)g²; W ← W − η g / √h",
+              "adam": "Adam: Momentum and RMSProp's scaling, with bias correction"}),
+    ("overfitting", "arms"): ArmsSpec(
+        settings=(Setting("weight_decay", "weight decay λ", "weight decay λ: ½λ‖W‖² added to the loss, so "
+                                                            "∂L/∂W gains λW", open_low=False),
+                  Setting("dropout", "dropout", "dropout rate: the share of hidden units switched off at random "
+                                                "at each training step", **_FRACTION))),
 }
 #: what each field means, shown as its tooltip (fields not named here show their name and type)
 TIPS = {
@@ -51,6 +103,13 @@ TIPS = {
     "gallery": "Misclassified digits shown.",
     "extrapolate_to": "The fit is drawn up to here, past the training range.",
     "init": "How the initial weights are drawn.",
+    "functions": "The activation functions drawn, each beside its derivative.",
+    "activations": "The activation of every layer: one run each, for every initialization ticked.",
+    "inits": "The initial weight distributions compared (n: a layer's inputs).",
+    "optimizers": "The optimizers trained on the same batches from the same initial weights, each with its "
+                  "settings; an empty box takes the optimizer's default (shown greyed).",
+    "arms": "Each arm trains the same network from the same start with its own weight decay λ and dropout rate; "
+            "an empty box means none.",
     "step": "The distance between training points.",
 }
 
@@ -72,7 +131,13 @@ class SettingsForm(QWidget):
                 continue
             value = getattr(defaults, f.name)
             choices = CHOICES.get((lab, f.name))
-            if choices:
+            label = f.name.replace("_", " ")
+            if (lab, f.name) in CHECKLISTS:
+                options, tips = CHECKLISTS[(lab, f.name)]
+                w, kind = ChecklistField(label, options, tips), "checklist"
+            elif (lab, f.name) in ARMS:
+                w, kind = ArmsField(label, ARMS[(lab, f.name)]), "arms"
+            elif choices:
                 w, kind = QComboBox(), "choice"
                 w.addItems(choices)
             elif isinstance(value, bool):
@@ -91,10 +156,16 @@ class SettingsForm(QWidget):
             tip = TIPS.get(f.name, "")
             if kind == "json":
                 tip = (tip + " " if tip else "") + "Written as JSON, e.g. {\"name\": 0.1} or [\"a\", \"b\"]."
-            w.setToolTip(tip)
             self.fields[f.name] = w
             self._kinds[f.name] = kind
-            layout.addRow(f.name.replace("_", " "), w)
+            if kind == "arms":  # a table: the whole width, under its name
+                title = QLabel(label)
+                title.setToolTip(tip)
+                layout.addRow(title)
+                layout.addRow(w)
+                continue
+            w.setToolTip(tip)
+            layout.addRow(label, w)
         self.set_values(dataclasses.asdict(defaults))
 
     def set_values(self, values: dict[str, Any]) -> None:
@@ -102,7 +173,9 @@ class SettingsForm(QWidget):
             if name not in values:
                 continue
             value, kind = values[name], self._kinds[name]
-            if kind == "choice":
+            if kind in ("checklist", "arms"):
+                w.set_value(value)
+            elif kind == "choice":
                 w.setCurrentText(str(value))
             elif kind == "bool":
                 w.setChecked(bool(value))
@@ -123,7 +196,9 @@ class SettingsForm(QWidget):
         for name, w in self.fields.items():
             kind = self._kinds[name]
             label = name.replace("_", " ")
-            if kind == "choice":
+            if kind in ("checklist", "arms"):
+                out[name] = w.value()
+            elif kind == "choice":
                 out[name] = w.currentText()
             elif kind == "bool":
                 out[name] = w.isChecked()
