@@ -238,6 +238,23 @@ def test_the_lists_of_names_are_tick_boxes(labs, qtbot):
     assert page.status.text() == "“activations” needs at least one ticked; tick the ones to compare"
 
 
+def test_the_filters_initializer_is_chosen_from_a_list_with_its_sigma_beside(labs, qtbot):
+    page = labs.open_lab("filters")
+    init = page.form.fields["init"]
+    assert page.form.values()["init"] == {"type": "normal", "std": 0.01}
+    type_into(qtbot, init.std, "0.1")
+    assert page.form.values()["init"] == {"type": "normal", "std": 0.1}
+    type_into(qtbot, init.std, "-1")
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    assert page.status.text() == "“init”: σ expects a number above 0 and at most 10, got “-1”; type one there"
+    init.kind.setFocus()
+    while init.kind.currentData() != "he_normal":  # the keyboard walks the list, as a person would
+        qtbot.keyClick(init.kind, Qt.Key.Key_Down)
+    assert not init.std.isEnabled() and page.form.values()["init"] == "he_normal"
+    tick(qtbot, page.quick)  # the book's normal σ 0.01 again
+    assert init.kind.currentData() == "normal" and init.std.isEnabled() and init.std.text() == "0.01"
+
+
 def test_a_lab_error_comes_back_as_its_message(labs, qtbot):
     page = labs.open_lab("gradcheck")
     type_into(qtbot, page.form.fields["project"], "no-such-preset")

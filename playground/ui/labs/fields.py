@@ -3,7 +3,8 @@
 :class:`ChecklistField` picks some of a fixed set of names (the activation
 functions to plot, the initializations to compare); :class:`ArmsField` edits
 named arms, each with a few numbers (the optimizers raced on MNIST and their
-settings, the overfitting lab's arms). Both give their value with
+settings, the overfitting lab's arms); :class:`InitField` picks an
+initializer, with σ beside it for the normal one. Each gives its value with
 ``value()`` (ValueError naming the field and what it expects when it does
 not read) and take one with ``set_value()``.
 """
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QWidget)
 
 
 def _text(value: Any) -> str:
@@ -261,3 +263,67 @@ class ArmsField(QWidget):
         if not out:
             raise ValueError(f"“{self.label}” needs at least one arm ticked; tick the ones to compare")
         return out
+
+
+class InitField(QWidget):
+    """An initializer: one of ``names``, and for "normal" its standard deviation σ in a box beside it.
+
+    The value is ``{"type": "normal", "std": σ}`` or the initializer's name, as a network's layers take it.
+    """
+
+    changed = Signal()
+
+    def __init__(self, label: str, names: tuple[str, ...], tips: dict[str, str], max_std: float,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = label
+        self.max_std = max_std
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.kind = QComboBox()
+        self.kind.setObjectName("init_kind")
+        for i, name in enumerate(names):
+            self.kind.addItem(name, name)
+            self.kind.setItemData(i, tips.get(name, ""), Qt.ItemDataRole.ToolTipRole)
+        self.std = QLineEdit("0.01")
+        self.std.setObjectName("init_std")
+        self.std.setToolTip(f"σ of the normal initializer: every weight ~ N(0, σ²); a number above 0 and at most "
+                            f"{max_std:g}")
+        self.std_label = QLabel("σ")
+        row.addWidget(self.kind, 2)
+        row.addWidget(self.std_label)
+        row.addWidget(self.std, 1)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.std.textEdited.connect(self.changed)
+        self._kind_changed()
+
+    def _kind_changed(self, *_args) -> None:
+        normal = self.kind.currentData() == "normal"
+        self.std.setEnabled(normal)
+        self.std_label.setEnabled(normal)
+        self.changed.emit()
+
+    def set_value(self, value: Any) -> None:
+        if isinstance(value, dict):
+            name = str(value.get("type", "normal"))
+            if "std" in value:
+                self.std.setText(_text(value["std"]))
+        else:
+            name = str(value)
+        if self.kind.findData(name) < 0:  # a name given elsewhere (an alias): kept, the engine reads it
+            self.kind.addItem(name, name)
+        self.kind.setCurrentIndex(self.kind.findData(name))
+
+    def value(self) -> dict[str, Any] | str:
+        name = self.kind.currentData()
+        if name != "normal":
+            return name
+        text = self.std.text().strip()
+        try:
+            std = float(text)
+        except ValueError:
+            std = math.nan
+        if not (math.isfinite(std) and 0 < std <= self.max_std):
+            raise ValueError(f"“{self.label}”: σ expects a number above 0 and at most {self.max_std:g}, got "
+                             f"“{text}”; type one there")
+        return {"type": "normal", "std": std}

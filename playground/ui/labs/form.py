@@ -17,8 +17,9 @@ import inspect
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 from playground.engine.lab import activations_lab, init_histograms, init_mnist
+from playground.engine.nn.initializers import INITIALIZERS, MAX_NORMAL_STD
 from playground.engine.nn.optimizers import OPTIMIZERS
-from playground.ui.labs.fields import ArmsField, ArmsSpec, ChecklistField, Setting
+from playground.ui.labs.fields import ArmsField, ArmsSpec, ChecklistField, InitField, Setting
 
 #: fields offered as a list of choices: (lab, field) -> choices
 CHOICES = {
@@ -47,6 +48,16 @@ def _optimizer_default(name: str, key: str) -> float | None:
     default = inspect.signature(OPTIMIZERS[name].__init__).parameters[key].default
     return None if default is inspect.Parameter.empty else float(default)
 
+
+#: initializer fields: (lab, field) -> the names offered ("normal" takes its σ in a box beside it)
+INITS = {("filters", "init"): INITIALIZERS}
+_INITIALIZER_TIPS = {
+    "normal": "every weight ~ N(0, σ²), σ in the box beside (the book's std 0.01)",
+    "xavier_normal": "Glorot: N(0, σ²), σ = √(2/(n_in + n_out))",
+    "xavier_uniform": "Glorot: U(−a, a), a = √(6/(n_in + n_out))",
+    "he_normal": "He: N(0, σ²), σ = √(2/n_in)", "he_uniform": "He: U(−a, a), a = √(6/n_in)",
+    "lecun_normal": "the book's Xavier: N(0, σ²), σ = 1/√n_in", "lecun_uniform": "LeCun: U(−a, a), a = √(3/n_in)",
+    "zeros": "every weight 0: every unit of a layer stays the same (the book's warning)"}
 
 _FRACTION = {"low": 0.0, "high": 1.0, "open_low": False, "open_high": True}
 #: mapping fields of named arms with a few numbers each: (lab, field) -> what the rows hold
@@ -137,6 +148,8 @@ class SettingsForm(QWidget):
                 w, kind = ChecklistField(label, options, tips), "checklist"
             elif (lab, f.name) in ARMS:
                 w, kind = ArmsField(label, ARMS[(lab, f.name)]), "arms"
+            elif (lab, f.name) in INITS:
+                w, kind = InitField(label, INITS[(lab, f.name)], _INITIALIZER_TIPS, MAX_NORMAL_STD), "init"
             elif choices:
                 w, kind = QComboBox(), "choice"
                 w.addItems(choices)
@@ -173,7 +186,7 @@ class SettingsForm(QWidget):
             if name not in values:
                 continue
             value, kind = values[name], self._kinds[name]
-            if kind in ("checklist", "arms"):
+            if kind in ("checklist", "arms", "init"):
                 w.set_value(value)
             elif kind == "choice":
                 w.setCurrentText(str(value))
@@ -196,7 +209,7 @@ class SettingsForm(QWidget):
         for name, w in self.fields.items():
             kind = self._kinds[name]
             label = name.replace("_", " ")
-            if kind in ("checklist", "arms"):
+            if kind in ("checklist", "arms", "init"):
                 out[name] = w.value()
             elif kind == "choice":
                 out[name] = w.currentText()
