@@ -184,6 +184,18 @@ def test_the_optimizers_are_ticked_and_set_in_rows_not_typed_as_json(labs, qtbot
     assert page.form.values()["optimizers"] == default_settings("optimizers-mnist", True)["optimizers"]
 
 
+def test_each_optimizer_keeps_its_colour_whichever_others_race(qtbot):
+    from playground.ui.labs.views_curves import LossCurvesView
+    from playground.ui.optimizer_lab.drawing import COLORS
+
+    view = LossCurvesView()
+    qtbot.addWidget(view)
+    run = {"loss": [2.3, 1.0], "diverged": False}
+    for names in (["sgd", "momentum", "adam"], ["adam"]):
+        view.show_result({"runs": {n: run for n in names}, "final_loss": {n: 1.0 for n in names}})
+        assert {n: view.curves[n].opts["pen"].color().name() for n in names} == {n: COLORS[n] for n in names}
+
+
 def test_an_arm_added_to_the_overfitting_lab_is_trained_beside_the_others(labs, qtbot):
     mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
     folder = os.environ.get("PLAYGROUND_MNIST_DIR") or str(mnist)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from playground.ui.labs.views_basic import PALETTE, LabView, _nan, restyle_all, small_plot
+from playground.ui.optimizer_lab.drawing import COLORS as OPTIMIZER_COLORS
 from playground.ui.plotlook import look
 
 
@@ -31,8 +32,10 @@ class LossCurvesView(LabView):
         for i, (name, run) in enumerate(result["runs"].items()):
             loss = _nan(run["loss"])
             label = f"{name}: {result['final_loss'][name]:.3f}" + (" (diverged)" if run["diverged"] else "")
+            # each optimizer in its colour of the optimizer lab, whichever others are raced
+            colour = OPTIMIZER_COLORS.get(name, PALETTE[i % len(PALETTE)])
             self.curves[name] = self.plot.plot(np.arange(1, len(loss) + 1), loss, name=label,
-                                               pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.5))
+                                               pen=pg.mkPen(colour, width=1.5))
         self.plot.setYRange(0, 2.5)
         restyle_all(self.plots, [self.plot])
 
