@@ -223,13 +223,15 @@ def _model_dataset(meta: dict, data_dir: str | None):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from playground.engine.metrics import confusion_matrix, precision_recall_f1
     from playground.engine.project import load_model
+    from playground.engine.train.parallel import shard_pool
     from playground.engine.train.trainer import evaluate
 
     net, meta = load_model(args.model)
     data = _model_dataset(meta, args.data_dir)
     x, y = (data.x_val, data.y_val) if args.split == "test" else (data.x_train, data.y_train)
     classification = data.kind == "classification"
-    res = evaluate(net, x, y, classification=classification, return_predictions=True)
+    with shard_pool(net.shardable) as pool:  # a convnet's batches two at a time, one per core
+        res = evaluate(net, x, y, classification=classification, return_predictions=True, pool=pool)
     out: dict[str, Any] = {"split": args.split, "n": int(len(x)), "loss": res["loss"], "accuracy": res["accuracy"]}
     pred = res.pop("predictions")
     if classification:

@@ -1,5 +1,6 @@
 """The fused Conv2D → [ReLU] → MaxPool2D step and the two-shard batches give the layers' numbers."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -241,3 +242,48 @@ def test_statistics_from_shards_in_window_order_equal_the_whole_batch_ones():
         assert split[key] == pytest.approx(whole[key], rel=1e-9, abs=1e-12), key
     for layer, (counts, edges) in whole["histograms"].items():
         np.testing.assert_array_equal(split["histograms"][layer][0], counts)
+
+
+def test_inference_in_two_threads_gives_the_one_thread_numbers_with_half_the_batches_on_the_second():
+    from threadpoolctl import threadpool_limits
+
+    from playground.engine.train.trainer import evaluate
+
+    x, y = batch(530, seed=6)
+    net = Network(convnet_spec(dropout=0.3), seed=4)  # dropout: inference mode on both threads
+    x = x.astype(np.float32)
+    twin_calls = []
+    forward_twin = net.forward_twin
+    net.forward_twin = lambda xb: twin_calls.append(len(xb)) or forward_twin(xb)
+    with threadpool_limits(limits=1, user_api="blas"):
+        alone = evaluate(net, x, y, batch_size=100, return_predictions=True)
+        with ThreadPoolExecutor(1) as pool:
+            shared = evaluate(net, x, y, batch_size=100, return_predictions=True, pool=pool)
+    assert twin_calls == [100, 100, 30]  # batches 2, 4 and 6 of six (the last one of 30)
+    assert shared["loss"] == alone["loss"] and shared["accuracy"] == alone["accuracy"]
+    np.testing.assert_array_equal(shared["predictions"], alone["predictions"])
+    # a network that cannot be split (batch norm) runs every batch here
+    spec = convnet_spec()
+    spec["layers"].insert(1, {"type": "BatchNorm"})
+    with ThreadPoolExecutor(1) as pool:
+        evaluate(Network(spec, seed=1), x, y, pool=pool)
+
+
+def test_the_epoch_end_measures_run_on_two_threads(monkeypatch):
+    from types import SimpleNamespace
+
+    x, y = batch(300, seed=7)
+    data = SimpleNamespace(x_train=x[:200].astype(np.float32), y_train=y[:200], x_val=x[200:].astype(np.float32),
+                           y_val=y[200:], kind="classification")
+    cfg = {"optimizer": {"type": "sgd", "lr": 0.1}, "batch_size": 50, "epochs": 1, "seed": 1}
+    threads = []
+    forward_twin = Network.forward_twin
+    monkeypatch.setattr(Network, "forward_twin",
+                        lambda self, xb: threads.append(threading.current_thread().name) or forward_twin(self, xb))
+    hist = Trainer(Network(convnet_spec(), seed=2), data, cfg, threads=2).run()
+    # train measure (200 samples, 2 batches) and validation (100, 1 batch): one batch on the second thread
+    assert len(threads) == 1 and threads[0].startswith("playground-shard")
+    assert hist[-1]["val_accuracy"] is not None
+    threads.clear()
+    Trainer(Network(convnet_spec(), seed=2), data, cfg, threads=1).run()  # one core: nothing on another thread
+    assert threads == []

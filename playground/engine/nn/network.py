@@ -364,6 +364,18 @@ class Network:
         self._check_input(x)
         return _forward(self._steps, x, training, record)
 
+    def forward_twin(self, x: np.ndarray) -> np.ndarray:
+        """What ``forward(x)`` gives in inference mode, computed through the twins of the layers (their own
+        buffers, the same parameters): a second thread runs it beside a :meth:`forward` on this one."""
+        self._check_input(x)
+        self._make_twins()
+        return _forward(self._twin_steps, x, False, None)
+
+    def _make_twins(self) -> None:
+        if self._twins is None:
+            self._twins = [layer.replicate() for layer in self.train_layers]
+            self._twin_steps = plan_steps(self._twins)
+
     def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
         """Outputs as the user sees them (probabilities for classifiers), in batches.
 
@@ -462,9 +474,7 @@ class Network:
         self._check_input(x)
         n = x.shape[0]
         h = (n + 1) // 2
-        if self._twins is None:
-            self._twins = [layer.replicate() for layer in self.train_layers]
-            self._twin_steps = plan_steps(self._twins)
+        self._make_twins()
         keeps = {}
         for layer, twin in zip(self.train_layers, self._twins):
             if isinstance(layer, Dropout) and layer.rate:

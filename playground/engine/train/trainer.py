@@ -27,8 +27,9 @@ import contextlib
 import math
 import threading
 import time
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -312,14 +313,19 @@ class Trainer:
             if status == "diverged":
                 break
             # what the network has learnt, as it will be used: the running means above mix every
-            # state of the weights in the epoch, and with dropout they measure a thinned network
-            train = evaluate(self.net, data.x_train, data.y_train, self.classification, rows=self.measure_rows)
+            # state of the weights in the epoch, and with dropout they measure a thinned network;
+            # on two threads of one BLAS thread each, as training (OpenBLAS's own two threads would
+            # wait for each other, twice as slow as one when another program has a core busy)
+            with shard_pool(net.shardable, self._threads()) as pool:
+                train = evaluate(self.net, data.x_train, data.y_train, self.classification, rows=self.measure_rows,
+                                 pool=pool)
+                # a callback that shows the validation predictions (a confusion matrix) gets them from this
+                # pass instead of predicting the validation set a second time
+                takers = [c for c in self.callbacks if getattr(c, "wants_val_predictions", False)] \
+                    if self.classification else []
+                val = self.evaluate(data.x_val, data.y_val, prefix="val_", return_predictions=bool(takers),
+                                    pool=pool)
             ep.update(loss=train["loss"], accuracy=train["accuracy"])
-            # a callback that shows the validation predictions (a confusion matrix) gets them from this
-            # pass instead of predicting the validation set a second time
-            takers = [c for c in self.callbacks if getattr(c, "wants_val_predictions", False)] \
-                if self.classification else []
-            val = self.evaluate(data.x_val, data.y_val, prefix="val_", return_predictions=bool(takers))
             predictions = val.pop("predictions", None)
             ep.update(val)
             if status == "finished" and not cfg.stats_every:
@@ -445,11 +451,13 @@ class Trainer:
         return out
 
     def evaluate(self, x: np.ndarray | None, y: np.ndarray | None, prefix: str = "",
-                 batch_size: int = EVAL_BATCH, return_predictions: bool = False) -> dict[str, Any]:
-        """Loss (with regularization) and accuracy or regression metrics on (x, y)."""
+                 batch_size: int = EVAL_BATCH, return_predictions: bool = False,
+                 pool: Executor | None = None) -> dict[str, Any]:
+        """Loss (with regularization) and accuracy or regression metrics on (x, y); with ``pool`` (see
+        :func:`evaluate`) every other batch on its thread."""
         if x is None or y is None or len(x) == 0:
             return {}
-        return evaluate(self.net, x, y, self.classification, prefix, batch_size, return_predictions)
+        return evaluate(self.net, x, y, self.classification, prefix, batch_size, return_predictions, pool=pool)
 
     def _grad_norms(self) -> dict[str, float]:
         out = {}
@@ -493,20 +501,51 @@ def _labels(y: np.ndarray) -> np.ndarray:
     return y.reshape(-1)
 
 
+def _inference_batches(net: Network, x: np.ndarray, n: int, batch_size: int, rows: np.ndarray | None,
+                       pool: Executor | None) -> Iterator[tuple[Any, np.ndarray]]:
+    """(which samples, the network's output) for each batch in order. With ``pool`` (an executor with a free
+    thread) and a :attr:`~Network.shardable` network, every second batch goes through the layers' twins on
+    the pool's thread while this one does the first: the same numbers, on two cores."""
+    takes = [slice(i, i + batch_size) if rows is None else rows[i:i + batch_size] for i in range(0, n, batch_size)]
+
+    def gather(take: Any) -> np.ndarray:
+        return np.asarray(x[take], dtype=net.dtype)
+
+    if pool is None or not net.shardable:
+        for take in takes:
+            yield take, net.forward(gather(take), training=False)
+        return
+    errstate = np.geterr()  # error handling is per thread: the caller's applies to both
+
+    def twin(take: Any) -> np.ndarray:
+        with np.errstate(**errstate):
+            return net.forward_twin(gather(take))
+
+    for j in range(0, len(takes), 2):
+        second = pool.submit(twin, takes[j + 1]) if j + 1 < len(takes) else None
+        try:
+            first = net.forward(gather(takes[j]), training=False)
+        finally:
+            other = second.result() if second is not None else None
+        yield takes[j], first
+        if second is not None:
+            yield takes[j + 1], other
+
+
 def evaluate(net: Network, x: np.ndarray, y: np.ndarray, classification: bool = True, prefix: str = "",
              batch_size: int = EVAL_BATCH, return_predictions: bool = False,
-             rows: np.ndarray | None = None) -> dict[str, Any]:
+             rows: np.ndarray | None = None, pool: Executor | None = None) -> dict[str, Any]:
     """Mean loss and accuracy (or MSE/MAE/R²) of ``net`` in inference mode on (x, y), in batches;
-    only on the samples ``rows`` when given (gathered a batch at a time, never copied whole)."""
+    only on the samples ``rows`` when given (gathered a batch at a time, never copied whole). With ``pool``
+    (an executor with a free thread, as :func:`~.parallel.shard_pool` gives) a convolutional network's
+    batches run two at a time, one on each thread."""
     from playground.engine.metrics import regression_metrics
 
     total = 0.0
     preds = []
     outs = []
     n = len(x) if rows is None else len(rows)
-    for i in range(0, n, batch_size):
-        take = slice(i, i + batch_size) if rows is None else rows[i:i + batch_size]
-        out = net.forward(np.asarray(x[take], dtype=net.dtype), training=False)
+    for take, out in _inference_batches(net, x, n, batch_size, rows, pool):
         loss, _ = net.loss(out, y[take])
         total += loss * out.shape[0]
         if classification:
