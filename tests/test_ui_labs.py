@@ -194,6 +194,11 @@ def test_each_optimizer_keeps_its_colour_whichever_others_race(qtbot):
     for names in (["sgd", "momentum", "adam"], ["adam"]):
         view.show_result({"runs": {n: run for n in names}, "final_loss": {n: 1.0 for n in names}})
         assert {n: view.curves[n].opts["pen"].color().name() for n in names} == {n: COLORS[n] for n in names}
+    # the legend says which settings differ from the book's
+    view.show_result({"runs": {"sgd": run, "adam": run}, "final_loss": {"sgd": 1.5, "adam": 0.25},
+                      "settings": {"optimizers": {"sgd": {"lr": 0.01}, "adam": {"lr": 0.003, "beta1": 0.8}}}})
+    assert view.curves["sgd"].name() == "sgd: 1.500"
+    assert view.curves["adam"].name() == "adam (η 0.003, β₁ 0.8): 0.250"
 
 
 def test_an_arm_added_to_the_overfitting_lab_is_trained_beside_the_others(labs, qtbot):

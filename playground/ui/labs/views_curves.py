@@ -12,6 +12,20 @@ from playground.ui.optimizer_lab.drawing import COLORS as OPTIMIZER_COLORS
 from playground.ui.plotlook import look
 
 
+#: how the legend writes an optimizer's settings
+_SYMBOLS = {"lr": "η", "momentum": "α", "rho": "ρ", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
+
+
+def _changed(name: str, cfg: dict | None) -> str:
+    """`` (η 0.003, β₁ 0.8)``: the settings of optimizer ``name`` that differ from the book's, or ''."""
+    from playground.engine.lab.optimizers_mnist import Settings
+
+    book = Settings().optimizers.get(name, {})
+    changed = [f"{_SYMBOLS.get(k, k)} {v:g}" for k, v in (cfg or {}).items()
+               if isinstance(v, (int, float)) and book.get(k) != v]
+    return f" ({', '.join(changed)})" if changed else ""
+
+
 class LossCurvesView(LabView):
     """Every arm's batch losses overlaid (optimizers-mnist, init-mnist), as the book's ch. 6.1 and 6.2 figures."""
 
@@ -31,7 +45,8 @@ class LossCurvesView(LabView):
         self.curves.clear()
         for i, (name, run) in enumerate(result["runs"].items()):
             loss = _nan(run["loss"])
-            label = f"{name}: {result['final_loss'][name]:.3f}" + (" (diverged)" if run["diverged"] else "")
+            label = (f"{name}{_changed(name, result.get('settings', {}).get('optimizers', {}).get(name))}: "
+                     f"{result['final_loss'][name]:.3f}" + (" (diverged)" if run["diverged"] else ""))
             # each optimizer in its colour of the optimizer lab, whichever others are raced
             colour = OPTIMIZER_COLORS.get(name, PALETTE[i % len(PALETTE)])
             self.curves[name] = self.plot.plot(np.arange(1, len(loss) + 1), loss, name=label,
