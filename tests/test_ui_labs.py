@@ -239,6 +239,23 @@ def test_an_arm_added_to_the_overfitting_lab_is_trained_beside_the_others(labs, 
     assert page.form.values()["arms"] == default_settings("overfitting", True)["arms"]
 
 
+def test_a_fourth_arm_wraps_to_a_second_row_and_one_legend_names_the_curves(qtbot):
+    from playground.ui.labs.views_curves import OverfittingView
+
+    view = OverfittingView()
+    qtbot.addWidget(view)
+    curves = {"train": [0.5, 0.9], "test": [0.4, 0.6], "running_train": [0.45, 0.8]}
+    arms = {name: {"curves": curves, "gap": 0.3} for name in ("none", "weight_decay", "dropout", "both")}
+    view.show_result({"arms": arms})
+    layout = view.plots.ci
+    assert [layout.getItem(0, c) for c in range(3)] == view.plot_items[:3]
+    assert layout.getItem(1, 0) is view.plot_items[3]
+    assert view.plots.minimumHeight() == 2 * OverfittingView.ROW_HEIGHT
+    legends = [plot.legend for plot in view.plot_items]
+    assert legends[0] is not None and legends[1:] == [None, None, None]
+    assert [label.text for _, label in legends[0].items] == ["train", "test", "train, running mean (dropout on)"]
+
+
 def test_the_lists_of_names_are_tick_boxes(labs, qtbot):
     page = labs.open_lab("init-histograms")
     inits = page.form.fields["inits"]

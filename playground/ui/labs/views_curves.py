@@ -56,11 +56,18 @@ class LossCurvesView(LabView):
 
 
 class OverfittingView(LabView):
-    """One panel per arm: train accuracy (inference mode) and test accuracy over epochs, the running mean faint."""
+    """One panel per arm: train accuracy (inference mode) and test accuracy over epochs, the running mean faint.
+
+    Panels go :data:`PER_ROW` to a row (arms a person adds wrap to the next), and only the first carries
+    the legend: the curves are the same three in each, and a legend in every narrow panel was cut off.
+    """
+
+    PER_ROW = 3
+    ROW_HEIGHT = 380
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot_area(380)
+        self.plot_area(self.ROW_HEIGHT)
         self.curves: dict[str, dict[str, pg.PlotDataItem]] = {}
         self.plot_items: list[pg.PlotItem] = []
 
@@ -68,12 +75,16 @@ class OverfittingView(LabView):
         self.plots.clear()
         self.curves.clear()
         self.plot_items = []
-        for col, (name, arm) in enumerate(result["arms"].items()):
-            plot = small_plot(self.plots, 0, col, f"{name.replace('_', ' ')}: gap {arm['gap']:.2f}")
+        rows = max(1, -(-len(result["arms"]) // self.PER_ROW))
+        self.plots.setMinimumHeight(self.ROW_HEIGHT * rows)
+        for i, (name, arm) in enumerate(result["arms"].items()):
+            plot = small_plot(self.plots, i // self.PER_ROW, i % self.PER_ROW,
+                              f"{name.replace('_', ' ')}: gap {arm['gap']:.2f}")
             plot.setLabel("bottom", "epochs")
             plot.setLabel("left", "accuracy")
             plot.setYRange(0, 1.0)
-            plot.addLegend(offset=(-5, -5), labelTextSize="8pt")
+            if i == 0:
+                plot.addLegend(offset=(-5, -5), labelTextSize="8pt")
             c = arm["curves"]
             epochs = np.arange(1, len(c["train"]) + 1)
             self.curves[name] = {
