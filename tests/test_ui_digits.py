@@ -453,3 +453,16 @@ def test_strokes_keep_every_point_while_readings_are_slow(qtbot, make_widget, ne
     assert where and not any(where)  # read in the reader's thread
     assert len(canvases) < len(points) / 2  # coalesced: the latest drawing only, never a queue
     qtbot.waitUntil(lambda: w.probabilities() is not None, timeout=2000)
+
+
+def test_a_tall_fitted_one_is_drawn_in_a_square_and_keeps_the_see_every_layer_button_in_view(qtbot, make_widget, net):
+    w = make_widget(net)
+    draw(qtbot, w.pad, ONE)
+    qtbot.waitUntil(lambda: w.explain.inside_button.isEnabled() and not w._reader.busy(), timeout=10000)
+    fit = w.explain.view_fit
+    assert fit.image().height() > 2 * fit.image().width()  # a 1: its box is tall and narrow
+    assert fit.heightForWidth(100) == 100
+    qtbot.waitUntil(lambda: fit.height() <= max(fit.width(), fit.minimumHeight()) + 2)  # it was 3x its width
+    button = w.explain.inside_button
+    bottom = button.mapTo(w, QPoint(0, button.height())).y()
+    assert bottom <= w.height(), (bottom, w.height())

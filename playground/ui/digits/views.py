@@ -233,9 +233,11 @@ class PixelView(QWidget):
         return self._image
 
     def heightForWidth(self, w: int) -> int:
+        """The image's height at this width, but never more than the width: a tall image (the fitted box
+        of a "1") is drawn narrower in a square instead of pushing everything below it down."""
         if self._image.isNull():
             return w
-        return round(w * self._image.height() / self._image.width())
+        return min(w, round(w * self._image.height() / self._image.width()))
 
     def hasHeightForWidth(self) -> bool:
         return True
