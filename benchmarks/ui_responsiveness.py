@@ -256,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true",
                     help="with --neurons: cProfile the window's thread in the segments with the view (stderr)")
     args = ap.parse_args(argv)
+    if args.probe_rounds < 1:
+        ap.error(f"--probe-rounds must be at least 1 (the event-loop gaps come from those segments), got "
+                 f"{args.probe_rounds}")
+    if args.profile and not args.neurons:
+        ap.error("--profile profiles the segments with the neuron view: add --neurons")
     load_before = _loadavg()
     _setup_env(args.platform)
 

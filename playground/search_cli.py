@@ -103,12 +103,13 @@ def run_search_command(args: argparse.Namespace) -> int:
         try:
             for record in search:
                 _emit(record, out)
-        except KeyboardInterrupt:
-            search.stop()
-            _emit(search.summary(), out)
-            raise
-        except PlaygroundError:  # the search could not go on (a cluster without workers): its trials so far
-            _emit(search.summary(), out)
+        except (KeyboardInterrupt, PlaygroundError) as e:
+            # Ctrl+C, or a search that could not go on (a cluster that lost its workers): the summary of the
+            # trials so far, when there are any to sum up
+            if isinstance(e, KeyboardInterrupt):
+                search.stop()
+            if search.results or isinstance(e, KeyboardInterrupt):
+                _emit(search.summary(), out)
             raise
         _emit(search.summary(), out)
     finally:

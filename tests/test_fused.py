@@ -265,8 +265,10 @@ def test_inference_in_two_threads_gives_the_one_thread_numbers_with_half_the_bat
     # a network that cannot be split (batch norm) runs every batch here
     spec = convnet_spec()
     spec["layers"].insert(1, {"type": "BatchNorm"})
-    with ThreadPoolExecutor(1) as pool:
-        evaluate(Network(spec, seed=1), x, y, pool=pool)
+    bn = Network(spec, seed=1)
+    bn.forward_twin = lambda xb: pytest.fail("a network with batch norm was split")
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(1) as pool:
+        assert evaluate(bn, x, y, pool=pool) == evaluate(bn, x, y)
 
 
 def test_the_epoch_end_measures_run_on_two_threads(monkeypatch):

@@ -381,7 +381,7 @@ def test_a_scheduler_that_goes_away_ends_the_search_and_keeps_the_finished_trial
     assert all(r["status"] == "finished" for r in seen) and search.results == seen
 
 
-def test_a_cluster_without_workers_ends_the_command_with_one_line_and_the_summary(monkeypatch, capsys):
+def test_a_cluster_without_workers_ends_the_command_with_one_line(monkeypatch, capsys):
     from playground.cli import main
     from playground.engine.search import executors
 
@@ -394,8 +394,7 @@ def test_a_cluster_without_workers_ends_the_command_with_one_line_and_the_summar
     out, err = capsys.readouterr()
     assert len(err.strip().splitlines()) == 1, err
     assert f"the Dask cluster at {address} has had no worker for 1.5 s" in err
-    summary = json.loads(out.strip().splitlines()[-1])
-    assert summary["trials_done"] == 0 and summary["best"] is None and not summary["stopped"]
+    assert out == ""  # no trial ran: nothing to sum up
 
 
 def worker_state():
@@ -479,13 +478,17 @@ def test_stop_keeps_the_finished_trials_and_drops_the_rest(where, request):
     executor = LocalExecutor(2) if where == "local" else DaskExecutor(request.getfixturevalue("cluster"))
     search = Search(small_spiral(), trials=40, epochs=30, executor=executor)
     seen = []
+    stopper = threading.Timer(0.2, search.stop)  # as a window's Stop button would, while trials run
     for record in search:
         seen.append(record)
         if len(seen) == 1:
-            threading.Thread(target=search.stop).start()  # as a window's Stop button would
+            stopper.start()
+    stopper.join()
     assert 1 <= len(seen) < 40 and search.results == seen
+    # the trials Stop cancelled are dropped, not recorded as failed
+    assert [r["status"] for r in seen] == ["finished"] * len(seen)
     summary = search.summary()
-    assert summary["stopped"] and summary["trials_done"] == len(seen)
+    assert summary["stopped"] and summary["trials_done"] == len(seen) and summary["failed"] == 0
 
 
 def test_a_scheduler_where_nothing_listens_is_one_line_within_10_seconds(capsys):
@@ -641,3 +644,23 @@ def test_without_optuna_the_tpe_sampler_says_how_to_install_it(monkeypatch, caps
     assert main(["search", "spiral", "--sampler", "tpe"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "needs Optuna" in err and 'pip install -e ".[cluster]"' in err
+
+
+def test_a_search_that_cannot_go_on_prints_the_summary_of_its_finished_trials(monkeypatch, capsys):
+    from playground.cli import main
+    from playground.engine.search.executors import SearchError
+
+    def run(self):  # one trial finishes, then the cluster is gone
+        record = {"trial": 0, "params": {}, "val_accuracy": 0.5, "val_loss": 1.0, "train_accuracy": 0.5,
+                  "epochs": [], "seconds": 0.1, "worker": "w", "status": "finished", "sampler": "random"}
+        self.results.append(record)
+        yield record
+        raise SearchError("the Dask cluster at tcp://x:1 has had no worker for 60 s")
+
+    monkeypatch.setattr(Search, "run", run)
+    assert main(["search", "spiral", "--trials", "3", "--epochs", "1"]) == 2
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.strip().splitlines()]
+    assert [line.get("trial") for line in lines[:1]] == [0]
+    assert lines[-1]["trials_done"] == 1 and lines[-1]["best"]["trial"] == 0
+    assert "has had no worker for 60 s" in err

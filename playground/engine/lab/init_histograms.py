@@ -66,7 +66,7 @@ def run(settings: Settings | dict | None = None, seed: int = 0, progress: Progre
     x = np.random.default_rng(seed).standard_normal((s.samples, s.features)).astype(np.float32)
     runs = {}
     for act in s.activations:
-        limits, span = LIMITS[act]
+        span = LIMITS[act][1]
         for init in s.inits:
             spec = {"input_shape": [s.features], "loss": "mse",
                     "layers": [{"type": "Dense", "units": s.features, "init": INITS[init][0], "use_bias": False,

@@ -368,10 +368,12 @@ class Network:
         """What ``forward(x)`` gives in inference mode, computed through the twins of the layers (their own
         buffers, the same parameters): a second thread runs it beside a :meth:`forward` on this one."""
         self._check_input(x)
-        self._make_twins()
+        self.make_twins()
         return _forward(self._twin_steps, x, False, None)
 
-    def _make_twins(self) -> None:
+    def make_twins(self) -> None:
+        """Build the layers' twins (once), on the thread that also runs the layers: copying a layer while
+        another thread runs it could copy its buffers half-way."""
         if self._twins is None:
             self._twins = [layer.replicate() for layer in self.train_layers]
             self._twin_steps = plan_steps(self._twins)
@@ -474,7 +476,7 @@ class Network:
         self._check_input(x)
         n = x.shape[0]
         h = (n + 1) // 2
-        self._make_twins()
+        self.make_twins()
         keeps = {}
         for layer, twin in zip(self.train_layers, self._twins):
             if isinstance(layer, Dropout) and layer.rate:

@@ -326,7 +326,7 @@ class DaskExecutor:
 
         try:
             shared = _share(client, data, f"playground-data-{tag}", len(cluster.workers) if cluster else 1,
-                            self.workers_timeout)
+                            self.workers_timeout, local=cluster is not None)
             if ready is not None:
                 ready()
 
@@ -350,6 +350,8 @@ class DaskExecutor:
                 done = self._next(client, running, stopping, len(trials))
                 if done is None:
                     continue
+                if stopping():  # Stop cancels the running trials: none of them failed
+                    break
                 future, result = done
                 index, params = futures[future]
                 if future.status == "finished":
@@ -395,12 +397,16 @@ class DaskExecutor:
             self._alone_since = None if workers > 0 else now
             return None
         if now - self._alone_since >= self.workers_timeout:
-            lost = "no scheduler answering" if workers < 0 else "no worker"
+            address = client.scheduler.address
             unfinished = running.count() + waiting
-            raise SearchError(f"the Dask cluster at {client.scheduler.address} has had {lost} for "
-                              f"{self.workers_timeout:g} s, so {unfinished} trial{'s' if unfinished != 1 else ''} "
-                              f"could not finish (the finished ones are kept); start workers with "
-                              f"'dask worker {client.scheduler.address}' and search again")
+            trials = f"{unfinished} trial{'s' if unfinished != 1 else ''}"
+            if workers < 0:
+                raise SearchError(f"the Dask scheduler at {address} has not answered for {self.workers_timeout:g} "
+                                  f"s, so {trials} could not finish (the finished ones are kept); check that the "
+                                  f"scheduler runs (or start it again) and search again")
+            raise SearchError(f"the Dask cluster at {address} has had no worker for {self.workers_timeout:g} s, "
+                              f"so {trials} could not finish (the finished ones are kept); start workers with "
+                              f"'dask worker {address}' and search again")
         return None
 
 
@@ -420,7 +426,8 @@ def share_data(data: Any) -> Any:
     return data
 
 
-def _share(client: Any, data: Any, key: str, workers: int = 1, timeout: float = WORKERS_TIMEOUT) -> Any:
+def _share(client: Any, data: Any, key: str, workers: int = 1, timeout: float = WORKERS_TIMEOUT,
+           local: bool = False) -> Any:
     """``data`` on every worker, sent once to each: a task the scheduler keeps (so the data set outlives the
     workers holding it, unlike scattered data), its result copied to every worker (unpacking it loads the
     training code there). Waits for ``workers`` workers (a cluster started here has them all soon)."""
@@ -429,6 +436,11 @@ def _share(client: Any, data: Any, key: str, workers: int = 1, timeout: float = 
     try:
         client.wait_for_workers(workers, timeout=timeout)
     except TimeoutError:
+        if local:  # --scheduler local: its worker processes are started here, not by the user
+            raise SearchError(f"the Dask cluster started here has had fewer than its {workers} workers for "
+                              f"{timeout:g} s: its worker processes did not start; search without --scheduler to "
+                              f"use this machine's processes, or see why with 'playground train' on the project"
+                              ) from None
         raise SearchError(f"the Dask cluster at {client.scheduler.address} has had "
                           f"{'no worker' if workers == 1 else f'fewer than {workers} workers'} for "
                           f"{timeout:g} s; start workers with 'dask worker {client.scheduler.address}'") from None

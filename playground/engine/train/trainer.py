@@ -516,6 +516,7 @@ def _inference_batches(net: Network, x: np.ndarray, n: int, batch_size: int, row
             yield take, net.forward(gather(take), training=False)
         return
     errstate = np.geterr()  # error handling is per thread: the caller's applies to both
+    net.make_twins()  # here, before the layers run on this thread
 
     def twin(take: Any) -> np.ndarray:
         with np.errstate(**errstate):
