@@ -466,3 +466,16 @@ def test_a_tall_fitted_one_is_drawn_in_a_square_and_keeps_the_see_every_layer_bu
     button = w.explain.inside_button
     bottom = button.mapTo(w, QPoint(0, button.height())).y()
     assert bottom <= w.height(), (bottom, w.height())
+
+
+def test_a_dense_reader_cannot_open_its_drawing_in_the_cnn_explainer_and_says_why(qtbot, make_widget):
+    dense = Network({"input_shape": [784], "layers": [{"type": "Dense", "units": 10}, {"type": "Softmax"}]}, seed=0)
+    w = make_widget(dense)
+    draw(qtbot, w.pad, ONE)
+    qtbot.waitUntil(lambda: w.explain._final is not None and not w._reader.busy(), timeout=10000)
+    button = w.explain.inside_button
+    assert not button.isEnabled() and "not as an image" in button.toolTip()
+    assert w.set_network(_digit_net(), "a convnet")
+    draw(qtbot, w.pad, ONE)
+    qtbot.waitUntil(lambda: button.isEnabled(), timeout=10000)
+    assert "Open this drawing" in button.toolTip()

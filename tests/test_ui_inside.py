@@ -17,6 +17,7 @@ from playground.engine.data.datasets import make_dataset
 from playground.engine.nn.network import Network
 from playground.engine.project import load_model, load_preset
 from playground.engine.train.unit_maps import UnitMaps
+from playground.ui.dashboard.samples import MAX_SHOWN
 from playground.ui.inside.cnn import CnnExplainer
 from playground.ui.inside.neurons import LUT32, NeuronView, class_image, diverging_index, rgb32
 from playground.ui.settings import AppSettings
@@ -197,6 +198,11 @@ def test_a_network_without_images_keeps_the_one_explained(qtbot):
     dense = Network(load_preset("spiral")["network"], seed=0)
     ex.set_network(dense, "the spiral net")
     assert "not images" in ex.note.text() and ex.label == "a tiny net" and len(ex.columns.rows) == 7
+    # nor through the pad's drawing: a dense digit reader (784 flat inputs) leaves the convnet in place
+    flat = Network({"input_shape": [144], "layers": [{"type": "Dense", "units": 10}, {"type": "Softmax"}]}, seed=0)
+    ex.show_drawing(np.ones((12, 12), np.float32), flat, "a dense reader")
+    assert ex.label == "a tiny net" and ex.source_key() == "drawing" and len(ex.columns.rows) == 7
+    assert "The network a dense reader takes inputs of shape (144,), not images" in ex.note.text()
 
 
 def test_the_inside_tab_explains_the_bundled_digit_model_on_mnist(qtbot, make_window, monkeypatch):
@@ -274,6 +280,20 @@ def test_the_pads_drawing_opens_in_the_explainer_as_the_pad_reads_it(qtbot, make
     w.show_cnn_explainer()
     assert np.array_equal(cnn.columns.rows[0]["output"], one)
     assert "your drawing" in cnn.note.text()
+    # the button, with the drawing already followed while hidden: one pass through the network, not two
+    import playground.ui.inside.cnn as cnn_module
+    traces = []
+    real_trace = cnn_module.trace
+    monkeypatch.setattr(cnn_module, "trace", lambda net, image: traces.append(1) or real_trace(net, image))
+    w.show_tab(pad)
+    qtbot.mouseClick(pad.clear_button, Qt.MouseButton.LeftButton)
+    draw(qtbot, pad.pad, SEVEN)
+    qtbot.waitUntil(lambda: button.isEnabled() and not pad._reader.busy()
+                    and np.array_equal(pad.explain._final.reshape(pad._x.shape), pad._x)
+                    and not np.array_equal(pad._x[0], one), timeout=TIMEOUT)
+    assert traces == []  # hidden: the drawing waits
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert len(traces) == 1 and np.array_equal(cnn.columns.rows[0]["output"], pad._x[0])
 
 
 def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, make_window, monkeypatch):
@@ -297,8 +317,8 @@ def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, ma
     qtbot.waitUntil(dialog.isVisible)
     # a diagonal cell's samples are not misclassified: no button; this cell's are
     assert dialog.inside_button.isVisible() and dialog.inside_button.isEnabled()
-    dialog.images.setCurrentRow(len(dialog.indices[:300]) - 1)
-    index = int(dialog.indices[len(dialog.indices[:300]) - 1])
+    dialog.images.setCurrentRow(len(dialog.indices[:MAX_SHOWN]) - 1)
+    index = int(dialog.indices[len(dialog.indices[:MAX_SHOWN]) - 1])
     qtbot.mouseClick(dialog.inside_button, Qt.MouseButton.LeftButton)
     cnn = w.inside_page.cnn
     assert w.inside_page.currentWidget() is cnn and cnn.source_key() == "wrong"
@@ -318,6 +338,12 @@ def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, ma
     assert np.array_equal(cnn.columns.rows[0]["output"], x_val[other])
     assert int(y_val[other]) != int(dash.live.latest_confusion["pred"][other])
     # a diagonal cell: its samples were read right, so there is nothing to send
+    # a sample no longer misclassified (the list moved on with a later epoch): said, and no tab switched
+    w.show_tab(dash)
+    w.explain_misclassified(-1)
+    assert w.tabs.currentWidget() is not w.inside_page
+    assert w.statusBar().toolTip().startswith("Validation sample #-1 is not among the misclassified samples")
+    assert w.statusBar().currentMessage().startswith("Validation sample #-1")
     dash.confusion.cell_clicked.emit(true, true)
     qtbot.waitUntil(dialog.isVisible)  # back, with this cell's samples
     assert not dialog.inside_button.isVisible() and "correctly classified" in dialog.header.text()

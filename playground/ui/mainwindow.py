@@ -369,15 +369,23 @@ class MainWindow(QMainWindow):
 
     def explain_drawing(self, image) -> None:
         """The pad's input ``image`` through every layer of the network the pad reads with."""
-        self.show_cnn_explainer().show_drawing(image, self.digit_pad.network(), self.digit_pad.network_label())
+        # set before the explainer shows, so it runs once, on this drawing
+        self.inside_page.cnn.show_drawing(image, self.digit_pad.network(), self.digit_pad.network_label())
+        self.show_cnn_explainer()
 
     def explain_misclassified(self, index: int) -> None:
-        """Misclassified validation sample ``index`` through every layer of the network trained in the app."""
-        cnn = self.show_cnn_explainer()
+        """Misclassified validation sample ``index`` through every layer of the network trained in the app;
+        a note in the status bar, and no tab switched, when it is no longer among them (a later epoch)."""
+        cnn = self.inside_page.cnn
         wrong = self.dashboard.live.misclassified()
         if wrong is not None:
             cnn.set_misclassified(**wrong)
-            cnn.show_misclassified(index, self.dashboard.current_network(), "the network trained in the app")
+        if wrong is None or not cnn.show_misclassified(index, self.dashboard.current_network(),
+                                                       "the network trained in the app"):
+            self.show_status(f"Validation sample #{index} is not among the misclassified samples of the latest "
+                             f"epoch: click the confusion-matrix cell again to see its samples now")
+            return
+        self.show_cnn_explainer()
 
     # ------------------------------------------------------------ messages
     def show_error(self, title: str, text: str) -> None:

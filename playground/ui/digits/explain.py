@@ -32,6 +32,8 @@ TIP_SALIENCY = ("Saliency = ∂score_k / ∂pixel: the gradient of the winning d
 TIP_MAPS = ("The first convolution layer's feature maps for this drawing: map c = ReLU(W_c ∗ x + b_c), one per "
             "filter,\nall on one colour scale (black 0 → yellow the largest value). Each lights up where its "
             "pattern (an edge, a stroke direction) is found.")
+TIP_INSIDE_FLAT = ("This network reads the 784 values as one flat vector, not as an image: Inside ▸ CNN "
+                   "channels shows networks with convolutions (choose the bundled model or a convnet)")
 TIP_INSIDE = ("Open this drawing in the Inside tab's CNN channels: the 28 × 28 input above goes through every layer "
               "of the network reading it,\neach channel shown as a heatmap; click one to see its kernel slide over "
               "its input with the numbers.")
@@ -114,7 +116,7 @@ class ExplainPanel(QWidget):
         self.inside_button.setEnabled(False)
 
     def show_reading(self, steps: DigitSteps | None, grad: np.ndarray | None,
-                     maps: tuple[str, np.ndarray] | None, winner: int, has_net: bool) -> None:
+                     maps: tuple[str, np.ndarray] | None, winner: int, has_net: bool, images: bool = True) -> None:
         """The preprocessing ``steps`` of the pad and, when a network read it as ``winner``, why.
 
         ``grad``: ∂s_winner/∂input (28 x 28); ``maps``: the first conv layer's
@@ -141,7 +143,9 @@ class ExplainPanel(QWidget):
         self.caption_shift.setText(f"3 · centre of mass, shift ({steps.shift[0]:+d}, {steps.shift[1]:+d})")
         self.view_final.set_image(gray_to_qimage(steps.final))
         self._final = steps.final
-        self.inside_button.setEnabled(has_net)
+        # Inside ▸ CNN channels shows networks that take images; a dense one reads the 784 values flat
+        self.inside_button.setEnabled(has_net and images)
+        self.inside_button.setToolTip(TIP_INSIDE if images else TIP_INSIDE_FLAT)
 
         if not has_net or grad is None:
             self.view_saliency.set_text("no network")

@@ -293,7 +293,8 @@ class DigitPadWidget(QWidget):
         if r.steps is None:
             self.explain.clear()
         elif r.explained:
-            self.explain.show_reading(r.steps, r.grad, r.maps, self._winner, self._net is not None)
+            self.explain.show_reading(r.steps, r.grad, r.maps, self._winner, self._net is not None,
+                                      images=self._net is None or len(self._net.input_shape) == 3)
 
     def _on_reading_failed(self, text: str) -> None:
         self._pending_since = None

@@ -335,9 +335,10 @@ class CnnExplainer(QWidget):
         """Explain the pad's input ``image`` (what its reader gives the network), with ``net`` (the pad's
         network) when given; the chooser switches to the drawing."""
         self.drawing = np.array(image, dtype=np.float32)
-        if net is not None:
-            self.net, self.label = copy_network(net), label
+        refused = self._adopt(net, label)
         self._choose("drawing")
+        if refused:
+            self._say(refused)
 
     def follow_drawing(self, image: np.ndarray | None) -> None:
         """The pad read a new drawing (its 28 × 28 input; None when the pad was cleared, which keeps the last
@@ -356,7 +357,6 @@ class CnnExplainer(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._stale:
-            self._stale = False
             self._run()
 
     def set_misclassified(self, x: np.ndarray, true: np.ndarray, pred: np.ndarray, index: np.ndarray,
@@ -374,9 +374,10 @@ class CnnExplainer(QWidget):
         hits = np.flatnonzero(self.wrong["index"] == val_index) if self.wrong is not None else []
         if not len(hits):
             return False
-        if net is not None:
-            self.net, self.label = copy_network(net), label
+        refused = self._adopt(net, label)
         self._choose("wrong", int(hits[0]))
+        if refused:
+            self._say(refused)
         return True
 
     def _choose(self, key: str, k: int = 0) -> None:
@@ -404,13 +405,23 @@ class CnnExplainer(QWidget):
     def set_network(self, net: Network | None, label: str = "") -> None:
         """Explain ``net`` (a copy is kept); a network that does not take images is refused with a note,
         and the one explained before stays."""
-        if net is not None and len(net.input_shape) != 3 and self.net is not None:
-            self._say(f"The network {label} takes inputs of shape {tuple(net.input_shape)}, not images: still "
-                      f"explaining {self.label}.")
+        if net is None:
+            self.net, self.label = None, label
+        elif refused := self._adopt(net, label):
+            self._say(refused)
             return
-        self.net = copy_network(net) if net is not None else None
-        self.label = label
         self._run()
+
+    def _adopt(self, net: Network | None, label: str) -> str:
+        """Keep a copy of ``net`` to explain (None: keep the one explained); '' when taken, else why not: a
+        network that does not take images leaves the one explained before in place."""
+        if net is None:
+            return ""
+        if len(net.input_shape) != 3 and self.net is not None:
+            return (f"The network {label} takes inputs of shape {tuple(net.input_shape)}, not images: still "
+                    f"explaining {self.label}.")
+        self.net, self.label = copy_network(net), label
+        return ""
 
     def current_input(self) -> tuple[np.ndarray | None, str]:
         """(the chosen input, what it is), or (None, what to do to have one)."""
@@ -436,6 +447,7 @@ class CnnExplainer(QWidget):
                            f"(epoch {w['epoch']:.2f}; {len(w['x'])} misclassified)")
 
     def _run(self) -> None:
+        self._stale = False  # what shows is the input chosen now
         if self.net is None:
             return
         shape = tuple(self.net.input_shape)
