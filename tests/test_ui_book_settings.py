@@ -139,6 +139,11 @@ def test_the_sin_sets_range_samples_and_noise_are_set_in_the_panel_checked_and_u
         assert box.isVisible()
     assert panel.x_min.value() == pytest.approx(-np.pi, abs=1e-4) and panel.x_max.value() == pytest.approx(np.pi,
                                                                                                              abs=1e-4)
+    # Enter in a box left as it was changes nothing: its 6 digits stand for −π, not for −3.14159
+    steps = doc.undo_stack.count()
+    panel.x_min.setFocus()
+    qtbot.keyClick(panel.x_min, Qt.Key.Key_Return)
+    assert doc.dataset()["x_min"] == -np.pi and doc.undo_stack.count() == steps
     type_into(qtbot, panel.x_min, "0")
     type_into(qtbot, panel.x_max, "20")
     type_into(qtbot, panel.n_samples, "200")
@@ -152,11 +157,15 @@ def test_the_sin_sets_range_samples_and_noise_are_set_in_the_panel_checked_and_u
     assert doc.dataset() == spec and panel.x_min.value() == 0
     assert panel.data_problem.isVisible()
     assert "x_max must be greater than x_min, got x_min 25 and x_max 20" in panel.data_problem.text()
-    type_into(qtbot, panel.x_max, "-2000000")       # beyond the engine's bound: at most -1e6, below x min
+    with qtbot.waitSignal(panel.x_max.refused) as refusal:
+        type_into(qtbot, panel.x_max, "-2000000")   # beyond the engine's bound: the box says so and keeps 20
+    assert refusal.args == ["Expected a number from -1e+06 to 1e+06, got -2000000: kept 20"]
     assert doc.dataset()["x_max"] == 20 and panel.x_max.value() == 20
     panel.x_max.stepBy(1)                           # the arrows add and take away 0.5
     assert doc.dataset()["x_max"] == 20.5
     panel.x_max.stepBy(-1)
+    type_into(qtbot, panel.x_min, "25")
+    assert panel.data_problem.isVisible()           # shown again, so the good value below has something to clear
     type_into(qtbot, panel.x_min, "-1")
     assert doc.dataset()["x_min"] == -1 and not panel.data_problem.isVisible()   # a good value clears it
     type_into(qtbot, panel.x_min, "0")

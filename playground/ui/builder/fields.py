@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QToolTip, QWidget
 
 _PARTIAL_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d*)?([eE][-+]?\d*)?")
 
@@ -17,8 +17,13 @@ class SciSpinBox(QDoubleSpinBox):
 
     Shows up to 6 significant digits (``0.001``, ``1e-05``), accepts typed
     scientific notation, and the arrows multiply or divide by 2 (from 0 the
-    first step up goes to ``zero_step``).
+    first step up goes to ``zero_step``). A typed number outside the range is
+    not taken: the box keeps its value and says so in a tooltip under it (and
+    emits ``refused`` with that text).
     """
+
+    #: a typed number was outside the range: what was expected, what was typed, what the box kept
+    refused = Signal(str)
 
     def __init__(self, minimum: float = 0.0, maximum: float = 1e6, zero_step: float = 1e-4,
                  parent: QWidget | None = None):
@@ -34,6 +39,8 @@ class SciSpinBox(QDoubleSpinBox):
         return f"{value:.6g}"
 
     def valueFromText(self, text: str) -> float:
+        if text.strip() == self.textFromValue(self.value()):
+            return self.value()  # the shown text, rounded to 6 digits, stands for the value itself (−π stays −π)
         try:
             return float(text.strip())
         except ValueError:
@@ -56,7 +63,17 @@ class SciSpinBox(QDoubleSpinBox):
         return QValidator.State.Intermediate, text, pos
 
     def fixup(self, text: str) -> str:
-        return self.textFromValue(self.value())
+        kept = self.textFromValue(self.value())
+        try:
+            typed = float(text.strip())
+        except ValueError:
+            typed = math.nan
+        if math.isfinite(typed) and not self.minimum() <= typed <= self.maximum():
+            message = (f"Expected a number from {self.textFromValue(self.minimum())} to "
+                       f"{self.textFromValue(self.maximum())}, got {text.strip()}: kept {kept}")
+            self.refused.emit(message)
+            QToolTip.showText(self.mapToGlobal(QPoint(0, self.height())), message, self)
+        return kept
 
     def stepBy(self, steps: int) -> None:
         v = self.value()
