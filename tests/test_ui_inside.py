@@ -340,8 +340,9 @@ def test_a_misclassified_sample_opens_in_the_explainer_with_its_labels(qtbot, ma
     # a diagonal cell: its samples were read right, so there is nothing to send
     # a sample no longer misclassified (the list moved on with a later epoch): said, and no tab switched
     w.show_tab(dash)
+    dialog.show()
     w.explain_misclassified(-1)
-    assert w.tabs.currentWidget() is not w.inside_page
+    assert w.tabs.currentWidget() is not w.inside_page and dialog.isVisible()  # the dialog stays to choose again
     assert w.statusBar().toolTip().startswith("Validation sample #-1 is not among the misclassified samples")
     assert w.statusBar().currentMessage().startswith("Validation sample #-1")
     dash.confusion.cell_clicked.emit(true, true)

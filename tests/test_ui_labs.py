@@ -172,7 +172,7 @@ def test_the_optimizers_are_ticked_and_set_in_rows_not_typed_as_json(labs, qtbot
     # a momentum of 1 never forgets: said before anything runs, naming the box
     type_into(qtbot, field.findChild(QLineEdit, "arm_momentum_momentum"), "1")
     qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
-    assert page.status.text() == ("“optimizers”: momentum's α expects a number at least 0 and below 1, got “1”; "
+    assert page.status.text() == ("“optimizers”: momentum's μ expects a number at least 0 and below 1, got “1”; "
                                   "type one there or leave it empty")
     assert not page.runner.running
     for name in ("sgd", "momentum", "adam"):
@@ -182,6 +182,9 @@ def test_the_optimizers_are_ticked_and_set_in_rows_not_typed_as_json(labs, qtbot
     # Quick puts the book's settings back
     tick(qtbot, page.quick)
     assert page.form.values()["optimizers"] == default_settings("optimizers-mnist", True)["optimizers"]
+    # a setting without a box (Adam's ε, from a lab file or the command line) is kept as it was given
+    field.set_value({"adam": {"lr": 0.001, "eps": 1e-6}})
+    assert page.form.values()["optimizers"] == {"adam": {"lr": 0.001, "eps": 1e-6}}
 
 
 def test_each_optimizer_keeps_its_colour_whichever_others_race(qtbot):
@@ -194,20 +197,23 @@ def test_each_optimizer_keeps_its_colour_whichever_others_race(qtbot):
     for names in (["sgd", "momentum", "adam"], ["adam"]):
         view.show_result({"runs": {n: run for n in names}, "final_loss": {n: 1.0 for n in names}})
         assert {n: view.curves[n].opts["pen"].color().name() for n in names} == {n: COLORS[n] for n in names}
-    # the legend says which settings differ from the book's
+    # the legend says which settings differ from the book's (Adam's own β₂ 0.999 typed in is no change)
     view.show_result({"runs": {"sgd": run, "adam": run}, "final_loss": {"sgd": 1.5, "adam": 0.25},
-                      "settings": {"optimizers": {"sgd": {"lr": 0.01}, "adam": {"lr": 0.003, "beta1": 0.8}}}})
+                      "settings": {"optimizers": {"sgd": {"lr": 0.01},
+                                                  "adam": {"lr": 0.003, "beta1": 0.8, "beta2": 0.999}}}})
     assert view.curves["sgd"].name() == "sgd: 1.500"
     assert view.curves["adam"].name() == "adam (η 0.003, β₁ 0.8): 0.250"
+    # the initializations raced on MNIST keep their colours too
+    colours = {}
+    for names in (["std=0.01", "lecun", "he"], ["he"]):
+        view.show_result({"runs": {n: run for n in names}, "final_loss": {n: 1.0 for n in names}})
+        for n in names:
+            colours.setdefault(n, set()).add(view.curves[n].opts["pen"].color().name())
+    assert all(len(seen) == 1 for seen in colours.values()), colours
 
 
 def test_an_arm_added_to_the_overfitting_lab_is_trained_beside_the_others(labs, qtbot):
-    mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-    folder = os.environ.get("PLAYGROUND_MNIST_DIR") or str(mnist)
-    if not Path(folder, "t10k-images-idx3-ubyte.gz").exists() and not Path(folder, "t10k-images-idx3-ubyte").exists():
-        pytest.skip("MNIST not found: set PLAYGROUND_MNIST_DIR")
     page = labs.open_lab("overfitting")
-    page.data_dir = folder
     field = page.form.fields["arms"]
     qtbot.mouseClick(field.add_button, Qt.MouseButton.LeftButton)
     name = field.findChild(QLineEdit, "arm_3_name")
@@ -222,6 +228,11 @@ def test_an_arm_added_to_the_overfitting_lab_is_trained_beside_the_others(labs, 
     qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
     assert "two arms are called “dropout”" in page.status.text() and not page.runner.running
     type_into(qtbot, name, "both")
+    mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    folder = os.environ.get("PLAYGROUND_MNIST_DIR") or str(mnist)
+    if not Path(folder, "t10k-images-idx3-ubyte.gz").exists() and not Path(folder, "t10k-images-idx3-ubyte").exists():
+        pytest.skip("MNIST not found for the run: set PLAYGROUND_MNIST_DIR (the form's checks above ran)")
+    page.data_dir = folder
     for key, value in (("train_samples", "100"), ("test_samples", "100"), ("hidden_layers", "1"), ("units", "10"),
                        ("epochs", "2")):
         type_into(qtbot, page.form.fields[key].lineEdit(), value)
@@ -260,7 +271,8 @@ def test_the_lists_of_names_are_tick_boxes(labs, qtbot):
     page = labs.open_lab("init-histograms")
     inits = page.form.fields["inits"]
     assert list(inits.boxes) == ["std=1", "std=0.01", "lecun", "he"]
-    assert "σ = √(2/n)" in inits.boxes["he"].toolTip()
+    assert "Var(W) = 2 / fan_in" in inits.boxes["he"].toolTip()  # the builder's words for He
+    assert "σ = 0.01" in inits.boxes["std=0.01"].toolTip()
     tick(qtbot, inits.boxes["std=1"])
     tick(qtbot, page.form.fields["activations"].boxes["tanh"])
     values = page.form.values()
@@ -287,6 +299,10 @@ def test_the_filters_initializer_is_chosen_from_a_list_with_its_sigma_beside(lab
     assert not init.std.isEnabled() and page.form.values()["init"] == "he_normal"
     tick(qtbot, page.quick)  # the book's normal σ 0.01 again
     assert init.kind.currentData() == "normal" and init.std.isEnabled() and init.std.text() == "0.01"
+    type_into(qtbot, init.std, "-1")
+    init.set_value("he_normal")  # a value with no σ of its own leaves no bad σ behind
+    init.set_value({"type": "normal"})
+    assert page.form.values()["init"] == {"type": "normal", "std": 0.01}
 
 
 def test_a_lab_error_comes_back_as_its_message(labs, qtbot):

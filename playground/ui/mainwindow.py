@@ -385,6 +385,9 @@ class MainWindow(QMainWindow):
             self.show_status(f"Validation sample #{index} is not among the misclassified samples of the latest "
                              f"epoch: click the confusion-matrix cell again to see its samples now")
             return
+        # the samples dialog steps aside: as this window's child it would stay on top of the explainer, whose
+        # chooser steps through the other misclassified samples (a click on the cell brings it back)
+        self.dashboard.samples.hide()
         self.show_cnn_explainer()
 
     # ------------------------------------------------------------ messages

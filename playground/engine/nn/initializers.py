@@ -36,6 +36,8 @@ ALIASES = {"glorot_normal": "xavier_normal", "glorot_uniform": "xavier_uniform",
 #: the largest std the normal initializer takes: ten times the book's largest (std 1, ch. 6.2), where the
 #: activations of a few layers already pile up at their limits or explode
 MAX_NORMAL_STD = 10.0
+#: the normal initializer's std when a spec gives none (the book's 0.01)
+DEFAULT_NORMAL_STD = 0.01
 
 #: the default initializer for each activation when the spec says "auto"
 AUTO_FOR_ACTIVATION = {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",
@@ -57,7 +59,8 @@ def normalize_init(spec: str | Mapping[str, Any] | None) -> dict[str, Any]:
         raise SpecError(f"unknown initializer {brief(name)}; known: auto, {', '.join(INITIALIZERS)}")
     cfg["type"] = name
     if name == "normal":
-        std = real_number(cfg.get("std", 0.01), "initializer 'normal': std", 0.0, MAX_NORMAL_STD, low_open=True)
+        std = real_number(cfg.get("std", DEFAULT_NORMAL_STD), "initializer 'normal': std", 0.0, MAX_NORMAL_STD,
+                          low_open=True)
         cfg["std"] = std
     return cfg
 

@@ -134,6 +134,17 @@ def optimizer_tooltip(name: str) -> str:
     return _rich(cls.__name__, sentence, doc)
 
 
+def optimizer_defaults(name: str) -> dict[str, float]:
+    """The settings optimizer ``name`` takes, with the engine's defaults (``lr``, ``momentum``, ...)."""
+    sig = inspect.signature(OPTIMIZERS[name].__init__)
+    return {k: p.default for k, p in sig.parameters.items() if k != "self" and p.default is not inspect.Parameter.empty}
+
+
+#: how the app writes each optimizer setting (the engine's docstrings use the same letters)
+SETTING_SYMBOLS = {"lr": "η", "momentum": "μ", "rho": "ρ", "eps": "ε", "beta1": "β₁", "beta2": "β₂",
+                   "weight_decay": "λ"}
+
+
 def schedule_tooltip(name: str) -> str:
     cls = SCHEDULES[name]
     sentence = {"constant": "The learning rate stays the same.",

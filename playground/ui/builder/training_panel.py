@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import inspect
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -16,7 +15,8 @@ from playground.engine.errors import SpecError
 from playground.engine.nn.optimizers import OPTIMIZERS, SCHEDULES
 from playground.ui.builder.commands import SetAllInitializers, SetDataset, SetTrainingOption
 from playground.ui.builder.document import ProjectDocument
-from playground.ui.builder.catalog import INIT_CHOICES, init_tooltip, optimizer_tooltip, schedule_tooltip
+from playground.ui.builder.catalog import (INIT_CHOICES, init_tooltip, optimizer_defaults, optimizer_tooltip,
+                                          schedule_tooltip)
 from playground.ui.builder.mnist_row import MnistFolderRow
 from playground.ui.builder.fields import (LinearSpinBox, SciSpinBox, combo, fraction_spin, int_spin, set_combo_data,
                                           set_value)
@@ -32,11 +32,6 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"
                     "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
 SETTING_LABELS = {"momentum": "Momentum μ", "rho": "Decay ρ", "eps": "ε", "beta1": "β₁", "beta2": "β₂",
                   "weight_decay": "Decoupled decay λ"}
-
-
-def optimizer_defaults(name: str) -> dict[str, float]:
-    sig = inspect.signature(OPTIMIZERS[name].__init__)
-    return {k: p.default for k, p in sig.parameters.items() if k != "self" and p.default is not inspect._empty}
 
 
 def _label(text: str, tip: str = "") -> QLabel:

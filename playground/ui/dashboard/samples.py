@@ -85,13 +85,11 @@ class SamplesDialog(QDialog):
         return int(self.indices[row])
 
     def request_inside(self) -> None:
-        """Ask for every layer of the chosen misclassified image (nothing without one), and step aside: the
-        dialog would stay on top of the explainer, whose chooser steps through the other misclassified
-        samples (a click on the cell brings the dialog back)."""
+        """Ask for every layer of the chosen misclassified image (nothing without one). The window hides this
+        dialog once the explainer shows the image: it would stay on top of it."""
         index = self.chosen()
         if index is not None:
             self.inside_requested.emit(index)
-            self.hide()
 
     def _update_inside(self) -> None:
         self.inside_button.setVisible(self.misclassified and self.stack.currentWidget() is self.images)

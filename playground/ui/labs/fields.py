@@ -15,9 +15,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QWidget)
+
+from playground.engine.nn.initializers import DEFAULT_NORMAL_STD
+
+
 
 
 def _text(value: Any) -> str:
@@ -30,8 +34,6 @@ def _text(value: Any) -> str:
 class ChecklistField(QWidget):
     """Tick boxes for ``options`` (in that order, ``columns`` to a row); the value is the ticked names in that
     order. A value naming something else adds a box for it (the lab then says it does not know it)."""
-
-    changed = Signal()
 
     def __init__(self, label: str, options: tuple[str, ...], tips: dict[str, str] | None = None,
                  columns: int = 3, parent: QWidget | None = None):
@@ -51,7 +53,6 @@ class ChecklistField(QWidget):
         box = QCheckBox(name)
         box.setObjectName(f"option_{name}")
         box.setToolTip(self.tips.get(name, ""))
-        box.toggled.connect(self.changed)
         i = len(self.boxes)
         self._grid.addWidget(box, i // self.columns, i % self.columns)
         self.boxes[name] = box
@@ -102,7 +103,7 @@ class ArmsSpec:
     """What an :class:`ArmsField` edits.
 
     ``settings``: the columns. ``names``: the fixed arms (one row each), or None for arms a person names and
-    adds. ``applies(name)``: the keys of the settings that arm takes (others are left blank and disabled).
+    adds. ``applies(name)``: the keys of the settings that arm takes (the others get no box in its row).
     ``default(name, key)``: what an empty box means, shown greyed in it (None: the setting is left out).
     """
 
@@ -121,14 +122,14 @@ class ArmsField(QWidget):
     and an "Add arm" button below.
     """
 
-    changed = Signal()
-
     def __init__(self, label: str, spec: ArmsSpec, parent: QWidget | None = None):
         super().__init__(parent)
         self.label = label
         self.spec = spec
         #: (fixed name or None, tick box, name box or None, setting boxes by key) per row
         self.rows: list[tuple[str | None, QCheckBox, QLineEdit | None, dict[str, QLineEdit]]] = []
+        #: per arm name, settings it was given that have no box here (Adam's ε): kept as they were
+        self._unboxed: dict[str, dict[str, Any]] = {}
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(4)
@@ -157,7 +158,6 @@ class ArmsField(QWidget):
         name_edit.show()  # a widget added to a shown layout shows later; focus needs it shown now
         name_edit.setFocus()
         name_edit.selectAll()
-        self.changed.emit()
 
     def _free_name(self) -> str:
         taken = {self._name(i) for i in range(len(self.rows))}
@@ -179,14 +179,12 @@ class ArmsField(QWidget):
         box.setToolTip(self.spec.tips.get(name, "Tick to train and compare this arm") if fixed
                        else "Tick to train and compare this arm")
         box.setChecked(ticked)
-        box.toggled.connect(self.changed)
         self._grid.addWidget(box, r, 0)
         name_edit = None
         if not fixed:
             name_edit = QLineEdit(name)
             name_edit.setObjectName(f"arm_{r - 1}_name")
             name_edit.setToolTip("The arm's name, as the plots and the verdict call it")
-            name_edit.textEdited.connect(self.changed)
             self._grid.addWidget(name_edit, r, 1)
         applies = self.spec.applies(name) if self.spec.applies else {s.key for s in self.spec.settings}
         edits: dict[str, QLineEdit] = {}
@@ -201,7 +199,6 @@ class ArmsField(QWidget):
             edit.setToolTip(f"{s.tip}; {s.expects()}" + ("; empty: none" if default is None
                                                            else f"; empty: {default:g}, the default"))
             edit.setText(_text(values.get(s.key)))
-            edit.textEdited.connect(self.changed)
             edits[s.key] = edit
             self._grid.addWidget(edit, r, self._first + j)
         self.rows.append((name if fixed else None, box, name_edit, edits))
@@ -214,6 +211,9 @@ class ArmsField(QWidget):
 
     def set_value(self, arms: dict[str, dict[str, Any]] | None) -> None:
         arms = dict(arms or {})
+        boxed = {s.key for s in self.spec.settings}
+        self._unboxed = {str(name): {k: v for k, v in (values or {}).items() if k not in boxed}
+                         for name, values in arms.items()}
         if self.spec.names is None:  # the rows are the arms given
             while self.rows:
                 _, box, name_edit, edits = self.rows.pop()
@@ -259,7 +259,7 @@ class ArmsField(QWidget):
                     raise ValueError(f"“{self.label}”: {name}'s {s.title} expects {s.expects()}, got “{text}”; "
                                      f"type one there or leave it empty")
                 values[s.key] = number
-            out[name] = values
+            out[name] = {**self._unboxed.get(name, {}), **values}
         if not out:
             raise ValueError(f"“{self.label}” needs at least one arm ticked; tick the ones to compare")
         return out
@@ -270,8 +270,6 @@ class InitField(QWidget):
 
     The value is ``{"type": "normal", "std": σ}`` or the initializer's name, as a network's layers take it.
     """
-
-    changed = Signal()
 
     def __init__(self, label: str, names: tuple[str, ...], tips: dict[str, str], max_std: float,
                  parent: QWidget | None = None):
@@ -285,7 +283,7 @@ class InitField(QWidget):
         for i, name in enumerate(names):
             self.kind.addItem(name, name)
             self.kind.setItemData(i, tips.get(name, ""), Qt.ItemDataRole.ToolTipRole)
-        self.std = QLineEdit("0.01")
+        self.std = QLineEdit(_text(DEFAULT_NORMAL_STD))
         self.std.setObjectName("init_std")
         self.std.setToolTip(f"σ of the normal initializer: every weight ~ N(0, σ²); a number above 0 and at most "
                             f"{max_std:g}")
@@ -294,22 +292,21 @@ class InitField(QWidget):
         row.addWidget(self.std_label)
         row.addWidget(self.std, 1)
         self.kind.currentIndexChanged.connect(self._kind_changed)
-        self.std.textEdited.connect(self.changed)
         self._kind_changed()
 
     def _kind_changed(self, *_args) -> None:
         normal = self.kind.currentData() == "normal"
         self.std.setEnabled(normal)
         self.std_label.setEnabled(normal)
-        self.changed.emit()
 
     def set_value(self, value: Any) -> None:
+        std = DEFAULT_NORMAL_STD
         if isinstance(value, dict):
             name = str(value.get("type", "normal"))
-            if "std" in value:
-                self.std.setText(_text(value["std"]))
+            std = value.get("std", DEFAULT_NORMAL_STD)
         else:
             name = str(value)
+        self.std.setText(_text(std))  # never a σ left from before
         if self.kind.findData(name) < 0:  # a name given elsewhere (an alias): kept, the engine reads it
             self.kind.addItem(name, name)
         self.kind.setCurrentIndex(self.kind.findData(name))

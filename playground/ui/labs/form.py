@@ -12,13 +12,13 @@ import dataclasses
 import json
 from typing import Any
 
-import inspect
-
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 from playground.engine.lab import activations_lab, init_histograms, init_mnist
 from playground.engine.nn.initializers import INITIALIZERS, MAX_NORMAL_STD
 from playground.engine.nn.optimizers import OPTIMIZERS
+from playground.ui.builder.catalog import (SETTING_SYMBOLS, activation_tooltip, init_tooltip, optimizer_defaults,
+                                          optimizer_tooltip)
 from playground.ui.labs.fields import ArmsField, ArmsSpec, ChecklistField, InitField, Setting
 
 #: fields offered as a list of choices: (lab, field) -> choices
@@ -27,61 +27,49 @@ CHOICES = {
     ("sin-regression", "init"): ("xavier_uniform", "xavier_normal", "he_normal", "he_uniform", "lecun_normal"),
     ("init-mnist", "activation"): ("relu", "sigmoid", "tanh"),
 }
-_ACTIVATION_TIPS = {
-    "step": "step: h(x) = 1 for x > 0, else 0 (the perceptron's)", "sigmoid": "sigmoid: h(x) = 1 / (1 + e^−x)",
-    "tanh": "tanh: h(x) = (eˣ − e^−x) / (eˣ + e^−x)", "relu": "ReLU: h(x) = max(0, x)",
-    "leaky_relu": "leaky ReLU: h(x) = max(αx, x), α = 0.01", "elu": "ELU: h(x) = x for x > 0, else α(eˣ − 1)",
-    "softmax": "softmax: yₖ = e^aₖ / Σᵢ e^aᵢ (over a row of inputs)"}
-_INIT_TIPS = {"std=1": "every weight ~ N(0, 1²)", "std=0.01": "every weight ~ N(0, 0.01²)",
-              "lecun": "the book's Xavier: N(0, σ²), σ = 1/√n for n inputs (LeCun normal)",
-              "he": "He: N(0, σ²), σ = √(2/n) for n inputs"}
+def _init_tip(spec: str | dict) -> str:
+    """A lab's initialization (an initializer's name, or {"type": "normal", "std": σ}) explained as the
+    builder explains initializers, with its σ."""
+    if isinstance(spec, str):
+        return init_tooltip(spec)
+    return init_tooltip(spec["type"]) + (f"<p>σ = {spec['std']:g}</p>" if "std" in spec else "")
+
+
 #: list fields chosen from a fixed set of names: (lab, field) -> (the names in the lab's order, their tooltips)
 CHECKLISTS = {
-    ("activations", "functions"): (activations_lab.FUNCTIONS, _ACTIVATION_TIPS),
-    ("init-histograms", "activations"): (tuple(init_histograms.LIMITS), _ACTIVATION_TIPS),
-    ("init-histograms", "inits"): (tuple(init_histograms.INITS), _INIT_TIPS),
-    ("init-mnist", "inits"): (tuple(init_mnist.INITS), _INIT_TIPS),
+    ("activations", "functions"): (activations_lab.FUNCTIONS,
+                                   {k: activation_tooltip(k) for k in activations_lab.FUNCTIONS}),
+    ("init-histograms", "activations"): (tuple(init_histograms.LIMITS),
+                                         {k: activation_tooltip(k) for k in init_histograms.LIMITS}),
+    ("init-histograms", "inits"): (tuple(init_histograms.INITS),
+                                   {k: _init_tip(v[0]) for k, v in init_histograms.INITS.items()}),
+    ("init-mnist", "inits"): (tuple(init_mnist.INITS), {k: _init_tip(v) for k, v in init_mnist.INITS.items()}),
 }
-
-
-def _optimizer_default(name: str, key: str) -> float | None:
-    default = inspect.signature(OPTIMIZERS[name].__init__).parameters[key].default
-    return None if default is inspect.Parameter.empty else float(default)
-
-
 #: initializer fields: (lab, field) -> the names offered ("normal" takes its σ in a box beside it)
 INITS = {("filters", "init"): INITIALIZERS}
-_INITIALIZER_TIPS = {
-    "normal": "every weight ~ N(0, σ²), σ in the box beside (the book's std 0.01)",
-    "xavier_normal": "Glorot: N(0, σ²), σ = √(2/(n_in + n_out))",
-    "xavier_uniform": "Glorot: U(−a, a), a = √(6/(n_in + n_out))",
-    "he_normal": "He: N(0, σ²), σ = √(2/n_in)", "he_uniform": "He: U(−a, a), a = √(6/n_in)",
-    "lecun_normal": "the book's Xavier: N(0, σ²), σ = 1/√n_in", "lecun_uniform": "LeCun: U(−a, a), a = √(3/n_in)",
-    "zeros": "every weight 0: every unit of a layer stays the same (the book's warning)"}
 
 _FRACTION = {"low": 0.0, "high": 1.0, "open_low": False, "open_high": True}
+_SYMBOL = SETTING_SYMBOLS
 #: mapping fields of named arms with a few numbers each: (lab, field) -> what the rows hold
 ARMS = {
     ("optimizers-mnist", "optimizers"): ArmsSpec(
-        settings=(Setting("lr", "η", "learning rate η: W ← W − η·(the optimizer's step)"),
-                  Setting("momentum", "α", "momentum α: v ← αv − η∂L/∂W; W ← W + v", **_FRACTION),
-                  Setting("rho", "ρ", "RMSProp's decay ρ: h ← ρh + (1 − ρ)g²", **_FRACTION),
-                  Setting("beta1", "β₁", "Adam's β₁: m ← β₁m + (1 − β₁)g", **_FRACTION),
-                  Setting("beta2", "β₂", "Adam's β₂: v ← β₂v + (1 − β₂)g²", **_FRACTION)),
+        settings=(Setting("lr", _SYMBOL["lr"], "learning rate η: W ← W − η·(the optimizer's step)"),
+                  Setting("momentum", _SYMBOL["momentum"], "momentum μ: v ← μv − η∂L/∂W; W ← W + v", **_FRACTION),
+                  Setting("rho", _SYMBOL["rho"], "RMSProp's decay ρ: h ← ρh + (1 − ρ)g⊙g", **_FRACTION),
+                  Setting("beta1", _SYMBOL["beta1"], "Adam's β₁: m ← β₁m + (1 − β₁)g", **_FRACTION),
+                  Setting("beta2", _SYMBOL["beta2"], "Adam's β₂: v ← β₂v + (1 − β₂)g⊙g", **_FRACTION)),
         names=("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"),
-        applies=lambda name: {key for key, _ in OPTIMIZERS[name].settings} if name in OPTIMIZERS else {"lr"},
-        default=lambda name, key: _optimizer_default(name, key) if name in OPTIMIZERS else None,
-        tips={"sgd": "SGD: W ← W − η∂L/∂W", "momentum": "Momentum: v ← αv − η∂L/∂W; W ← W + v",
-              "nesterov": "Nesterov: Momentum with the gradient taken where the velocity leads",
-              "adagrad": "AdaGrad: h ← h + g²; W ← W − η g / √h",
-              "rmsprop": "RMSProp: h ← ρh + (1 − ρ)g²; W ← W − η g / √h",
-              "adam": "Adam: Momentum and RMSProp's scaling, with bias correction"}),
+        applies=lambda name: set(optimizer_defaults(name)) if name in OPTIMIZERS else {"lr"},
+        default=lambda name, key: optimizer_defaults(name).get(key) if name in OPTIMIZERS else None,
+        tips={name: optimizer_tooltip(name) for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+                                                         "adam")}),
     ("overfitting", "arms"): ArmsSpec(
         settings=(Setting("weight_decay", "weight decay λ", "weight decay λ: ½λ‖W‖² added to the loss, so "
                                                             "∂L/∂W gains λW", open_low=False),
                   Setting("dropout", "dropout", "dropout rate: the share of hidden units switched off at random "
                                                 "at each training step", **_FRACTION))),
 }
+
 #: what each field means, shown as its tooltip (fields not named here show their name and type)
 TIPS = {
     "iterations": "Batches each arm trains on (the book: 2,000).",
@@ -149,7 +137,8 @@ class SettingsForm(QWidget):
             elif (lab, f.name) in ARMS:
                 w, kind = ArmsField(label, ARMS[(lab, f.name)]), "arms"
             elif (lab, f.name) in INITS:
-                w, kind = InitField(label, INITS[(lab, f.name)], _INITIALIZER_TIPS, MAX_NORMAL_STD), "init"
+                names = INITS[(lab, f.name)]
+                w, kind = InitField(label, names, {n: init_tooltip(n) for n in names}, MAX_NORMAL_STD), "init"
             elif choices:
                 w, kind = QComboBox(), "choice"
                 w.addItems(choices)

@@ -43,7 +43,7 @@ FORMULA = {
     "perceptron": "y = 1 if w1·x1 + w2·x2 + b > 0, else 0",
     "activations": "σ(x) = 1 / (1 + e^−x),  σ'(x) = σ(x)(1 − σ(x)) ≤ 0.25;  ReLU(x) = max(0, x)",
     "gradcheck": "∂L/∂w ≈ (L(w + h) − L(w − h)) / 2h;  relative error = |a − b| / max(|a|, |b|)",
-    "optimizers-mnist": "SGD: W ← W − η∂L/∂W;  Momentum: v ← αv − η∂L/∂W, W ← W + v;  "
+    "optimizers-mnist": "SGD: W ← W − η∂L/∂W;  Momentum: v ← μv − η∂L/∂W, W ← W + v;  "
                         "AdaGrad: h ← h + (∂L/∂W)², W ← W − η∂L/∂W / √h",
     "init-histograms": "std 1;  std 0.01;  the book's Xavier (LeCun): 1/√n;  He: √(2/n), n = inputs per unit",
     "init-mnist": "W ~ N(0, σ²):  σ = 0.01;  σ = 1/√n (the book's Xavier, LeCun);  σ = √(2/n) (He)",

@@ -7,21 +7,28 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from playground.engine.lab.init_mnist import INITS as INIT_MNIST_INITS
+from playground.engine.lab.optimizers_mnist import Settings as OptimizerRace
+from playground.engine.nn.optimizers import OPTIMIZERS
+from playground.ui.builder.catalog import SETTING_SYMBOLS, optimizer_defaults
 from playground.ui.labs.views_basic import PALETTE, LabView, _nan, restyle_all, small_plot
 from playground.ui.optimizer_lab.drawing import COLORS as OPTIMIZER_COLORS
 from playground.ui.plotlook import look
 
 
-#: how the legend writes an optimizer's settings
-_SYMBOLS = {"lr": "η", "momentum": "α", "rho": "ρ", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
+#: the book's settings of each optimizer raced on MNIST
+_BOOK = OptimizerRace().optimizers
+#: a colour for each initialization raced on MNIST, whichever others are ticked
+_INIT_COLORS = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(INIT_MNIST_INITS)}
 
 
 def _changed(name: str, cfg: dict | None) -> str:
-    """`` (η 0.003, β₁ 0.8)``: the settings of optimizer ``name`` that differ from the book's, or ''."""
-    from playground.engine.lab.optimizers_mnist import Settings
-
-    book = Settings().optimizers.get(name, {})
-    changed = [f"{_SYMBOLS.get(k, k)} {v:g}" for k, v in (cfg or {}).items()
+    """`` (η 0.003, β₁ 0.8)``: the settings of optimizer ``name`` that differ from the book's (a setting the
+    book leaves out counts at the optimizer's default), or ''."""
+    if name not in OPTIMIZERS:
+        return ""
+    book = {**optimizer_defaults(name), **_BOOK.get(name, {})}
+    changed = [f"{SETTING_SYMBOLS.get(k, k)} {v:g}" for k, v in (cfg or {}).items()
                if isinstance(v, (int, float)) and book.get(k) != v]
     return f" ({', '.join(changed)})" if changed else ""
 
@@ -48,7 +55,7 @@ class LossCurvesView(LabView):
             label = (f"{name}{_changed(name, result.get('settings', {}).get('optimizers', {}).get(name))}: "
                      f"{result['final_loss'][name]:.3f}" + (" (diverged)" if run["diverged"] else ""))
             # each optimizer in its colour of the optimizer lab, whichever others are raced
-            colour = OPTIMIZER_COLORS.get(name, PALETTE[i % len(PALETTE)])
+            colour = OPTIMIZER_COLORS.get(name) or _INIT_COLORS.get(name) or PALETTE[i % len(PALETTE)]
             self.curves[name] = self.plot.plot(np.arange(1, len(loss) + 1), loss, name=label,
                                                pen=pg.mkPen(colour, width=1.5))
         self.plot.setYRange(0, 2.5)

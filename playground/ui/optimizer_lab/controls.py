@@ -15,6 +15,7 @@ from playground.engine.lab.expressions import ExpressionError, parse_expression
 from playground.engine.lab.functions import FUNCTIONS, LabFunction, get_function
 from playground.engine.lab.paths import DEFAULT_TOLERANCE, LAB_OPTIMIZERS, OPTIMIZER_INFO, PathLab
 from playground.engine.nn.optimizers import OPTIMIZERS
+from playground.ui.builder.catalog import SETTING_SYMBOLS
 from playground.ui.optimizer_lab.drawing import COLORS
 from playground.ui.optimizer_lab.race import RowStatus
 
@@ -27,7 +28,7 @@ DEFAULT_SPEED = 8
 #: tolerances offered for "reached" (distance to the nearest known minimum)
 TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
 #: short labels of the optimizer settings shown beside the learning rate (ε stays as the book has it)
-PARAM_LABELS = {"momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂"}
+PARAM_LABELS = {key: SETTING_SYMBOLS[key] for key in ("momentum", "rho", "beta1", "beta2")}
 #: the tooltip of the typed-function box: what it reads
 EXPRESSION_HELP = ("x, y, numbers, + − * /, powers as ** or ^ (x^2 is x**2), sin cos exp log sqrt abs tanh, "
                    "pi, e.\nGradients by central differences. Press Enter to use it.")
