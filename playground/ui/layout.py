@@ -156,10 +156,23 @@ class WrapLayout(QLayout):
         return widths
 
 
-def fit_on_screen(window: QWidget, width: int, height: int) -> None:
-    """Resize ``window`` to ``width`` x ``height``, less on a screen without that much room (its frame included)."""
-    screen = window.screen() or QGuiApplication.primaryScreen()
-    if screen is not None:
-        room = screen.availableGeometry()
+def fit_on_screen(window: QWidget, width: int, height: int, share: float | None = None,
+                  centre: bool = False) -> None:
+    """Resize ``window`` to ``width`` x ``height``, less on a screen without that much room (its frame included),
+    or at most ``share`` of the room when given; ``centre`` moves it to the middle of the room.
+
+    The screen is the window's once it is shown, else the primary one: asking a window not yet shown for its
+    screen crashed PySide6 here.
+    """
+    screen = (window.screen() if window.isVisible() else None) or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(width, height)
+        return
+    room = screen.availableGeometry()
+    if share is None:
         width, height = min(width, room.width() - 20), min(height, room.height() - 40)
+    else:
+        width, height = min(width, int(room.width() * share)), min(height, int(room.height() * share))
     window.resize(width, height)
+    if centre:
+        window.move(room.x() + (room.width() - width) // 2, room.y() + (room.height() - height) // 2)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from playground.ui.labs.page import LabPage
 from playground.ui.labs.start import SEARCH_MODULE, SEARCH_OPENER, StartPage
-from playground.ui.layout import scrolling
+from playground.ui.layout import fit_on_screen, scrolling
 from playground.ui.settings import AppSettings
 
 #: the window's size the first time it opens: the start page and a lab's figures read at it
@@ -46,15 +46,7 @@ class LabsWindow(QMainWindow):
         geometry = self.settings.labs_geometry() if self.settings is not None else None
         if geometry is not None and self.restoreGeometry(geometry):
             return
-        screen = QGuiApplication.primaryScreen()
-        if screen is None:
-            self.resize(*DEFAULT_SIZE)
-            return
-        avail = screen.availableGeometry()
-        w = min(DEFAULT_SIZE[0], int(avail.width() * SCREEN_SHARE))
-        h = min(DEFAULT_SIZE[1], int(avail.height() * SCREEN_SHARE))
-        self.resize(w, h)
-        self.move(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2)
+        fit_on_screen(self, *DEFAULT_SIZE, share=SCREEN_SHARE, centre=True)
 
     def show_start(self) -> None:
         self.stack.setCurrentIndex(0)
