@@ -410,3 +410,21 @@ def test_a_snapshot_is_written_into_the_images_of_the_one_before(qtbot):
     canvas.set_units(c)
     qtbot.waitUntil(lambda: canvas.frames == frames + 1, timeout=3000)
     assert all(x is y for was, now in zip(images, canvas.images) for x, y in zip(was, now))
+
+
+def test_the_step_view_is_wide_enough_for_the_kernel_grids_title(qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    from playground.engine.nn.explain import trace
+    from playground.ui.inside.cnn_step import GRIDS_LEFT, KERNEL_TITLE, StepCanvas
+
+    net = tiny_cnn()
+    rows = trace(net, np.ones((1, 12, 12), np.float32))
+    canvas = StepCanvas()
+    qtbot.addWidget(canvas)
+    canvas.show_step(rows[0], 0, 0, (0, 0))
+    fm = QFontMetrics(canvas._mono)
+    title = fm.horizontalAdvance(KERNEL_TITLE)
+    window = fm.horizontalAdvance("window, channel 1")
+    assert title > 3 * 46  # wider than the 3 × 3 grid under it: the case that was cut off
+    assert canvas.minimumWidth() >= GRIDS_LEFT + max(3 * 46, window) + 30 + title

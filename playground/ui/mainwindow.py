@@ -169,8 +169,7 @@ class MainWindow(QMainWindow):
         # the CNN explainer's other inputs: the pad's drawing, and a misclassified sample of the confusion matrix
         self.digit_pad.explain.inside_requested.connect(self.explain_drawing)
         self.digit_pad.drawing_read.connect(self.inside_page.cnn.follow_drawing)  # later strokes follow
-        if hasattr(dash, "samples"):
-            dash.samples.inside_requested.connect(self.explain_misclassified)
+        dash.samples.inside_requested.connect(self.explain_misclassified)
         start = self.actions.get("train_start")
         if start is not None:
             start.triggered.connect(self._training_started)

@@ -157,10 +157,6 @@ class LayerColumns(QWidget):
         width = int(math.ceil(self._one_row_width()))
         return QSize(width, self.heightForWidth(width))
 
-    def resizeEvent(self, event) -> None:
-        self.update()
-        super().resizeEvent(event)
-
     def tile_rects(self, k: int) -> list[QRectF]:
         row = self.rows[k]
         if row["output"].ndim != 3:

@@ -28,6 +28,9 @@ def gray_image(a: np.ndarray) -> QImage:
     return QImage(u8.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
 
 
+#: the title over a convolution's kernel grid
+KERNEL_TITLE = "kernel (same channel)"
+
 class StepCanvas(QWidget):
     """Paints the input channel with the window, the output channel with its position, and the number grids."""
 
@@ -78,7 +81,8 @@ class StepCanvas(QWidget):
         kh, kw = self._kernel()
         grid = kw * NUMBER_CELL
         conv = self.row["type"] == "Conv2D"
-        grids = max(grid, fm.horizontalAdvance(f"window, channel {self.in_channel + 1}")) + 30 + grid if conv else grid
+        grids = (max(grid, fm.horizontalAdvance(f"window, channel {self.in_channel + 1}")) + 30
+                 + max(grid, fm.horizontalAdvance(KERNEL_TITLE)) if conv else grid)
         lines = self._lines()
         wide = max([grids] + [fm.horizontalAdvance(line) for line in lines])
         return QSize(int(GRIDS_LEFT + wide + 10), int(max(24 + IMAGE_SIDE, 40 + kh * NUMBER_CELL + 24
@@ -148,7 +152,7 @@ class StepCanvas(QWidget):
             ker = s["kernel"][self.in_channel]
             title = f"window, channel {self.in_channel + 1}"
             w1 = max(self._grid(p, QPointF(x, 40), win, title), p.fontMetrics().horizontalAdvance(title))
-            self._grid(p, QPointF(x + w1 + 30, 40), ker, "kernel (same channel)")
+            self._grid(p, QPointF(x + w1 + 30, 40), ker, KERNEL_TITLE)
         else:
             self._grid(p, QPointF(x, 40), s["window"], "window", mark=s["at"])
         lines = self._lines()
