@@ -77,7 +77,8 @@ class WrapLayout(QLayout):
         m = self.contentsMargins()
         inner = width - m.left() - m.right()
         rows = self.rows(inner)
-        return sum(self._row_height(r, inner) for r in rows) + self.spacing() * (len(rows) - 1) + m.top() + m.bottom()
+        gaps = self.spacing() * max(0, len(rows) - 1)  # no rows (nothing shown): no gap either
+        return sum(self._row_height(r, inner) for r in rows) + gaps + m.top() + m.bottom()
 
     def minimumSize(self) -> QSize:
         m = self.contentsMargins()

@@ -217,6 +217,8 @@ class PixelView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_image(self, image: QImage, overlays: list[tuple] | None = None) -> None:
+        if image.size() != self._image.size():  # another shape: the height for its width changes
+            self.updateGeometry()
         self._image = image
         self._overlays = list(overlays or [])
         self._text = ""
